@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+'use strict';
+// The `trailstory` command: a thin launcher onto the compiled CLI (built by `npm ci` through `prepare`).
+const path = require('path');
+const fs = require('fs');
+const main = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
+if (!fs.existsSync(main)) {
+  process.stderr.write('trailstory: the compiled CLI is missing (dist/); run `npm ci` or `npm run build:ts` in the repository first\n');
+  process.exit(70);
+}
+require(main).main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
