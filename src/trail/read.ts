@@ -1,0 +1,372 @@
+/**
+ * Reads CloudTrail from local files in every form the storyline contract lists
+ * (`shared/design/storyline-contract.md`, "The command"): S3 delivery files
+ * `{"Records":[…]}` (`.json` or `.json.gz`, any folder layout including
+ * `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`), `LookupEvents` output
+ * (`{"Events":[{"CloudTrailEvent":"<json>"}]}`), a JSON array of records, and JSON Lines.
+ *
+ * Files are read one at a time (memory is bounded by the largest file, not the trail) and
+ * records are parsed only when a {@link RecordSelector} wants them. What is not CloudTrail
+ * (digest and Insights files, other files), damaged files (a truncated `.json.gz`) and
+ * malformed records are skipped and counted, never fatal.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { principalKeyFromArn } from '../identity/principal';
+import { toTrailEvent, type TrailEvent } from './event';
+import { lightView, lightViewOf, scanObjectsAtDepth, skipSpace, startsWithRecordsArray, stringValueAfter, type LightView } from './scan';
+
+/** A `--cloudtrail` path that does not exist, or that holds no CloudTrail file at all. */
+export class TrailInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrailInputError';
+  }
+}
+
+/** Decides, from a record's {@link LightView}, whether it is parsed and kept. */
+export interface RecordSelector {
+  /** Read `eventID` into the light view too (costs a little; for eventID selection). */
+  withEventId: boolean;
+  select(view: LightView): boolean;
+}
+
+/** Counts of what was read and skipped; merged into the storyline's coverage. */
+export interface ReadStats {
+  filesRead: number;
+  filesSkipped: number;
+  recordsRead: number;
+  recordsSkipped: number;
+  recordsExamined: number;
+  skippedReasons: Record<string, number>;
+  skippedFiles: { file: string; reason: string }[];
+  accounts: Set<string>;
+  regions: Set<string>;
+  /** Earliest and latest `eventTime` text seen (ISO form compares as text). */
+  minTime: string | null;
+  maxTime: string | null;
+}
+
+export function emptyStats(): ReadStats {
+  return {
+    filesRead: 0,
+    filesSkipped: 0,
+    recordsRead: 0,
+    recordsSkipped: 0,
+    recordsExamined: 0,
+    skippedReasons: {},
+    skippedFiles: [],
+    accounts: new Set(),
+    regions: new Set(),
+    minTime: null,
+    maxTime: null,
+  };
+}
+
+/**
+ * Every file under the given paths (folders searched recursively, in sorted order).
+ * @throws TrailInputError when a path does not exist.
+ */
+export function listTrailFiles(paths: string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    const st = fs.statSync(p);
+    if (st.isDirectory()) {
+      for (const name of fs.readdirSync(p).sort()) walk(path.join(p, name));
+    } else if (st.isFile()) out.push(p);
+  };
+  for (const p of paths) {
+    if (!fs.existsSync(p)) throw new TrailInputError(`${p}: no such file or directory`);
+    walk(p);
+  }
+  return out;
+}
+
+/** Reads a file's bytes, gunzipping when it starts with the gzip magic number. */
+export function readFileBytes(file: string): Buffer {
+  const raw = fs.readFileSync(file);
+  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) return zlib.gunzipSync(raw);
+  return raw;
+}
+
+/** Where each token (access key id or principal key) was seen: token → file indexes. */
+export type TokenIndex = Map<string, Set<number>>;
+
+/** What a read produced: kept events, stats, and optionally the token index. */
+export interface ReadResult {
+  events: TrailEvent[];
+  stats: ReadStats;
+  /** Per file (in the order given): whether it was recognised as CloudTrail (damaged ones included). */
+  cloudTrailFlags: boolean[];
+}
+
+const N_EVENT_TIME = Buffer.from('"eventTime"');
+const N_REGION = Buffer.from('"awsRegion"');
+const N_RECIPIENT = Buffer.from('"recipientAccountId"');
+
+class FileReader {
+  constructor(
+    private readonly selector: RecordSelector,
+    private readonly stats: ReadStats,
+    private readonly events: TrailEvent[],
+    private readonly index: TokenIndex | null,
+    private readonly seen: Set<string>,
+    /** Count records and structural skips (false on a second pass over the same files). */
+    private readonly countStructural: boolean,
+  ) {}
+
+  /** Counts a record that is never parsed (structural problems), only on the first pass. */
+  private skipUnparsed(reason: string): void {
+    if (this.countStructural) this.skipRecord(reason);
+  }
+
+  private countRecord(): void {
+    if (this.countStructural) this.stats.recordsRead++;
+  }
+
+  private skipRecord(reason: string): void {
+    this.stats.recordsSkipped++;
+    this.stats.skippedReasons[reason] = (this.stats.skippedReasons[reason] ?? 0) + 1;
+  }
+
+  skipFile(file: string, reason: string): void {
+    this.stats.filesSkipped++;
+    this.stats.skippedReasons[reason] = (this.stats.skippedReasons[reason] ?? 0) + 1;
+    if (this.stats.skippedFiles.length < 50) this.stats.skippedFiles.push({ file, reason });
+  }
+
+  private noteTime(t: string | null): void {
+    if (!t) return;
+    if (this.stats.minTime === null || t < this.stats.minTime) this.stats.minTime = t;
+    if (this.stats.maxTime === null || t > this.stats.maxTime) this.stats.maxTime = t;
+  }
+
+  private noteIndex(v: LightView, fileIdx: number): void {
+    if (!this.index) return;
+    const add = (tok: string | null) => {
+      if (!tok) return;
+      let s = this.index!.get(tok);
+      if (!s) this.index!.set(tok, (s = new Set()));
+      s.add(fileIdx);
+    };
+    add(v.accessKeyId);
+    add(principalKeyFromArn(v.arn));
+  }
+
+  /** Keeps a parsed record when it normalises; counts it as skipped otherwise. */
+  private keep(raw: unknown, file: string): void {
+    this.stats.recordsExamined++;
+    const ev = toTrailEvent(raw, file);
+    if (typeof ev === 'string') {
+      this.skipRecord(ev === 'insight-event' ? 'insight-event' : `malformed-record (${ev})`);
+      return;
+    }
+    if (this.seen.has(ev.eventId)) return;
+    this.seen.add(ev.eventId);
+    this.events.push(ev);
+  }
+
+  /** A parsed record object (LookupEvents, JSON fallback): same selection as the byte path. */
+  private object(raw: unknown, file: string, fileIdx: number): void {
+    this.countRecord();
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      this.skipUnparsed('malformed-record (not-an-object)');
+      return;
+    }
+    const rec = raw as Record<string, unknown>;
+    const v = lightViewOf(rec);
+    this.noteIndex(v, fileIdx);
+    if (typeof rec.eventTime === 'string') this.noteTime(rec.eventTime);
+    if (typeof rec.awsRegion === 'string') this.stats.regions.add(rec.awsRegion);
+    if (typeof rec.recipientAccountId === 'string') this.stats.accounts.add(rec.recipientAccountId);
+    if (this.selector.select(v)) this.keep(rec, file);
+  }
+
+  /** A record as a byte range of `buf`. */
+  private range(buf: Buffer, s: number, e: number, file: string, fileIdx: number): void {
+    this.countRecord();
+    const v = lightView(buf, s, e, this.selector.withEventId);
+    this.noteIndex(v, fileIdx);
+    this.noteTime(stringValueAfter(buf, N_EVENT_TIME, s, e));
+    const region = stringValueAfter(buf, N_REGION, s, e);
+    if (region) this.stats.regions.add(region);
+    const acct = stringValueAfter(buf, N_RECIPIENT, s, e);
+    if (acct) this.stats.accounts.add(acct);
+    if (!this.selector.select(v)) return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(buf.toString('utf8', s, e));
+    } catch {
+      this.stats.recordsExamined++;
+      this.skipRecord('malformed-record (invalid JSON)');
+      return;
+    }
+    this.keep(raw, file);
+  }
+
+  /**
+   * Reads one file. Returns whether it held CloudTrail (so a path of only foreign files can
+   * be reported as bad input).
+   */
+  read(file: string, fileIdx: number): boolean {
+    const base = path.basename(file);
+    if (/CloudTrail-Digest/.test(file) || /_CloudTrail-Digest_/.test(base)) {
+      this.skipFile(file, 'digest-file');
+      return true;
+    }
+    if (/CloudTrail-Insight/.test(file)) {
+      this.skipFile(file, 'insights-file');
+      return true;
+    }
+    let buf: Buffer;
+    try {
+      buf = readFileBytes(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      const gz = base.endsWith('.gz');
+      this.skipFile(file, gz || code.startsWith('Z_') ? 'damaged-gzip' : `unreadable (${code || (err as Error).message})`);
+      return gz && /CloudTrail/i.test(file);
+    }
+    const first = buf[skipSpace(buf, 0)];
+    if (first === 0x7b && startsWithRecordsArray(buf)) return this.recordsFile(buf, file, fileIdx);
+    if (first === 0x5b) return this.arrayFile(buf, file, fileIdx);
+    if (first === 0x7b) return this.objectOrLines(buf, file, fileIdx);
+    this.skipFile(file, 'not-cloudtrail');
+    return false;
+  }
+
+  private recordsFile(buf: Buffer, file: string, fileIdx: number): boolean {
+    const ranges: number[] = [];
+    const ok = scanObjectsAtDepth(buf, 3, (s, e) => ranges.push(s, e));
+    if (!ok) {
+      this.skipFile(file, 'damaged-json');
+      return true;
+    }
+    this.stats.filesRead++;
+    for (let i = 0; i < ranges.length; i += 2) this.range(buf, ranges[i] as number, ranges[i + 1] as number, file, fileIdx);
+    return true;
+  }
+
+  private arrayFile(buf: Buffer, file: string, fileIdx: number): boolean {
+    const ranges: number[] = [];
+    const ok = scanObjectsAtDepth(buf, 2, (s, e) => ranges.push(s, e));
+    if (!ok) {
+      this.skipFile(file, 'damaged-json');
+      return true;
+    }
+    // An array of something else is not a trail.
+    if (ranges.length > 0) {
+      const v = lightView(buf, ranges[0] as number, ranges[1] as number, true);
+      if (!v.eventName && !v.eventId) {
+        this.skipFile(file, 'not-cloudtrail');
+        return false;
+      }
+    }
+    this.stats.filesRead++;
+    for (let i = 0; i < ranges.length; i += 2) this.range(buf, ranges[i] as number, ranges[i + 1] as number, file, fileIdx);
+    return true;
+  }
+
+  private objectOrLines(buf: Buffer, file: string, fileIdx: number): boolean {
+    const text = buf.toString('utf8');
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      return this.linesFile(buf, file, fileIdx);
+    }
+    const o = doc as Record<string, unknown>;
+    if (Array.isArray(o.Records)) {
+      this.stats.filesRead++;
+      for (const r of o.Records) this.object(r, file, fileIdx);
+      return true;
+    }
+    if (Array.isArray(o.Events)) {
+      this.stats.filesRead++;
+      for (const e of o.Events) {
+        const s = e && typeof e === 'object' ? (e as Record<string, unknown>).CloudTrailEvent : undefined;
+        if (typeof s !== 'string') {
+          this.countRecord();
+          this.skipUnparsed('malformed-record (CloudTrailEvent missing or not a string)');
+          continue;
+        }
+        let rec: unknown;
+        try {
+          rec = JSON.parse(s);
+        } catch {
+          this.countRecord();
+          this.skipUnparsed('malformed-record (CloudTrailEvent is not valid JSON)');
+          continue;
+        }
+        this.object(rec, file, fileIdx);
+      }
+      return true;
+    }
+    if ('digestStartTime' in o || 'logFiles' in o) {
+      this.skipFile(file, 'digest-file');
+      return true;
+    }
+    if (typeof o.eventID === 'string' || typeof o.eventVersion === 'string') {
+      this.stats.filesRead++;
+      this.object(o, file, fileIdx);
+      return true;
+    }
+    this.skipFile(file, 'not-cloudtrail');
+    return false;
+  }
+
+  /** JSON Lines: one record a line; a line that is not a whole object is a malformed record. */
+  private linesFile(buf: Buffer, file: string, fileIdx: number): boolean {
+    let pos = 0;
+    let lines = 0;
+    let good = 0;
+    const n = buf.length;
+    const pending: [number, number][] = [];
+    while (pos < n) {
+      let nl = buf.indexOf(0x0a, pos);
+      if (nl < 0) nl = n;
+      let s = skipSpace(buf, pos);
+      let e = nl;
+      while (e > s && (buf[e - 1] === 0x0d || buf[e - 1] === 0x20 || buf[e - 1] === 0x09)) e--;
+      pos = nl + 1;
+      if (s >= e) continue;
+      lines++;
+      if (buf[s] === 0x7b && buf[e - 1] === 0x7d) {
+        good++;
+        pending.push([s, e]);
+      } else pending.push([-1, -1]);
+      if (lines === 1 && buf[s] !== 0x7b) break;
+      s = e;
+    }
+    if (good === 0) {
+      this.skipFile(file, lines > 0 && buf[skipSpace(buf, 0)] === 0x7b ? 'damaged-json' : 'not-cloudtrail');
+      return false;
+    }
+    this.stats.filesRead++;
+    for (const [s, e] of pending) {
+      if (s < 0) {
+        this.countRecord();
+        this.skipUnparsed('malformed-record (truncated line)');
+      } else this.range(buf, s, e, file, fileIdx);
+    }
+    return true;
+  }
+}
+
+/**
+ * Reads the given files, keeping the records the selector wants (deduplicated by eventID,
+ * also against `seen`). With `index`, records which files each access key id and principal
+ * key occur in, so a later pass can reopen only those files.
+ */
+export function readTrailFiles(
+  files: string[],
+  selector: RecordSelector,
+  opts: { index?: TokenIndex; seen?: Set<string>; fileIds?: number[]; countStructural?: boolean } = {},
+): ReadResult {
+  const stats = emptyStats();
+  const events: TrailEvent[] = [];
+  const reader = new FileReader(selector, stats, events, opts.index ?? null, opts.seen ?? new Set(), opts.countStructural ?? true);
+  const cloudTrailFlags = files.map((f, i) => reader.read(f, opts.fileIds?.[i] ?? i));
+  return { events, stats, cloudTrailFlags };
+}

@@ -1,0 +1,159 @@
+/**
+ * Byte-level scanning of CloudTrail files, so the engine only `JSON.parse`s the records that
+ * can matter. A CloudTrail delivery file (`{"Records":[…]}`, see "CloudTrail log file
+ * examples", https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html)
+ * is split into one byte range per record by a string-aware brace scanner; a few fields of
+ * each record (its "light view") are read straight from the bytes to decide whether the
+ * record is parsed at all.
+ *
+ * The light view is a superset test: it may pick a field from elsewhere in the record when
+ * the identity lacks it, which only costs a parse; the full rules run on parsed records.
+ */
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+
+/**
+ * Calls `onRecord(start, end)` for every object that opens at nesting depth `depth`
+ * (1-based: the top-level value is depth 1) in `buf[from, to)`. Returns false when the
+ * structure is unbalanced (a truncated or damaged file).
+ *
+ * For `{"Records":[{…},{…}]}` records open at depth 3; for a bare array `[{…}]` at depth 2.
+ */
+export function scanObjectsAtDepth(
+  buf: Uint8Array,
+  depth: number,
+  onRecord: (start: number, end: number) => void,
+  from = 0,
+  to = buf.length,
+): boolean {
+  let d = 0;
+  let inString = false;
+  let start = -1;
+  for (let i = from; i < to; i++) {
+    const c = buf[i] as number;
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+      continue;
+    }
+    if (c === QUOTE) inString = true;
+    else if (c === LBRACE || c === LBRACKET) {
+      d++;
+      if (d === depth && c === LBRACE) start = i;
+    } else if (c === RBRACE || c === RBRACKET) {
+      if (d === depth && c === RBRACE && start >= 0) {
+        onRecord(start, i + 1);
+        start = -1;
+      }
+      d--;
+      if (d < 0) return false;
+    }
+  }
+  return d === 0 && !inString;
+}
+
+function isSpace(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Index of the first non-whitespace byte at or after `i`. */
+export function skipSpace(buf: Uint8Array, i: number): number {
+  while (i < buf.length && isSpace(buf[i])) i++;
+  return i;
+}
+
+/**
+ * True when the buffer holds a JSON object whose first key is `"Records"` holding an array:
+ * the layout of CloudTrail S3 delivery files.
+ */
+export function startsWithRecordsArray(buf: Buffer): boolean {
+  let i = skipSpace(buf, 0);
+  if (buf[i] !== LBRACE) return false;
+  i = skipSpace(buf, i + 1);
+  if (buf.toString('latin1', i, i + 9) !== '"Records"') return false;
+  i = skipSpace(buf, i + 9);
+  if (buf[i] !== 0x3a) return false;
+  i = skipSpace(buf, i + 1);
+  return buf[i] === LBRACKET;
+}
+
+/**
+ * The string value of the first `"key"` at or after `from` and before `limit`, read from the
+ * bytes (`"key" : "value"`), or null when absent, not a string, or beyond `limit`.
+ * Values with escapes are decoded with JSON.parse of the value alone.
+ */
+export function stringValueAfter(buf: Buffer, needle: Buffer, from: number, limit: number): string | null {
+  const p = buf.indexOf(needle, from);
+  if (p < 0 || p >= limit) return null;
+  let i = skipSpace(buf, p + needle.length);
+  if (buf[i] !== 0x3a) return null;
+  i = skipSpace(buf, i + 1);
+  if (buf[i] !== QUOTE) return null;
+  const s = i + 1;
+  let j = s;
+  let escaped = false;
+  for (; j < limit; j++) {
+    const c = buf[j];
+    if (c === BACKSLASH) {
+      escaped = true;
+      j++;
+    } else if (c === QUOTE) break;
+  }
+  if (j >= limit) return null;
+  if (!escaped) return buf.toString('utf8', s, j);
+  try {
+    return JSON.parse(buf.toString('utf8', s - 1, j + 1)) as string;
+  } catch {
+    return null;
+  }
+}
+
+/** The few fields of a record that decide whether it is parsed. */
+export interface LightView {
+  eventName: string | null;
+  /** First `accessKeyId` after `userIdentity` (normally the caller's key). */
+  accessKeyId: string | null;
+  /** First `arn` after `userIdentity` (normally the caller's ARN, else its session issuer). */
+  arn: string | null;
+  /** Only read when asked for (`withEventId`). */
+  eventId: string | null;
+}
+
+const N_EVENT_NAME = Buffer.from('"eventName"');
+const N_USER_IDENTITY = Buffer.from('"userIdentity"');
+const N_ACCESS_KEY_ID = Buffer.from('"accessKeyId"');
+const N_ARN = Buffer.from('"arn"');
+const N_EVENT_ID = Buffer.from('"eventID"');
+
+/** Reads the {@link LightView} of the record in `buf[start, end)`. */
+export function lightView(buf: Buffer, start: number, end: number, withEventId: boolean): LightView {
+  const eventName = stringValueAfter(buf, N_EVENT_NAME, start, end);
+  const ui = buf.indexOf(N_USER_IDENTITY, start);
+  let accessKeyId: string | null = null;
+  let arn: string | null = null;
+  if (ui >= 0 && ui < end) {
+    accessKeyId = stringValueAfter(buf, N_ACCESS_KEY_ID, ui, end);
+    arn = stringValueAfter(buf, N_ARN, ui, end);
+  }
+  const eventId = withEventId ? stringValueAfter(buf, N_EVENT_ID, start, end) : null;
+  return { eventName, accessKeyId, arn, eventId };
+}
+
+/** The {@link LightView} of an already-parsed record object. */
+export function lightViewOf(rec: Record<string, unknown>): LightView {
+  const ui = rec.userIdentity && typeof rec.userIdentity === 'object' ? (rec.userIdentity as Record<string, unknown>) : {};
+  const ctx = ui.sessionContext && typeof ui.sessionContext === 'object' ? (ui.sessionContext as Record<string, unknown>) : {};
+  const issuer = ctx.sessionIssuer && typeof ctx.sessionIssuer === 'object' ? (ctx.sessionIssuer as Record<string, unknown>) : {};
+  const s = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    eventName: s(rec.eventName),
+    accessKeyId: s(ui.accessKeyId),
+    arn: s(ui.arn) ?? s(issuer.arn),
+    eventId: s(rec.eventID),
+  };
+}
