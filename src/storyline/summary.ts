@@ -1,0 +1,86 @@
+/**
+ * The storyline as one flow line (origin -> … -> finding), at most 512 characters: the
+ * length of a Security Hub `Note.Text` (ASFF `Note`,
+ * https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_Note.html).
+ */
+import type { Step, Storyline } from '../model/storyline';
+
+/** Note.Text limit (characters). */
+export const NOTE_TEXT_MAX = 512;
+const ELLIPSIS = ' … ';
+
+function principalShort(arn: string | null): string {
+  if (!arn) return 'another account';
+  const r = arn.split(':').slice(5).join(':');
+  if (r.startsWith('assumed-role/')) {
+    const [, role, sess] = r.split('/');
+    return `${role}/${sess ?? ''}`;
+  }
+  return r.replace(/^user\//, '').replace(/^federated-user\//, 'fed:');
+}
+
+function stepWord(s: Step): string {
+  const g = s.grants?.[0];
+  let extra = '';
+  if (g?.value && (g.kind === 'managed-policy' || g.kind === 'policy-version')) extra = ` ${g.value.split('/').pop()}`;
+  else if (g?.value && (g.kind === 'user' || g.kind === 'group-membership')) extra = ` ${g.value}`;
+  else if (g?.target && g.kind === 'login-profile') extra = ` ${g.target}`;
+  return `${s.eventName}${extra}${s.errorCode ? ' (failed)' : ''}`;
+}
+
+/**
+ * Builds the flow line: segments per principal and source (`[user from ip]`), runs of steps of
+ * the same tactic folded (`Discovery x4`), escalations and credential steps named, then the
+ * finding. Cut to {@link NOTE_TEXT_MAX} with a visible ` … ` marker keeping the end.
+ */
+export function summarize(st: Storyline): string {
+  const f = `finding ${st.finding.type}`;
+  if (st.steps.length === 0) {
+    const why = st.coverage.sample ? 'sample finding' : st.coverage.gaps[0] ?? 'no attacker activity found';
+    return clip(`No storyline: ${why} -> ${f}`);
+  }
+  const parts: string[] = [];
+  let segment = '';
+  let run: { tactic: string; n: number; names: Set<string> } | null = null;
+  const flush = () => {
+    if (!run) return;
+    parts.push(run.n === 1 ? [...run.names][0] ?? run.tactic : `${run.tactic} x${run.n}`);
+    run = null;
+  };
+  st.steps.forEach((s, i) => {
+    const seg = `[${principalShort(s.principalArn)} from ${s.sourceIPAddress}]`;
+    if (seg !== segment) {
+      flush();
+      parts.push(i === 0 ? `origin ${seg}` : seg);
+      segment = seg;
+    }
+    const tactic = s.tactic?.name ?? 'Unmapped';
+    const notable = (s.grants && s.grants.length > 0) || s.tactic?.id === 'TA0004' || s.tactic?.id === 'TA0003' || s.tactic?.id === 'TA0005' || s.tactic?.id === 'TA0010' || s.tactic?.id === 'TA0040' || s.tactic?.id === 'TA0001';
+    if (notable) {
+      flush();
+      const last = parts[parts.length - 1];
+      const w = stepWord(s);
+      const m = last ? /^(.*?)(?: x(\d+))?$/.exec(last) : null;
+      if (m && m[1] === w) parts[parts.length - 1] = `${w} x${Number(m[2] ?? 1) + 1}`;
+      else parts.push(w);
+      return;
+    }
+    if (run && run.tactic === tactic) {
+      run.n++;
+      run.names.add(s.eventName);
+    } else {
+      flush();
+      run = { tactic, n: 1, names: new Set([s.eventName]) };
+    }
+  });
+  flush();
+  return clip(`${parts.join(' -> ')} -> ${f}`);
+}
+
+/** Cuts text to `max` characters keeping both ends, with a visible ` … ` marker. */
+export function clip(text: string, max = NOTE_TEXT_MAX): string {
+  if (text.length <= max) return text;
+  const keepEnd = Math.floor(max / 3);
+  const keepStart = max - keepEnd - ELLIPSIS.length;
+  return text.slice(0, keepStart) + ELLIPSIS + text.slice(text.length - keepEnd);
+}

@@ -1,0 +1,99 @@
+/**
+ * A step's MITRE ATT&CK tactic: the table-driven event map in `data/event-tactics.json`
+ * (kept as data so users can extend it with `--event-map`), refined by the step's part in the
+ * story ("Tactics in context", `shared/design/storyline-contract.md`).
+ *
+ * Context rules (each documented where it is applied):
+ *  1. RunInstances / StartInstances of GPU or accelerated instance families, or launches in
+ *     several regions within the story, are Impact (T1496 Resource Hijacking), not Execution.
+ *  2. AssumeRole into another account is Lateral Movement (T1550.001 / TA0008); into the same
+ *     account it stays Privilege Escalation.
+ *  3. A ConsoleLogin of a principal the attacker created is Persistence's payoff but stays
+ *     Initial Access (the first use of the account).
+ *  4. Read-only calls not in the table default to Discovery.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Tactic } from '../model/storyline';
+import type { TrailEvent } from '../trail/event';
+
+/** The event map file's shape. */
+export interface EventMap {
+  tactics: Record<string, string>;
+  readPrefixes: { tactic: string; prefixes: string[]; technique?: { id: string; name: string } };
+  events: Record<string, { tactic: string; technique?: { id: string; name: string } }>;
+}
+
+let defaultMap: EventMap | null = null;
+
+/** Loads `data/event-tactics.json` shipped with the package (cached). */
+export function loadDefaultEventMap(): EventMap {
+  if (!defaultMap) {
+    const candidates = [path.resolve(__dirname, '../../data/event-tactics.json'), path.resolve(__dirname, '../../../data/event-tactics.json')];
+    const file = candidates.find((f) => fs.existsSync(f));
+    if (!file) throw new Error('data/event-tactics.json not found next to the package');
+    defaultMap = JSON.parse(fs.readFileSync(file, 'utf8')) as EventMap;
+  }
+  return defaultMap;
+}
+
+/**
+ * Merges a user's event map over the default: `events` entries of the user's file win.
+ * @throws Error naming the file when it is not JSON or has no `events` object.
+ */
+export function loadEventMap(userFile?: string): EventMap {
+  const base = loadDefaultEventMap();
+  if (!userFile) return base;
+  let extra: Partial<EventMap>;
+  try {
+    extra = JSON.parse(fs.readFileSync(userFile, 'utf8')) as Partial<EventMap>;
+  } catch (e) {
+    throw new Error(`${userFile}: not a readable JSON event map (${(e as Error).message})`);
+  }
+  if (!extra.events || typeof extra.events !== 'object') throw new Error(`${userFile}: an event map needs an "events" object`);
+  return { tactics: { ...base.tactics, ...(extra.tactics ?? {}) }, readPrefixes: extra.readPrefixes ?? base.readPrefixes, events: { ...base.events, ...extra.events } };
+}
+
+/** What the story tells about a step, beyond the event itself. */
+export interface StepContext {
+  /** Regions in which the attacker launched instances. */
+  launchRegions: Set<string>;
+  /** The account the calling credential belongs to. */
+  callerAccount: string | null;
+}
+
+const GPU_FAMILY = /^(p\d|g\d|inf\d|trn\d|dl\d|f\d|vt\d)/i;
+
+function instanceTypesOf(ev: TrailEvent): string[] {
+  const out: string[] = [];
+  const req = ev.requestParameters;
+  const direct = req?.instanceType;
+  if (typeof direct === 'string') out.push(direct);
+  const items = (req?.instancesSet as { items?: unknown[] } | undefined)?.items;
+  if (Array.isArray(items)) for (const it of items) if (it && typeof (it as { instanceType?: unknown }).instanceType === 'string') out.push((it as { instanceType: string }).instanceType);
+  const respItems = (ev.responseElements?.instancesSet as { items?: unknown[] } | undefined)?.items;
+  if (Array.isArray(respItems)) for (const it of respItems) if (it && typeof (it as { instanceType?: unknown }).instanceType === 'string') out.push((it as { instanceType: string }).instanceType);
+  return out;
+}
+
+/** The tactic (and technique) of one step, from the map and the story's context. */
+export function tacticOf(ev: TrailEvent, map: EventMap, ctx: StepContext): { tactic: Tactic | null; technique: { id: string; name: string } | null } {
+  const mk = (id: string, technique?: { id: string; name: string } | null) => ({
+    tactic: { id, name: map.tactics[id] ?? id },
+    technique: technique ?? null,
+  });
+  const name = ev.eventName;
+  if (name === 'RunInstances' || name === 'StartInstances') {
+    const gpu = instanceTypesOf(ev).some((t) => GPU_FAMILY.test(t));
+    if (gpu || ctx.launchRegions.size > 1) return mk('TA0040', { id: 'T1496.001', name: 'Resource Hijacking: Compute Hijacking' });
+  }
+  if (name === 'AssumeRole') {
+    const roleArn = typeof ev.requestParameters?.roleArn === 'string' ? ev.requestParameters.roleArn : '';
+    const roleAcct = roleArn.split(':')[4];
+    if (roleAcct && ctx.callerAccount && roleAcct !== ctx.callerAccount) return mk('TA0008', { id: 'T1550.001', name: 'Use Alternate Authentication Material: Application Access Token' });
+  }
+  const entry = map.events[name];
+  if (entry) return mk(entry.tactic, entry.technique);
+  if (map.readPrefixes.prefixes.some((p) => name.startsWith(p))) return mk(map.readPrefixes.tactic, map.readPrefixes.technique);
+  return { tactic: null, technique: null };
+}
