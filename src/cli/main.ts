@@ -1,0 +1,80 @@
+/**
+ * The `trailstory` command line (commander). `trailstory investigate` is fixed by
+ * `shared/design/storyline-contract.md` ("The command"): JSON storyline on standard output,
+ * exit 0 also for an empty storyline; bad input exits non-zero with one line on standard error
+ * naming the file and the problem; a file of several findings without `--finding-id` exits 2
+ * and lists the ids, one a line, on standard error.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { AmbiguousFindingError, FindingInputError } from '../findings/errors';
+import { investigate } from '../storyline/investigate';
+import { TrailInputError } from '../trail/read';
+import { renderMermaid } from '../render/mermaid';
+import { renderText } from '../render/text';
+
+/** Exit codes: 0 done, 1 bad input (finding or trail), 2 usage or ambiguous finding, 70 internal error. */
+export const EXIT = { ok: 0, badInput: 1, usage: 2, internal: 70 } as const;
+
+const FORMATS = ['json', 'text', 'mermaid'] as const;
+
+const EXAMPLES = `
+Examples:
+  $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format text
+  $ trailstory investigate --finding getfindings.json --finding-id 0ab1c2… --cloudtrail trail.jsonl.gz
+  $ trailstory investigate --finding event.json --cloudtrail us-east-1/ --cloudtrail eu-west-1/ --format json > storyline.json
+  $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format mermaid > storyline.mmd
+`;
+
+/**
+ * Runs the CLI with `argv` (without the node and script names); resolves to the exit code.
+ * Output goes to the given streams (process.stdout/stderr by default) so tests can capture it.
+ */
+export async function main(
+  argv: string[],
+  io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) },
+): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command('trailstory')
+    .description('Reconstructs the attack storyline behind a GuardDuty finding from CloudTrail: origin, identity lineage, steps with MITRE ATT&CK tactics.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  program
+    .command('investigate')
+    .description('Reconstruct the storyline of one GuardDuty finding from local CloudTrail records.')
+    .requiredOption('--finding <file>', 'the finding: GuardDuty JSON (bare or GetFindings output), an EventBridge "GuardDuty Finding" event, or ASFF (Security Hub GetFindings output, Imported or Custom Action event)')
+    .option('--finding-id <id>', 'GuardDuty finding id or finding ARN, when the file holds several findings')
+    .requiredOption(
+      '--cloudtrail <path>',
+      'CloudTrail records: a file or a folder searched recursively; S3 delivery files {"Records":[…]} (.json/.json.gz, AWSLogs tree), LookupEvents output, a JSON array, or JSON Lines; repeat for several',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .addOption(new Option('--format <format>', 'output format: json (the storyline contract), text (a timeline), mermaid (a flowchart)').choices(FORMATS).default('json'))
+    .option('--event-map <file>', 'a JSON event map merged over the built-in eventName -> ATT&CK tactic table (data/event-tactics.json)')
+    .addHelpText('after', EXAMPLES)
+    .action(async (o: { finding: string; findingId?: string; cloudtrail: string[]; format: (typeof FORMATS)[number]; eventMap?: string }) => {
+      const st = await investigate({ findingFile: o.finding, findingId: o.findingId, cloudtrail: o.cloudtrail, eventMapFile: o.eventMap });
+      if (o.format === 'json') io.out(JSON.stringify(st, null, 2) + '\n');
+      else if (o.format === 'text') io.out(renderText(st));
+      else io.out(renderMermaid(st));
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      code = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else if (e instanceof AmbiguousFindingError) {
+      io.err(`${e.message}\n`);
+      for (const id of e.ids) io.err(`${id}\n`);
+      code = EXIT.usage;
+    } else if (e instanceof FindingInputError || e instanceof TrailInputError) {
+      io.err(`trailstory: ${e.message}\n`);
+      code = EXIT.badInput;
+    } else {
+      io.err(`trailstory: internal error: ${(e as Error).stack ?? String(e)}\n`);
+      code = EXIT.internal;
+    }
+  }
+  return code;
+}
