@@ -97,6 +97,20 @@ export function parseArn(arn: string | null | undefined): ArnParts | null {
  * do not carry it. Null for ARNs that name no principal.
  */
 export function principalKeyFromArn(arn: string | null | undefined): string | null {
+  if (!arn) return null;
+  const cached = keyCache.get(arn);
+  if (cached !== undefined) return cached;
+  const key = computePrincipalKey(arn);
+  if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
+  keyCache.set(arn, key);
+  return key;
+}
+
+/** ARNs repeat across millions of records: their keys are cached (bounded). */
+const keyCache = new Map<string, string | null>();
+const KEY_CACHE_MAX = 100_000;
+
+function computePrincipalKey(arn: string): string | null {
   const p = parseArn(arn);
   if (!p) return null;
   const r = p.resource;

@@ -101,6 +101,8 @@ export interface ReadResult {
   cloudTrailFlags: boolean[];
 }
 
+/** `AWSLogs/[o-org/]<account>/CloudTrail/<region>/`: the S3 delivery layout names account and region. */
+const AWSLOGS_PATH = /AWSLogs\/(?:o-[a-z0-9]+\/)?(\d{12})\/CloudTrail\/([a-z]{2}(?:-[a-z]+)+-\d)\//;
 const N_EVENT_TIME = Buffer.from('"eventTime"');
 const N_REGION = Buffer.from('"awsRegion"');
 const N_RECIPIENT = Buffer.from('"recipientAccountId"');
@@ -142,16 +144,27 @@ class FileReader {
     if (this.stats.maxTime === null || t > this.stats.maxTime) this.stats.maxTime = t;
   }
 
-  private noteIndex(v: LightView, fileIdx: number): void {
+  /** Tokens of the file being read, merged into the index once per file. */
+  private fileTokens = new Set<string>();
+  /** Account and region of the file from its `AWSLogs/…/<account>/CloudTrail/<region>/` path, when it has one. */
+  private pathScope = false;
+
+  private noteIndex(v: LightView): void {
     if (!this.index) return;
-    const add = (tok: string | null) => {
-      if (!tok) return;
-      let s = this.index!.get(tok);
-      if (!s) this.index!.set(tok, (s = new Set()));
-      s.add(fileIdx);
-    };
-    add(v.accessKeyId);
-    add(principalKeyFromArn(v.arn));
+    if (v.accessKeyId) this.fileTokens.add(v.accessKeyId);
+    const pk = principalKeyFromArn(v.arn);
+    if (pk) this.fileTokens.add(pk);
+  }
+
+  private flushIndex(fileIdx: number): void {
+    if (this.index) {
+      for (const tok of this.fileTokens) {
+        let s = this.index.get(tok);
+        if (!s) this.index.set(tok, (s = new Set()));
+        s.add(fileIdx);
+      }
+    }
+    this.fileTokens.clear();
   }
 
   /** Keeps a parsed record when it normalises; counts it as skipped otherwise. */
@@ -176,7 +189,7 @@ class FileReader {
     }
     const rec = raw as Record<string, unknown>;
     const v = lightViewOf(rec);
-    this.noteIndex(v, fileIdx);
+    this.noteIndex(v);
     if (typeof rec.eventTime === 'string') this.noteTime(rec.eventTime);
     if (typeof rec.awsRegion === 'string') this.stats.regions.add(rec.awsRegion);
     if (typeof rec.recipientAccountId === 'string') this.stats.accounts.add(rec.recipientAccountId);
@@ -187,12 +200,14 @@ class FileReader {
   private range(buf: Buffer, s: number, e: number, file: string, fileIdx: number): void {
     this.countRecord();
     const v = lightView(buf, s, e, this.selector.withEventId);
-    this.noteIndex(v, fileIdx);
+    this.noteIndex(v);
     this.noteTime(stringValueAfter(buf, N_EVENT_TIME, s, e));
-    const region = stringValueAfter(buf, N_REGION, s, e);
-    if (region) this.stats.regions.add(region);
-    const acct = stringValueAfter(buf, N_RECIPIENT, s, e);
-    if (acct) this.stats.accounts.add(acct);
+    if (!this.pathScope) {
+      const region = stringValueAfter(buf, N_REGION, s, e);
+      if (region) this.stats.regions.add(region);
+      const acct = stringValueAfter(buf, N_RECIPIENT, s, e);
+      if (acct) this.stats.accounts.add(acct);
+    }
     if (!this.selector.select(v)) return;
     let raw: unknown;
     try {
@@ -210,6 +225,18 @@ class FileReader {
    * be reported as bad input).
    */
   read(file: string, fileIdx: number): boolean {
+    const scope = AWSLOGS_PATH.exec(file.split(path.sep).join('/'));
+    this.pathScope = scope !== null;
+    if (scope) {
+      this.stats.accounts.add(scope[1] as string);
+      this.stats.regions.add(scope[2] as string);
+    }
+    const isCloudTrail = this.readFile(file, fileIdx);
+    this.flushIndex(fileIdx);
+    return isCloudTrail;
+  }
+
+  private readFile(file: string, fileIdx: number): boolean {
     const base = path.basename(file);
     if (/CloudTrail-Digest/.test(file) || /_CloudTrail-Digest_/.test(base)) {
       this.skipFile(file, 'digest-file');
