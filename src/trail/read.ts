@@ -181,7 +181,7 @@ class FileReader {
   }
 
   /** A parsed record object (LookupEvents, JSON fallback): same selection as the byte path. */
-  private object(raw: unknown, file: string, fileIdx: number): void {
+  private object(raw: unknown, file: string): void {
     this.countRecord();
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       this.skipUnparsed('malformed-record (not-an-object)');
@@ -197,7 +197,7 @@ class FileReader {
   }
 
   /** A record as a byte range of `buf`. */
-  private range(buf: Buffer, s: number, e: number, file: string, fileIdx: number): void {
+  private range(buf: Buffer, s: number, e: number, file: string): void {
     this.countRecord();
     const v = lightView(buf, s, e, this.selector.withEventId);
     this.noteIndex(v);
@@ -231,12 +231,12 @@ class FileReader {
       this.stats.accounts.add(scope[1] as string);
       this.stats.regions.add(scope[2] as string);
     }
-    const isCloudTrail = this.readFile(file, fileIdx);
+    const isCloudTrail = this.readFile(file);
     this.flushIndex(fileIdx);
     return isCloudTrail;
   }
 
-  private readFile(file: string, fileIdx: number): boolean {
+  private readFile(file: string): boolean {
     const base = path.basename(file);
     if (/CloudTrail-Digest/.test(file) || /_CloudTrail-Digest_/.test(base)) {
       this.skipFile(file, 'digest-file');
@@ -256,14 +256,14 @@ class FileReader {
       return gz && /CloudTrail/i.test(file);
     }
     const first = buf[skipSpace(buf, 0)];
-    if (first === 0x7b && startsWithRecordsArray(buf)) return this.recordsFile(buf, file, fileIdx);
-    if (first === 0x5b) return this.arrayFile(buf, file, fileIdx);
-    if (first === 0x7b) return this.objectOrLines(buf, file, fileIdx);
+    if (first === 0x7b && startsWithRecordsArray(buf)) return this.recordsFile(buf, file);
+    if (first === 0x5b) return this.arrayFile(buf, file);
+    if (first === 0x7b) return this.objectOrLines(buf, file);
     this.skipFile(file, 'not-cloudtrail');
     return false;
   }
 
-  private recordsFile(buf: Buffer, file: string, fileIdx: number): boolean {
+  private recordsFile(buf: Buffer, file: string): boolean {
     const ranges: number[] = [];
     const ok = scanObjectsAtDepth(buf, 3, (s, e) => ranges.push(s, e));
     if (!ok) {
@@ -271,11 +271,11 @@ class FileReader {
       return true;
     }
     this.stats.filesRead++;
-    for (let i = 0; i < ranges.length; i += 2) this.range(buf, ranges[i] as number, ranges[i + 1] as number, file, fileIdx);
+    for (let i = 0; i < ranges.length; i += 2) this.range(buf, ranges[i] as number, ranges[i + 1] as number, file);
     return true;
   }
 
-  private arrayFile(buf: Buffer, file: string, fileIdx: number): boolean {
+  private arrayFile(buf: Buffer, file: string): boolean {
     const ranges: number[] = [];
     const ok = scanObjectsAtDepth(buf, 2, (s, e) => ranges.push(s, e));
     if (!ok) {
@@ -291,22 +291,22 @@ class FileReader {
       }
     }
     this.stats.filesRead++;
-    for (let i = 0; i < ranges.length; i += 2) this.range(buf, ranges[i] as number, ranges[i + 1] as number, file, fileIdx);
+    for (let i = 0; i < ranges.length; i += 2) this.range(buf, ranges[i] as number, ranges[i + 1] as number, file);
     return true;
   }
 
-  private objectOrLines(buf: Buffer, file: string, fileIdx: number): boolean {
+  private objectOrLines(buf: Buffer, file: string): boolean {
     const text = buf.toString('utf8');
     let doc: unknown;
     try {
       doc = JSON.parse(text);
     } catch {
-      return this.linesFile(buf, file, fileIdx);
+      return this.linesFile(buf, file);
     }
     const o = doc as Record<string, unknown>;
     if (Array.isArray(o.Records)) {
       this.stats.filesRead++;
-      for (const r of o.Records) this.object(r, file, fileIdx);
+      for (const r of o.Records) this.object(r, file);
       return true;
     }
     if (Array.isArray(o.Events)) {
@@ -326,7 +326,7 @@ class FileReader {
           this.skipUnparsed('malformed-record (CloudTrailEvent is not valid JSON)');
           continue;
         }
-        this.object(rec, file, fileIdx);
+        this.object(rec, file);
       }
       return true;
     }
@@ -336,7 +336,7 @@ class FileReader {
     }
     if (typeof o.eventID === 'string' || typeof o.eventVersion === 'string') {
       this.stats.filesRead++;
-      this.object(o, file, fileIdx);
+      this.object(o, file);
       return true;
     }
     this.skipFile(file, 'not-cloudtrail');
@@ -344,7 +344,7 @@ class FileReader {
   }
 
   /** JSON Lines: one record a line; a line that is not a whole object is a malformed record. */
-  private linesFile(buf: Buffer, file: string, fileIdx: number): boolean {
+  private linesFile(buf: Buffer, file: string): boolean {
     let pos = 0;
     let lines = 0;
     let good = 0;
@@ -375,7 +375,7 @@ class FileReader {
       if (s < 0) {
         this.countRecord();
         this.skipUnparsed('malformed-record (truncated line)');
-      } else this.range(buf, s, e, file, fileIdx);
+      } else this.range(buf, s, e, file);
     }
     return true;
   }
