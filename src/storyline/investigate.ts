@@ -77,6 +77,12 @@ export function seedTokens(f: NormalizedFinding): Tokens {
   return t;
 }
 
+/**
+ * IAM Identity Center portal calls: their identity (`IdentityCenterUser`) has no ARN or key to
+ * select them by, and they are rare, so they are always parsed.
+ */
+const PORTAL_EVENT_NAMES: ReadonlySet<string> = new Set(['ListAccounts', 'ListAccountRoles', 'GetRoleCredentials', 'CreateToken', 'Logout', 'Federate', 'Authenticate', 'GetRoleCredentialsWithToken']);
+
 function sessionOfArn(arn: string | null): string | null {
   if (!arn || !arn.includes(':assumed-role/')) return null;
   const i = arn.lastIndexOf('/');
@@ -87,7 +93,7 @@ function selectorFor(t: Tokens, withIssuing: boolean): RecordSelector {
   return {
     withEventId: t.eventIds.size > 0,
     select(v: LightView): boolean {
-      if (withIssuing && v.eventName && ISSUING_EVENT_NAMES.has(v.eventName)) return true;
+      if (withIssuing && v.eventName && (ISSUING_EVENT_NAMES.has(v.eventName) || PORTAL_EVENT_NAMES.has(v.eventName))) return true;
       if (v.accessKeyId && t.keys.has(v.accessKeyId)) return true;
       if (v.arn) {
         const pk = principalKeyFromArn(v.arn);
@@ -131,6 +137,10 @@ export function closeTokens(t: Tokens, events: TrailEvent[]): Tokens {
         for (const id of iss.instanceIds) add(out.sessionNames, id);
       }
       if (mintedIn && ev.identity.type !== 'AWSService') {
+        add(out.keys, ev.identity.accessKeyId);
+        add(out.principals, ev.identity.key);
+      }
+      if (iss.instanceIds.some((id) => out.sessionNames.has(id)) && ev.identity.type !== 'AWSService') {
         add(out.keys, ev.identity.accessKeyId);
         add(out.principals, ev.identity.key);
       }

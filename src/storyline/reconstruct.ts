@@ -30,6 +30,11 @@ const SESSION_MATCH_MS = 5 * 60 * 1000;
 /** A service call is attributed to the attacker when the same key's last own call, this recent, was a step. */
 const SERVICE_ATTRIBUTION_MS = 15 * 60 * 1000;
 const DAY_MS = 24 * 3600 * 1000;
+/**
+ * Only sources seen at least this long before the attack began make a principal's baseline:
+ * an attacker's own first calls, shortly before the finding's window, must not become "usual".
+ */
+const BASELINE_GAP_MS = DAY_MS;
 
 export interface ReconstructOptions {
   eventMap: EventMap;
@@ -210,6 +215,21 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     }
   };
   for (const k of [...noveltyKeys]) backward(k, 0);
+  // An instance finding: whoever launched the instance (or gave it its profile) is in the lineage.
+  if (finding.instanceId) {
+    for (const iss of issuances) {
+      if (!iss.instanceIds.includes(finding.instanceId)) continue;
+      const k = iss.event.identity.accessKeyId;
+      if (iss.event.identity.key) {
+        noveltyPrincipals.add(iss.event.identity.key);
+        lineagePrincipals.add(iss.event.identity.key);
+      }
+      if (k && !noveltyKeys.has(k)) {
+        noveltyKeys.add(k);
+        backward(k, 0);
+      }
+    }
+  }
 
   // Candidate events: those of the lineage's keys and principals, and every issuing event.
   const candidateSet = new Set<TrailEvent>();
@@ -226,7 +246,7 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     if (b) return b;
     b = { ips: new Set(), nets: new Set(), agents: new Set(), from: null, count: 0 };
     for (const ev of byPrincipal.get(pk) ?? []) {
-      if (ev.epochMs >= attackStart) break;
+      if (ev.epochMs >= attackStart - BASELINE_GAP_MS) break;
       const k = ev.identity.accessKeyId;
       if (k && attackerKeys.has(k)) continue;
       const ip = ipOf(ev);
@@ -289,7 +309,10 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
         const b = baselineOf(pk);
         if (b.count > 0) {
           const usual = b.ips.has(ip) || (b.nets.has(net24(ip)) && b.agents.has(agentFamily(ev.userAgent)));
-          if (!usual) return { ev, reason: 'attacker-source', why: `from ${ip}, never seen with ${principalLabel(ev.identity)} in its baseline` };
+          if (!usual) {
+            if (!attackerIps.has(ip)) attackerIps.set(ip, `never seen with ${principalLabel(ev.identity)} before the attack, used with its credentials during it`);
+            return { ev, reason: 'attacker-source', why: `from ${ip}, never seen with ${principalLabel(ev.identity)} in its baseline` };
+          }
         }
       }
       return null;
@@ -394,7 +417,7 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
   const outSteps: Step[] = stepList.map((j) => {
     const ev = j.ev;
     const callerAccount = ev.identity.accountId ?? null;
-    const { tactic, technique } = tacticOf(ev, opts.eventMap, { launchRegions, callerAccount });
+    const { tactic, technique } = tacticOf(ev, opts.eventMap, { launchRegions, callerAccount, viaService: j.reason === 'service-for-attacker' });
     const grants = grantsOf(ev);
     const s: Step = {
       eventId: ev.eventId,

@@ -10,7 +10,10 @@
  *     account it stays Privilege Escalation.
  *  3. A ConsoleLogin of a principal the attacker created is Persistence's payoff but stays
  *     Initial Access (the first use of the account).
- *  4. Read-only calls not in the table default to Discovery.
+ *  4. An object a service writes for the attacker (Athena query results, say) is staged
+ *     data: Collection (T1074 Data Staged), not Impact.
+ *  5. A failed ConsoleLogin is Credential Access (T1110 Brute Force).
+ *  6. Read-only calls not in the table default to Discovery.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -60,6 +63,8 @@ export interface StepContext {
   launchRegions: Set<string>;
   /** The account the calling credential belongs to. */
   callerAccount: string | null;
+  /** The step was made by an AWS service acting for the attacker. */
+  viaService: boolean;
 }
 
 const GPU_FAMILY = /^(p\d|g\d|inf\d|trn\d|dl\d|f\d|vt\d)/i;
@@ -92,6 +97,8 @@ export function tacticOf(ev: TrailEvent, map: EventMap, ctx: StepContext): { tac
     const roleAcct = roleArn.split(':')[4];
     if (roleAcct && ctx.callerAccount && roleAcct !== ctx.callerAccount) return mk('TA0008', { id: 'T1550.001', name: 'Use Alternate Authentication Material: Application Access Token' });
   }
+  if (name === 'PutObject' && ctx.viaService) return mk('TA0009', { id: 'T1074', name: 'Data Staged' });
+  if (name === 'ConsoleLogin' && (ev.errorMessage || ev.responseElements?.ConsoleLogin === 'Failure')) return mk('TA0006', { id: 'T1110', name: 'Brute Force' });
   const entry = map.events[name];
   if (entry) return mk(entry.tactic, entry.technique);
   if (map.readPrefixes.prefixes.some((p) => name.startsWith(p))) return mk(map.readPrefixes.tactic, map.readPrefixes.technique);
