@@ -110,9 +110,10 @@ function selectorFor(t: Tokens, withIssuing: boolean): RecordSelector {
 
 /**
  * The lineage closure over the events read so far: every key and principal joined to the
- * tokens by an issuing edge, forwards and backwards, and the principals of those keys.
+ * tokens by an issuing edge, forwards and backwards, and the principals of those keys; with
+ * `launcherOfInstance`, also whoever launched an instance whose sessions are tokens.
  */
-export function closeTokens(t: Tokens, events: TrailEvent[]): Tokens {
+export function closeTokens(t: Tokens, events: TrailEvent[], launcherOfInstance = true): Tokens {
   const out: Tokens = { keys: new Set(t.keys), principals: new Set(t.principals), sessionNames: new Set(t.sessionNames), eventIds: new Set(t.eventIds) };
   const issuances = events.map(readIssuance).filter((x) => x !== null);
   let changed = true;
@@ -140,7 +141,7 @@ export function closeTokens(t: Tokens, events: TrailEvent[]): Tokens {
         add(out.keys, ev.identity.accessKeyId);
         add(out.principals, ev.identity.key);
       }
-      if (iss.instanceIds.some((id) => out.sessionNames.has(id)) && ev.identity.type !== 'AWSService') {
+      if (launcherOfInstance && iss.instanceIds.some((id) => out.sessionNames.has(id)) && ev.identity.type !== 'AWSService') {
         add(out.keys, ev.identity.accessKeyId);
         add(out.principals, ev.identity.key);
       }
@@ -190,7 +191,7 @@ export function collectTrail(finding: NormalizedFinding, paths: string[]): Colle
       throw new TrailInputError(fs1.length === 0 ? `${p}: holds no files` : `${p}: holds no CloudTrail file (${fs1.length} file(s) read, none of them CloudTrail records)`);
     }
   }
-  const closed = closeTokens(seed, r1.events);
+  const closed = closeTokens(seed, r1.events, finding.resourceType === 'Instance');
   const newKeys = [...closed.keys].filter((k) => !seed.keys.has(k));
   const newPrincipals = [...closed.principals].filter((k) => !seed.principals.has(k));
   const newSessions = [...closed.sessionNames].filter((k) => !seed.sessionNames.has(k));

@@ -215,8 +215,10 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     }
   };
   for (const k of [...noveltyKeys]) backward(k, 0);
-  // An instance finding: whoever launched the instance (or gave it its profile) is in the lineage.
-  if (finding.instanceId) {
+  // An instance finding (the instance itself is the actor): whoever launched the instance, or
+  // gave it its profile, is in the lineage. Not for stolen instance credentials (an AccessKey
+  // finding on the instance's role session): those were issued legitimately and stolen later.
+  if (finding.instanceId && finding.resourceType === 'Instance') {
     for (const iss of issuances) {
       if (!iss.instanceIds.includes(finding.instanceId)) continue;
       const k = iss.event.identity.accessKeyId;
@@ -487,6 +489,12 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
   let brokenAt: string | null = null;
   if (firstStep) {
     const k = firstStep.ev.identity.accessKeyId;
+    const issuedBy = k ? mintedBy.get(k) : undefined;
+    if (issuedBy && !steps.has(issuedBy.event.eventId) && (issuedBy.event.identity.type === 'AWSService' || issuedBy.event.source.kind === 'service')) {
+      gaps.push(
+        `credentials ${k} were issued legitimately by ${issuedBy.event.identity.invokedBy ?? issuedBy.event.sourceIPAddress} at ${issuedBy.event.eventTime} (${issuedBy.event.eventName} ${issuedBy.event.eventId}) and taken later: the theft itself (e.g. through the instance metadata service) is not recorded in CloudTrail`,
+      );
+    }
     if (k && !mintedBy.has(k)) {
       const acct = firstStep.ev.identity.accountId ?? firstStep.ev.accountId;
       if (k.startsWith('ASIA')) {
