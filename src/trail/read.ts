@@ -256,34 +256,25 @@ class FileReader {
       return gz && /CloudTrail/i.test(file);
     }
     const first = buf[skipSpace(buf, 0)];
-    if (first === 0x7b && startsWithRecordsArray(buf)) return this.recordsFile(buf, file);
-    if (first === 0x5b) return this.arrayFile(buf, file);
+    if (first === 0x7b && startsWithRecordsArray(buf)) return this.rangedFile(buf, file, 3);
+    if (first === 0x5b) return this.rangedFile(buf, file, 2);
     if (first === 0x7b) return this.objectOrLines(buf, file);
     this.skipFile(file, 'not-cloudtrail');
     return false;
   }
 
-  private recordsFile(buf: Buffer, file: string): boolean {
+  /**
+   * A file whose records are the objects at one nesting depth: 3 for `{"Records":[…]}`,
+   * 2 for a bare array (which must hold records, not something else).
+   */
+  private rangedFile(buf: Buffer, file: string, depth: 2 | 3): boolean {
     const ranges: number[] = [];
-    const ok = scanObjectsAtDepth(buf, 3, (s, e) => ranges.push(s, e));
+    const ok = scanObjectsAtDepth(buf, depth, (s, e) => ranges.push(s, e));
     if (!ok) {
       this.skipFile(file, 'damaged-json');
       return true;
     }
-    this.stats.filesRead++;
-    for (let i = 0; i < ranges.length; i += 2) this.range(buf, ranges[i] as number, ranges[i + 1] as number, file);
-    return true;
-  }
-
-  private arrayFile(buf: Buffer, file: string): boolean {
-    const ranges: number[] = [];
-    const ok = scanObjectsAtDepth(buf, 2, (s, e) => ranges.push(s, e));
-    if (!ok) {
-      this.skipFile(file, 'damaged-json');
-      return true;
-    }
-    // An array of something else is not a trail.
-    if (ranges.length > 0) {
+    if (depth === 2 && ranges.length > 0) {
       const v = lightView(buf, ranges[0] as number, ranges[1] as number, true);
       if (!v.eventName && !v.eventId) {
         this.skipFile(file, 'not-cloudtrail');
