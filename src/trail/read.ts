@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { principalKeyFromArn } from '../identity/principal';
+import { toIsoUtc } from '../model/time';
 import { toTrailEvent, type TrailEvent } from './event';
 import { lightView, lightViewOf, scanObjectsAtDepth, skipSpace, startsWithRecordsArray, stringValueAfter, type LightView } from './scan';
 
@@ -104,6 +105,7 @@ export interface ReadResult {
 /** `AWSLogs/[o-org/]<account>/CloudTrail/<region>/`: the S3 delivery layout names account and region. */
 const AWSLOGS_PATH = /AWSLogs\/(?:o-[a-z0-9]+\/)?(\d{12})\/CloudTrail\/([a-z]{2}(?:-[a-z]+)+-\d)\//;
 const N_EVENT_TIME = Buffer.from('"eventTime"');
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const N_REGION = Buffer.from('"awsRegion"');
 const N_RECIPIENT = Buffer.from('"recipientAccountId"');
 
@@ -138,7 +140,10 @@ class FileReader {
     if (this.stats.skippedFiles.length < 50) this.stats.skippedFiles.push({ file, reason });
   }
 
-  private noteTime(t: string | null): void {
+  /** Keeps the earliest and latest time; text already in UTC ISO form (`…Z`) compares as is. */
+  private noteTime(raw: string | null): void {
+    if (!raw) return;
+    const t = ISO_UTC.test(raw) ? raw : toIsoUtc(raw);
     if (!t) return;
     if (this.stats.minTime === null || t < this.stats.minTime) this.stats.minTime = t;
     if (this.stats.maxTime === null || t > this.stats.maxTime) this.stats.maxTime = t;
