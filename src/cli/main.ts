@@ -8,6 +8,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { AmbiguousFindingError, FindingInputError } from '../findings/errors';
 import { investigate } from '../storyline/investigate';
+import { EventMapError } from '../storyline/tactics';
 import { TrailInputError } from '../trail/read';
 import { renderMermaid } from '../render/mermaid';
 import { renderText } from '../render/text';
@@ -23,6 +24,8 @@ Examples:
   $ trailstory investigate --finding getfindings.json --finding-id 0ab1c2… --cloudtrail trail.jsonl.gz
   $ trailstory investigate --finding event.json --cloudtrail us-east-1/ --cloudtrail eu-west-1/ --format json > storyline.json
   $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format mermaid > storyline.mmd
+  $ echo '{"VerifyEmailIdentity": "TA0042"}' > my-map.json
+  $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --event-map my-map.json
 `;
 
 /**
@@ -50,7 +53,7 @@ export async function main(
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .addOption(new Option('--format <format>', 'output format: json (the storyline contract), text (a timeline), mermaid (a flowchart)').choices(FORMATS).default('json'))
-    .option('--event-map <file>', 'a JSON event map merged over the built-in eventName -> ATT&CK tactic table (data/event-tactics.json)')
+    .option('--event-map <file>', 'a JSON object of "EventName": "TA00xx" entries (or the shape of data/event-tactics.json) merged over the built-in eventName -> ATT&CK tactic table')
     .addHelpText('after', EXAMPLES)
     .action(async (o: { finding: string; findingId?: string; cloudtrail: string[]; format: (typeof FORMATS)[number]; eventMap?: string }) => {
       const st = await investigate({ findingFile: o.finding, findingId: o.findingId, cloudtrail: o.cloudtrail, eventMapFile: o.eventMap });
@@ -68,7 +71,7 @@ export async function main(
       io.err(`${e.message}\n`);
       for (const id of e.ids) io.err(`${id}\n`);
       code = EXIT.usage;
-    } else if (e instanceof FindingInputError || e instanceof TrailInputError) {
+    } else if (e instanceof FindingInputError || e instanceof TrailInputError || e instanceof EventMapError) {
       io.err(`trailstory: ${e.message}\n`);
       code = EXIT.badInput;
     } else {

@@ -53,11 +53,13 @@ export function renderMermaid(st: Storyline): string {
       groups.push(group);
     }
   }
+  let originNode: string | null = null;
   groups.forEach((g, i) => {
     const counts = new Map<string, number>();
     for (const n of g.names) counts.set(n, (counts.get(n) ?? 0) + 1);
     const body = [...counts].map(([n, c]) => (c > 1 ? `${n} x${c}` : n)).join(', ');
     const id = node(`g:${i}`, `${g.tactic}: ${body} (${g.first})`, 'box');
+    if (i === 0) originNode = id;
     const owner = g.principal ? node(`p:${g.principal}`, short(g.principal)) : null;
     if (prev) lines.push(`  ${prev} --> ${id}`);
     else if (owner) lines.push(`  ${owner} --> ${id}`);
@@ -66,6 +68,6 @@ export function renderMermaid(st: Storyline): string {
   });
   const fid = node('finding', `GuardDuty ${st.finding.type}`, 'hex');
   if (prev) lines.push(`  ${prev} --> ${fid}`);
-  if (st.origin) lines.push(`  classDef origin stroke-width:3px`);
+  if (st.origin && originNode) lines.push('  classDef origin stroke-width:3px', `  class ${originNode} origin`);
   return lines.join('\n') + '\n';
 }

@@ -40,21 +40,51 @@ export function loadDefaultEventMap(): EventMap {
   return defaultMap;
 }
 
+/** A user event map that cannot be used: one line naming the file and the problem. */
+export class EventMapError extends Error {
+  constructor(file: string, problem: string) {
+    super(`${file}: ${problem}`);
+    this.name = 'EventMapError';
+  }
+}
+
+const TACTIC_ID = /^TA\d{4}$/;
+
 /**
- * Merges a user's event map over the default: `events` entries of the user's file win.
- * @throws Error naming the file when it is not JSON or has no `events` object.
+ * Merges a user's event map over the default; the user's entries win. Accepted shapes:
+ * the default file's own (`{"events": {"Name": {"tactic": "TA0043", "technique": {…}}}}`),
+ * or a flat object of `"EventName": "TA0043"` / `"EventName": {"tactic": "TA0043"}`.
+ * @throws EventMapError when the file cannot be read, is not JSON, or names no valid tactic ID.
  */
 export function loadEventMap(userFile?: string): EventMap {
   const base = loadDefaultEventMap();
   if (!userFile) return base;
-  let extra: Partial<EventMap>;
+  let text: string;
   try {
-    extra = JSON.parse(fs.readFileSync(userFile, 'utf8')) as Partial<EventMap>;
+    text = fs.readFileSync(userFile, 'utf8');
   } catch (e) {
-    throw new Error(`${userFile}: not a readable JSON event map (${(e as Error).message})`);
+    throw new EventMapError(userFile, `cannot read the event map (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  if (!extra.events || typeof extra.events !== 'object') throw new Error(`${userFile}: an event map needs an "events" object`);
-  return { tactics: { ...base.tactics, ...(extra.tactics ?? {}) }, readPrefixes: extra.readPrefixes ?? base.readPrefixes, events: { ...base.events, ...extra.events } };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new EventMapError(userFile, `the event map is not valid JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new EventMapError(userFile, 'an event map is a JSON object of "EventName": "TA00xx" entries');
+  const o = doc as Record<string, unknown>;
+  const entries = o.events && typeof o.events === 'object' && !Array.isArray(o.events) ? (o.events as Record<string, unknown>) : o;
+  const events: EventMap['events'] = {};
+  for (const [name, v] of Object.entries(entries)) {
+    if (name.startsWith('$')) continue;
+    const tactic = typeof v === 'string' ? v : v && typeof v === 'object' ? (v as { tactic?: unknown }).tactic : undefined;
+    if (typeof tactic !== 'string' || !TACTIC_ID.test(tactic) || !base.tactics[tactic]) {
+      throw new EventMapError(userFile, `entry "${name}" needs an ATT&CK Enterprise tactic ID such as "TA0007" (got ${JSON.stringify(v)})`);
+    }
+    const technique = v && typeof v === 'object' ? (v as { technique?: { id: string; name: string } }).technique : undefined;
+    events[name] = technique ? { tactic, technique } : { tactic };
+  }
+  return { tactics: base.tactics, readPrefixes: base.readPrefixes, events: { ...base.events, ...events } };
 }
 
 /** What the story tells about a step, beyond the event itself. */

@@ -14,7 +14,7 @@ import type { FindingForm, NormalizedFinding } from '../../src/model/finding';
 const FIXTURES = path.resolve(__dirname, '../fixtures/findings');
 const SHARED = path.resolve(__dirname, '../../../shared');
 const HAVE_SHARED = fs.existsSync(SHARED);
-if (!HAVE_SHARED) console.log('shared/ not found: skipping scenario-finding tests');
+if (!HAVE_SHARED) process.stdout.write('shared/ not found: skipping scenario-finding tests\n');
 const describeShared = HAVE_SHARED ? describe : describe.skip;
 
 function readJson(file: string): unknown {
