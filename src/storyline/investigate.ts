@@ -125,8 +125,12 @@ export function closeTokens(t: Tokens, events: TrailEvent[], launcherOfInstance 
         changed = true;
       }
     };
+    const sessions = new Set<string>();
     for (const ev of events) {
-      if (ev.identity.accessKeyId && out.keys.has(ev.identity.accessKeyId)) add(out.principals, ev.identity.key);
+      if (ev.identity.accessKeyId && out.keys.has(ev.identity.accessKeyId)) {
+        add(out.principals, ev.identity.key);
+        if (ev.identity.sessionName) sessions.add(ev.identity.sessionName);
+      }
     }
     for (const iss of issuances) {
       const ev = iss.event;
@@ -135,13 +139,15 @@ export function closeTokens(t: Tokens, events: TrailEvent[], launcherOfInstance 
       if (callerIn) {
         add(out.keys, iss.mintedKey);
         add(out.principals, iss.mintedPrincipal);
-        for (const id of iss.instanceIds) add(out.sessionNames, id);
+        for (const id of iss.computeSessions) add(out.sessionNames, id);
       }
       if (mintedIn && ev.identity.type !== 'AWSService') {
         add(out.keys, ev.identity.accessKeyId);
         add(out.principals, ev.identity.key);
       }
-      if (launcherOfInstance && iss.instanceIds.some((id) => out.sessionNames.has(id)) && ev.identity.type !== 'AWSService') {
+      const lambdaChange = ev.eventName.endsWith('20150331') || ev.eventName.endsWith('20150331v2');
+      const feedsLineage = iss.computeSessions.some((id) => out.sessionNames.has(id) || (lambdaChange && sessions.has(id)));
+      if ((launcherOfInstance || lambdaChange) && feedsLineage && ev.identity.type !== 'AWSService') {
         add(out.keys, ev.identity.accessKeyId);
         add(out.principals, ev.identity.key);
       }
@@ -197,7 +203,6 @@ export function collectTrail(finding: NormalizedFinding, paths: string[]): Colle
   const newSessions = [...closed.sessionNames].filter((k) => !seed.sessionNames.has(k));
   const fileIds = new Set<number>();
   for (const tok of [...newKeys, ...newPrincipals]) for (const i of index.get(tok) ?? []) fileIds.add(i);
-  if (newSessions.length > 0) for (let i = 0; i < files.length; i++) fileIds.add(i);
   const stats = r1.stats;
   const events = r1.events;
   let passes = 1;

@@ -27,6 +27,11 @@ export const ISSUING_EVENT_NAMES: ReadonlySet<string> = new Set([
   'RunInstances',
   'AssociateIamInstanceProfile',
   'ReplaceIamInstanceProfileAssociation',
+  'CreateFunction20150331',
+  'UpdateFunctionCode20150331v2',
+  'UpdateFunctionConfiguration20150331v2',
+  'CreateRole',
+  'UpdateAssumeRolePolicy',
 ]);
 
 /** One issuance read from a record. */
@@ -41,10 +46,16 @@ export interface Issuance {
   mintedArn: string | null;
   /** For ConsoleLogin: a console session of the identity starts at the event time. */
   consoleSession: boolean;
-  /** For RunInstances / profile association: instance ids that will act with `roleOrProfile`. */
-  instanceIds: string[];
-  /** Instance profile name or ARN given to those instances. */
+  /**
+   * Compute that will act with a role: the role session names it will use (EC2 instance ids,
+   * Lambda function names), from RunInstances, profile associations and Lambda function
+   * creation or updates.
+   */
+  computeSessions: string[];
+  /** Instance profile name or ARN, or the Lambda execution role ARN, when the record gives it. */
   instanceProfile: string | null;
+  /** CreateRole / UpdateAssumeRolePolicy: the role whose trust policy this event set. */
+  trustSetFor: string | null;
 }
 
 function o(v: unknown): Record<string, unknown> | null {
@@ -66,8 +77,9 @@ export function readIssuance(ev: TrailEvent): Issuance | null {
     mintedPrincipal: null,
     mintedArn: null,
     consoleSession: false,
-    instanceIds: [],
+    computeSessions: [],
     instanceProfile: null,
+    trustSetFor: null,
   };
   const acct = ev.accountId || ev.identity.accountId || '';
   switch (ev.eventName) {
@@ -148,8 +160,33 @@ export function readIssuance(ev: TrailEvent): Issuance | null {
       const reqProfile = o(req?.iamInstanceProfile);
       profile = profile ?? s(o(assoc?.iamInstanceProfile)?.arn) ?? s(reqProfile?.arn) ?? s(reqProfile?.name);
       if (ids.length === 0 || !profile) return null;
-      base.instanceIds = ids;
+      base.computeSessions = ids;
       base.instanceProfile = profile;
+      // The role is often named like its instance profile: a token to find its sessions by.
+      const profileName = profile.split('/').pop();
+      if (profileName && acct) base.mintedPrincipal = `role:${acct}:${profileName}`;
+      return base;
+    }
+    case 'CreateFunction20150331':
+    case 'UpdateFunctionCode20150331v2':
+    case 'UpdateFunctionConfiguration20150331v2': {
+      if (ev.errorCode) return null;
+      const fn = s(req?.functionName) ?? s(resp?.functionName);
+      if (!fn) return null;
+      const name = fn.includes(':function:') ? (fn.split(':function:')[1] ?? fn).split(':')[0] ?? fn : fn;
+      base.computeSessions = [name];
+      const role = s(req?.role) ?? s(resp?.role);
+      base.instanceProfile = role;
+      base.mintedPrincipal = principalKeyFromArn(role);
+      return base;
+    }
+    case 'CreateRole':
+    case 'UpdateAssumeRolePolicy': {
+      if (ev.errorCode) return null;
+      const role = s(req?.roleName);
+      if (!role || !acct) return null;
+      base.trustSetFor = `role:${acct}:${role}`;
+      base.mintedPrincipal = base.trustSetFor;
       return base;
     }
   }

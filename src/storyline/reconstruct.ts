@@ -181,7 +181,10 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
   const attackerKeys = new Map<string, number>();
   const attackerPrincipals = new Map<string, number>();
   const consoleAccess = new Map<string, number>();
+  /** Role session names of compute the attacker launched or changed (instance ids, function names). */
   const attackerInstances = new Map<string, number>();
+  /** Roles whose trust policy an attacker step set, with when, and who assumed them before. */
+  const trustBackdoors = new Map<string, { since: number; priorCallers: Set<string> }>();
   const lineagePrincipals = new Set<string>([...noveltyPrincipals]);
   const steps = new Map<string, Judged>();
   const edges: LineageEdge[] = [];
@@ -193,6 +196,11 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     edges.push({ from, to, via: iss.via, eventId: iss.event.eventId, eventTime: iss.event.eventTime, byAttacker });
   };
   const credLabel = (ev: TrailEvent) => ev.identity.arn ?? ev.identity.key ?? principalLabel(ev.identity);
+  /**
+   * Issuing events behind the finding's own credentials: judged against their caller's
+   * baseline whenever they happened, since they can precede the attack's first visible use.
+   */
+  const backwardIssuances = new Set<string>();
 
   // Backward lineage: who minted the seed keys, recursively, while the minting was the attacker's
   // (decided below once sources are known) or at least record the edge.
@@ -200,6 +208,7 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     if (depth > 20) return;
     const iss = mintedBy.get(key);
     if (!iss) return;
+    backwardIssuances.add(iss.event.eventId);
     const minted = keyPrincipal.get(key);
     addEdge(credLabel(iss.event), minted ? credLabel(minted) : key, iss, false);
     const callerKey = iss.event.identity.accessKeyId;
@@ -218,9 +227,25 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
   // An instance finding (the instance itself is the actor): whoever launched the instance, or
   // gave it its profile, is in the lineage. Not for stolen instance credentials (an AccessKey
   // finding on the instance's role session): those were issued legitimately and stolen later.
-  if (finding.instanceId && finding.resourceType === 'Instance') {
+  // A Lambda function whose code or configuration changed before its role session did what the
+  // finding reports: whoever changed it is in the lineage (the function runs their code).
+  const seedSessions = new Map<string, number>();
+  for (const k of seedKeys) {
+    const first = byKey.get(k)?.[0];
+    if (first?.identity.sessionName && !seedSessions.has(first.identity.sessionName)) seedSessions.set(first.identity.sessionName, first.epochMs);
+  }
+  const computeLinks = (iss: Issuance): boolean => {
+    if (finding.instanceId && finding.resourceType === 'Instance' && iss.computeSessions.includes(finding.instanceId)) return true;
+    if (!iss.via.endsWith('20150331') && !iss.via.endsWith('20150331v2')) return false;
+    return iss.computeSessions.some((name) => {
+      const t = seedSessions.get(name);
+      return t !== undefined && iss.event.epochMs <= t;
+    });
+  };
+  {
     for (const iss of issuances) {
-      if (!iss.instanceIds.includes(finding.instanceId)) continue;
+      if (!computeLinks(iss)) continue;
+      backwardIssuances.add(iss.event.eventId);
       const k = iss.event.identity.accessKeyId;
       if (iss.event.identity.key) {
         noveltyPrincipals.add(iss.event.identity.key);
@@ -285,12 +310,18 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     if (pk && attackerPrincipals.has(pk) && ev.epochMs >= (attackerPrincipals.get(pk) as number)) {
       return { ev, reason: 'attacker-created-principal', why: `${principalLabel(ev.identity)} was created by an attacker step` };
     }
-    if (ev.identity.type === 'AssumedRole' && ev.identity.sessionName && attackerInstances.has(ev.identity.sessionName)) {
-      return { ev, reason: 'attacker-minted-credential', why: `role credentials of instance ${ev.identity.sessionName}, which the attacker launched` };
+    if (ev.identity.type === 'AssumedRole' && ev.identity.sessionName && attackerInstances.has(ev.identity.sessionName) && ev.epochMs >= (attackerInstances.get(ev.identity.sessionName) as number)) {
+      return { ev, reason: 'attacker-minted-credential', why: `role credentials of ${ev.identity.sessionName}, compute the attacker launched or changed` };
     }
     if (ev.sharedEventID) {
       for (const o of byShared.get(ev.sharedEventID) ?? []) {
         if (o !== ev && steps.has(o.eventId)) return { ev, reason: 'cross-account-copy', why: `other account's copy of step ${o.eventId}` };
+      }
+    }
+    if (ev.eventName.startsWith('AssumeRole') && typeof ev.requestParameters?.roleArn === 'string') {
+      const tb = trustBackdoors.get(principalKeyFromArn(ev.requestParameters.roleArn) ?? '');
+      if (tb && ev.epochMs >= tb.since && !ev.errorCode && !tb.priorCallers.has(ev.identity.key ?? ev.identity.accountId ?? '')) {
+        return { ev, reason: 'attacker-created-principal', why: `assumes ${ev.requestParameters.roleArn}, whose trust policy the attacker set` };
       }
     }
     if (ev.identity.type === 'AWSService' && ev.eventName === 'AssumeRole') {
@@ -307,7 +338,7 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     }
     if (ip) {
       if (inLineage && attackerIps.has(ip)) return { ev, reason: 'attacker-source', why: `from ${ip}, ${attackerIps.get(ip)}` };
-      if (inNovelty && pk && ev.epochMs >= attackStart) {
+      if (inNovelty && pk && (ev.epochMs >= attackStart || backwardIssuances.has(ev.eventId))) {
         const b = baselineOf(pk);
         if (b.count > 0) {
           const usual = b.ips.has(ip) || (b.nets.has(net24(ip)) && b.agents.has(agentFamily(ev.userAgent)));
@@ -366,7 +397,18 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
         }
       }
     }
-    for (const id of iss.instanceIds) {
+    if (iss.trustSetFor && !trustBackdoors.has(iss.trustSetFor)) {
+      const priorCallers = new Set<string>();
+      for (const o of issuances) {
+        const r = o.event.requestParameters?.roleArn;
+        if (o.event.epochMs < ev.epochMs && o.event.eventName.startsWith('AssumeRole') && typeof r === 'string' && principalKeyFromArn(r) === iss.trustSetFor) {
+          priorCallers.add(o.event.identity.key ?? o.event.identity.accountId ?? '');
+        }
+      }
+      trustBackdoors.set(iss.trustSetFor, { since: ev.epochMs, priorCallers });
+      addEdge(from, iss.trustSetFor, iss, true);
+    }
+    for (const id of iss.computeSessions) {
       if (!attackerInstances.has(id)) attackerInstances.set(id, ev.epochMs);
       addCandidates(bySession.get(id));
       addEdge(from, `instance ${id} (${iss.instanceProfile ?? 'role'})`, iss, true);
