@@ -119,15 +119,19 @@ function computePrincipalKey(arn: string): string | null {
       const name = r.split('/')[1];
       return name ? `role:${p.accountId}:${name}` : null;
     }
-    if (r.startsWith('federated-user/')) return `federated:${p.accountId}:${r.slice('federated-user/'.length)}`;
+    if (r.startsWith('federated-user/')) return nonEmpty(`federated:${p.accountId}:${r.slice('federated-user/'.length)}`, r.slice('federated-user/'.length));
     return null;
   }
   if (p.service === 'iam') {
     if (r === 'root') return `root:${p.accountId}`;
-    if (r.startsWith('user/')) return `user:${p.accountId}:${lastSegment(r)}`;
-    if (r.startsWith('role/')) return `role:${p.accountId}:${lastSegment(r)}`;
+    if (r.startsWith('user/')) return nonEmpty(`user:${p.accountId}:${lastSegment(r)}`, lastSegment(r));
+    if (r.startsWith('role/')) return nonEmpty(`role:${p.accountId}:${lastSegment(r)}`, lastSegment(r));
   }
   return null;
+}
+
+function nonEmpty(key: string, name: string): string | null {
+  return name.length > 0 ? key : null;
 }
 
 function lastSegment(resource: string): string {

@@ -16,7 +16,7 @@ import * as zlib from 'node:zlib';
 import { principalKeyFromArn } from '../identity/principal';
 import { toIsoUtc } from '../model/time';
 import { toTrailEvent, type TrailEvent } from './event';
-import { lightView, lightViewOf, scanObjectsAtDepth, skipSpace, startsWithRecordsArray, stringValueAfter, type LightView } from './scan';
+import { FieldReader, lightView, lightViewOf, scanObjectsAtDepth, skipSpace, startsWithRecordsArray, stringValueAfter, type LightView } from './scan';
 
 /** A `--cloudtrail` path that does not exist, or that holds no CloudTrail file at all. */
 export class TrailInputError extends Error {
@@ -87,8 +87,9 @@ export function listTrailFiles(paths: string[]): string[] {
 /** Reads a file's bytes, gunzipping when it starts with the gzip magic number. */
 export function readFileBytes(file: string): Buffer {
   const raw = fs.readFileSync(file);
-  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) return zlib.gunzipSync(raw);
-  return raw;
+  const bytes = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw) : raw;
+  // A UTF-8 byte order mark before the JSON (some exports write one).
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
 }
 
 /** Where each token (access key id or principal key) was seen: token → file indexes. */
@@ -202,15 +203,16 @@ class FileReader {
   }
 
   /** A record as a byte range of `buf`. */
-  private range(buf: Buffer, s: number, e: number, file: string): void {
+  private range(fields: FieldReader, s: number, e: number, file: string): void {
+    const buf = fields.buf;
     this.countRecord();
-    const v = lightView(buf, s, e, this.selector.withEventId);
+    const v = lightView(fields, s, e, this.selector.withEventId);
     this.noteIndex(v);
-    this.noteTime(stringValueAfter(buf, N_EVENT_TIME, s, e));
+    this.noteTime(stringValueAfter(fields, N_EVENT_TIME, s, e));
     if (!this.pathScope) {
-      const region = stringValueAfter(buf, N_REGION, s, e);
+      const region = stringValueAfter(fields, N_REGION, s, e);
       if (region) this.stats.regions.add(region);
-      const acct = stringValueAfter(buf, N_RECIPIENT, s, e);
+      const acct = stringValueAfter(fields, N_RECIPIENT, s, e);
       if (acct) this.stats.accounts.add(acct);
     }
     if (!this.selector.select(v)) return;
@@ -245,11 +247,11 @@ class FileReader {
     const base = path.basename(file);
     if (/CloudTrail-Digest/.test(file) || /_CloudTrail-Digest_/.test(base)) {
       this.skipFile(file, 'digest-file');
-      return true;
+      return false;
     }
     if (/CloudTrail-Insight/.test(file)) {
       this.skipFile(file, 'insights-file');
-      return true;
+      return false;
     }
     let buf: Buffer;
     try {
@@ -258,7 +260,8 @@ class FileReader {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       const gz = base.endsWith('.gz');
       this.skipFile(file, gz || code.startsWith('Z_') ? 'damaged-gzip' : `unreadable (${code || (err as Error).message})`);
-      return gz && /CloudTrail/i.test(file);
+      // A damaged .gz is a damaged trail file: skipped and counted, never fatal.
+      return gz || code.startsWith('Z_');
     }
     const first = buf[skipSpace(buf, 0)];
     if (first === 0x7b && startsWithRecordsArray(buf)) return this.rangedFile(buf, file, 3);
@@ -274,7 +277,8 @@ class FileReader {
    */
   private rangedFile(buf: Buffer, file: string, depth: 2 | 3): boolean {
     const ranges: number[] = [];
-    const ok = scanObjectsAtDepth(buf, depth, (s, e) => ranges.push(s, e));
+    let nonObjects = 0;
+    const ok = scanObjectsAtDepth(buf, depth, (s, e) => ranges.push(s, e), 0, buf.length, () => nonObjects++);
     if (!ok) {
       this.skipFile(file, 'damaged-json');
       return true;
@@ -287,7 +291,12 @@ class FileReader {
       }
     }
     this.stats.filesRead++;
-    for (let i = 0; i < ranges.length; i += 2) this.range(buf, ranges[i] as number, ranges[i + 1] as number, file);
+    const fields = new FieldReader(buf);
+    for (let i = 0; i < ranges.length; i += 2) this.range(fields, ranges[i] as number, ranges[i + 1] as number, file);
+    for (let i = 0; i < nonObjects; i++) {
+      this.countRecord();
+      this.skipUnparsed('malformed-record (not-an-object)');
+    }
     return true;
   }
 
@@ -328,7 +337,7 @@ class FileReader {
     }
     if ('digestStartTime' in o || 'logFiles' in o) {
       this.skipFile(file, 'digest-file');
-      return true;
+      return false;
     }
     if (typeof o.eventID === 'string' || typeof o.eventVersion === 'string') {
       this.stats.filesRead++;
@@ -367,11 +376,12 @@ class FileReader {
       return false;
     }
     this.stats.filesRead++;
+    const fields = new FieldReader(buf);
     for (const [s, e] of pending) {
       if (s < 0) {
         this.countRecord();
         this.skipUnparsed('malformed-record (truncated line)');
-      } else this.range(buf, s, e, file);
+      } else this.range(fields, s, e, file);
     }
     return true;
   }

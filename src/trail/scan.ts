@@ -30,10 +30,13 @@ export function scanObjectsAtDepth(
   onRecord: (start: number, end: number) => void,
   from = 0,
   to = buf.length,
+  onNonObject?: () => void,
 ): boolean {
   let d = 0;
   let inString = false;
   let start = -1;
+  // Inside an array at depth-1, after `[` or `,`: the next value is an element.
+  let expectElement = false;
   for (let i = from; i < to; i++) {
     const c = buf[i] as number;
     if (inString) {
@@ -41,10 +44,17 @@ export function scanObjectsAtDepth(
       else if (c === QUOTE) inString = false;
       continue;
     }
+    if (expectElement && d === depth - 1 && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
+      expectElement = false;
+      if (c !== LBRACE && c !== RBRACKET && onNonObject) onNonObject();
+    }
     if (c === QUOTE) inString = true;
-    else if (c === LBRACE || c === LBRACKET) {
+    else if (c === 0x2c) {
+      if (d === depth - 1) expectElement = true;
+    } else if (c === LBRACE || c === LBRACKET) {
       d++;
       if (d === depth && c === LBRACE) start = i;
+      if (d === depth - 1 && c === LBRACKET) expectElement = true;
     } else if (c === RBRACE || c === RBRACKET) {
       if (d === depth && c === RBRACE && start >= 0) {
         onRecord(start, i + 1);
@@ -83,12 +93,33 @@ export function startsWithRecordsArray(buf: Buffer): boolean {
 }
 
 /**
+ * Finds field names in one buffer, remembering for each needle where it last looked and what
+ * it found. Records are read in order, so each needle's occurrences are found once per file
+ * however many records lack the field: reading stays linear in the file's size.
+ */
+export class FieldReader {
+  private readonly found = new Map<Buffer, { from: number; at: number }>();
+  constructor(readonly buf: Buffer) {}
+
+  /** Index of the first `needle` at or after `from`, or -1. */
+  find(needle: Buffer, from: number): number {
+    const c = this.found.get(needle);
+    if (c && from >= c.from && (c.at === -1 || c.at >= from)) return c.at;
+    const at = this.buf.indexOf(needle, from);
+    this.found.set(needle, { from, at });
+    return at;
+  }
+}
+
+/**
  * The string value of the first `"key"` at or after `from` and before `limit`, read from the
  * bytes (`"key" : "value"`), or null when absent, not a string, or beyond `limit`.
  * Values with escapes are decoded with JSON.parse of the value alone.
  */
-export function stringValueAfter(buf: Buffer, needle: Buffer, from: number, limit: number): string | null {
-  const p = buf.indexOf(needle, from);
+export function stringValueAfter(source: Buffer | FieldReader, needle: Buffer, from: number, limit: number): string | null {
+  const reader = source instanceof FieldReader ? source : new FieldReader(source);
+  const buf = reader.buf;
+  const p = reader.find(needle, from);
   if (p < 0 || p >= limit) return null;
   let i = skipSpace(buf, p + needle.length);
   if (buf[i] !== 0x3a) return null;
@@ -130,17 +161,21 @@ const N_ACCESS_KEY_ID = Buffer.from('"accessKeyId"');
 const N_ARN = Buffer.from('"arn"');
 const N_EVENT_ID = Buffer.from('"eventID"');
 
-/** Reads the {@link LightView} of the record in `buf[start, end)`. */
-export function lightView(buf: Buffer, start: number, end: number, withEventId: boolean): LightView {
-  const eventName = stringValueAfter(buf, N_EVENT_NAME, start, end);
-  const ui = buf.indexOf(N_USER_IDENTITY, start);
+/**
+ * Reads the {@link LightView} of the record in `buf[start, end)`. Pass one {@link FieldReader}
+ * for all the records of a file, in order, to keep reading linear.
+ */
+export function lightView(source: Buffer | FieldReader, start: number, end: number, withEventId: boolean): LightView {
+  const reader = source instanceof FieldReader ? source : new FieldReader(source);
+  const eventName = stringValueAfter(reader, N_EVENT_NAME, start, end);
+  const ui = reader.find(N_USER_IDENTITY, start);
   let accessKeyId: string | null = null;
   let arn: string | null = null;
   if (ui >= 0 && ui < end) {
-    accessKeyId = stringValueAfter(buf, N_ACCESS_KEY_ID, ui, end);
-    arn = stringValueAfter(buf, N_ARN, ui, end);
+    accessKeyId = stringValueAfter(reader, N_ACCESS_KEY_ID, ui, end);
+    arn = stringValueAfter(reader, N_ARN, ui, end);
   }
-  const eventId = withEventId ? stringValueAfter(buf, N_EVENT_ID, start, end) : null;
+  const eventId = withEventId ? stringValueAfter(reader, N_EVENT_ID, start, end) : null;
   return { eventName, accessKeyId, arn, eventId };
 }
 
