@@ -6,7 +6,7 @@
 const path = require('path');
 const { listTrailFiles, readFileBytes } = require('../dist/src/trail/read.js');
 
-const [mode, dir] = process.argv.slice(2);
+async function measure(mode, dir) {
 const trail = path.join(dir, 'cloudtrail');
 const t0 = process.hrtime.bigint();
 let records = 0;
@@ -23,7 +23,7 @@ if (mode === 'bytes') {
   const { reconstruct } = require('../dist/src/storyline/reconstruct.js');
   const { loadEventMap } = require('../dist/src/storyline/tactics.js');
   const finding = readFinding(path.join(dir, 'finding.json'));
-  const c = collectTrail(finding, [trail]);
+  const c = await collectTrail(finding, [trail]);
   const st = reconstruct(finding, c.events, c.stats, { eventMap: loadEventMap() });
   records = st.coverage.recordsRead;
   steps = st.steps.length;
@@ -34,3 +34,10 @@ if (mode === 'bytes') {
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
 const maxRssMb = process.resourceUsage().maxRSS / 1024;
 process.stdout.write(JSON.stringify({ mode, ms, maxRssMb, records, steps }) + '\n');
+}
+
+const [mode, dir] = process.argv.slice(2);
+measure(mode, dir).catch((e) => {
+  process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+});

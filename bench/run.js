@@ -79,7 +79,7 @@ const lines = [
 if (rows.length >= 2) {
   const a = rows[0];
   const b = rows[rows.length - 1];
-  lines.push(`Growth: ${b.records / a.records}x the events took ${f(b.engine.ms / a.engine.ms, 1)}x the engine time (per-event time ${f((b.engine.ms / b.records) / (a.engine.ms / a.records), 2)}x; 1.00 is linear).`, '');
+  lines.push(`Growth: ${f(b.records / a.records, 1)}x the events took ${f(b.engine.ms / a.engine.ms, 1)}x the engine time (per-event time ${f((b.engine.ms / b.records) / (a.engine.ms / a.records), 2)}x; 1.00 is linear).`, '');
 }
 lines.push('Reproduce: `npm run bench` (options: `--sizes 100000,1000000 --reps 2 --cache DIR --out FILE`).', '');
 fs.mkdirSync(path.dirname(out), { recursive: true });

@@ -182,13 +182,13 @@ export interface Collected {
  * Gathers the records that can matter for `finding` from local files.
  * @throws TrailInputError when a path does not exist or holds no CloudTrail file at all.
  */
-export function collectTrail(finding: NormalizedFinding, paths: string[]): Collected {
+export async function collectTrail(finding: NormalizedFinding, paths: string[]): Promise<Collected> {
   const perPath = paths.map((p) => ({ p, files: listTrailFiles([p]) }));
   const files = perPath.flatMap((x) => x.files);
   const index: TokenIndex = new Map();
   const seed = seedTokens(finding);
   const seen = new Set<string>();
-  const r1 = readTrailFiles(files, selectorFor(seed, true), { index, seen });
+  const r1 = await readTrailFiles(files, selectorFor(seed, true), { index, seen });
   let offset = 0;
   for (const { p, files: fs1 } of perPath) {
     const flags = r1.cloudTrailFlags.slice(offset, offset + fs1.length);
@@ -210,7 +210,7 @@ export function collectTrail(finding: NormalizedFinding, paths: string[]): Colle
     passes = 2;
     const ids = [...fileIds].sort((a, b) => a - b);
     const delta: Tokens = { keys: new Set(newKeys), principals: new Set(newPrincipals), sessionNames: new Set(newSessions), eventIds: new Set() };
-    const r2 = readTrailFiles(
+    const r2 = await readTrailFiles(
       ids.map((i) => files[i] as string),
       selectorFor(delta, false),
       { seen, fileIds: ids, countStructural: false },
@@ -228,6 +228,6 @@ export function collectTrail(finding: NormalizedFinding, paths: string[]): Colle
 export async function investigate(opts: InvestigateOptions): Promise<Storyline> {
   const finding = readFinding(opts.findingFile, opts.findingId);
   const eventMap = loadEventMap(opts.eventMapFile);
-  const { events, stats } = collectTrail(finding, opts.cloudtrail);
+  const { events, stats } = await collectTrail(finding, opts.cloudtrail);
   return reconstruct(finding, events, stats, { eventMap });
 }

@@ -16,7 +16,7 @@ import * as zlib from 'node:zlib';
 import { principalKeyFromArn } from '../identity/principal';
 import { toIsoUtc } from '../model/time';
 import { toTrailEvent, type TrailEvent } from './event';
-import { FieldReader, lightView, lightViewOf, scanObjectsAtDepth, skipSpace, startsWithRecordsArray, stringValueAfter, type LightView } from './scan';
+import { FieldReader, lightView, lightViewOf, ObjectScanner, scanObjectsAtDepth, skipSpace, startsWithRecordsArray, stringValueAfter, type LightView } from './scan';
 
 /** A `--cloudtrail` path that does not exist, or that holds no CloudTrail file at all. */
 export class TrailInputError extends Error {
@@ -103,6 +103,13 @@ export interface ReadResult {
   cloudTrailFlags: boolean[];
 }
 
+/** Files larger than this on disk are streamed instead of read whole (CloudTrail's own delivery files are far smaller). */
+export const STREAM_ABOVE_BYTES = 64 * 1024 * 1024;
+/** Chunk size of the streamed path. */
+const STREAM_CHUNK = 4 * 1024 * 1024;
+/** A single record larger than this in a streamed file marks the file damaged. */
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
 /** `AWSLogs/[o-org/]<account>/CloudTrail/<region>/`: the S3 delivery layout names account and region. */
 const AWSLOGS_PATH = /AWSLogs\/(?:o-[a-z0-9]+\/)?(\d{12})\/CloudTrail\/([a-z]{2}(?:-[a-z]+)+-\d)\//;
 const N_EVENT_TIME = Buffer.from('"eventTime"');
@@ -119,6 +126,8 @@ class FileReader {
     private readonly seen: Set<string>,
     /** Count records and structural skips (false on a second pass over the same files). */
     private readonly countStructural: boolean,
+    /** Files larger than this (bytes on disk) are read as a stream. */
+    private readonly streamAbove: number,
   ) {}
 
   /** Counts a record that is never parsed (structural problems), only on the first pass. */
@@ -231,16 +240,144 @@ class FileReader {
    * Reads one file. Returns whether it held CloudTrail (so a path of only foreign files can
    * be reported as bad input).
    */
-  read(file: string, fileIdx: number): boolean {
+  async read(file: string, fileIdx: number): Promise<boolean> {
     const scope = AWSLOGS_PATH.exec(file.split(path.sep).join('/'));
     this.pathScope = scope !== null;
     if (scope) {
       this.stats.accounts.add(scope[1] as string);
       this.stats.regions.add(scope[2] as string);
     }
-    const isCloudTrail = this.readFile(file);
+    let size = 0;
+    try {
+      size = fs.statSync(file).size;
+    } catch {
+      size = 0;
+    }
+    const isCloudTrail = size > this.streamAbove ? await this.readStreamed(file) : this.readFile(file);
     this.flushIndex(fileIdx);
     return isCloudTrail;
+  }
+
+  /**
+   * A large file, read in chunks (gunzipped as a stream) so memory stays bounded by the chunk
+   * and the largest record, not the file: delivery files and arrays through the resumable
+   * {@link ObjectScanner}, JSON Lines line by line. Records before a damage are kept; the file
+   * is then counted as damaged.
+   */
+  private async readStreamed(file: string): Promise<boolean> {
+    if (/CloudTrail-Digest/.test(file)) {
+      this.skipFile(file, 'digest-file');
+      return false;
+    }
+    if (/CloudTrail-Insight/.test(file)) {
+      this.skipFile(file, 'insights-file');
+      return false;
+    }
+    const head = Buffer.alloc(2);
+    const fd = fs.openSync(file, 'r');
+    try {
+      fs.readSync(fd, head, 0, 2, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const gz = head[0] === 0x1f && head[1] === 0x8b;
+    const raw = fs.createReadStream(file, { highWaterMark: STREAM_CHUNK });
+    const src: AsyncIterable<Buffer> = gz ? raw.pipe(zlib.createGunzip({ chunkSize: STREAM_CHUNK })) : raw;
+    let mode: 'records' | 'array' | 'lines' | null = null;
+    let carry: Buffer = Buffer.alloc(0);
+    let openAt = -1;
+    let nonObjects = 0;
+    let fields: FieldReader | null = null;
+    const scanner3 = new ObjectScanner(3, (_b, st, en) => this.range(fields as FieldReader, st, en, file), () => nonObjects++);
+    const scanner2 = new ObjectScanner(2, (_b, st, en) => this.range(fields as FieldReader, st, en, file), () => nonObjects++);
+    let damaged: string | null = null;
+    try {
+      for await (const chunk of src) {
+        let buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+        const from = carry.length;
+        if (mode === null) {
+          if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+          const first = buf[skipSpace(buf, 0)];
+          if (buf.length < 64 && first === 0x7b) {
+            carry = buf;
+            continue;
+          }
+          mode = first === 0x7b && startsWithRecordsArray(buf) ? 'records' : first === 0x5b ? 'array' : first === 0x7b ? 'lines' : null;
+          if (mode === null) {
+            raw.destroy();
+            this.skipFile(file, 'not-cloudtrail');
+            return false;
+          }
+          this.stats.filesRead++;
+          fields = new FieldReader(buf);
+          const scanner = mode === 'records' ? scanner3 : scanner2;
+          if (mode === 'lines') carry = this.lines(buf, 0, file, false);
+          else {
+            openAt = scanner.scan(buf, 0, buf.length, -1);
+            carry = openAt >= 0 ? Buffer.from(buf.subarray(openAt)) : Buffer.alloc(0);
+          }
+          continue;
+        }
+        fields = new FieldReader(buf);
+        if (mode === 'lines') carry = this.lines(buf, from, file, false);
+        else {
+          const scanner = mode === 'records' ? scanner3 : scanner2;
+          openAt = scanner.scan(buf, from, buf.length, carry.length > 0 ? 0 : -1);
+          carry = openAt >= 0 ? Buffer.from(buf.subarray(openAt)) : Buffer.alloc(0);
+        }
+        if (carry.length > MAX_RECORD_BYTES) {
+          damaged = 'record-too-large';
+          raw.destroy();
+          break;
+        }
+      }
+    } catch (err) {
+      damaged = gz ? 'damaged-gzip' : `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    }
+    if (mode === 'lines' && carry.length > 0 && !damaged) {
+      fields = new FieldReader(carry);
+      this.lines(carry, 0, file, true);
+    }
+    for (let i = 0; i < nonObjects; i++) {
+      this.countRecord();
+      this.skipUnparsed('malformed-record (not-an-object)');
+    }
+    if (mode === 'records' || mode === 'array') {
+      const scanner = mode === 'records' ? scanner3 : scanner2;
+      if (!damaged && !scanner.complete()) damaged = 'damaged-json';
+    }
+    if (mode === null && !damaged) {
+      this.skipFile(file, 'not-cloudtrail');
+      return false;
+    }
+    if (damaged) this.skipFile(file, `${damaged} (records before the damage were read)`);
+    return true;
+  }
+
+  /**
+   * JSON Lines in `buf`, from `from`: complete lines are read; the unfinished last line is
+   * returned to be continued by the next chunk (or read as is when `last`).
+   */
+  private lines(buf: Buffer, from: number, file: string, last: boolean): Buffer {
+    const fields = new FieldReader(buf);
+    let pos = from === 0 ? 0 : Math.max(0, buf.lastIndexOf(0x0a, from - 1) + 1);
+    for (;;) {
+      const nl = buf.indexOf(0x0a, pos);
+      if (nl < 0 && !last) return Buffer.from(buf.subarray(pos));
+      const end = nl < 0 ? buf.length : nl;
+      const s = skipSpace(buf, pos);
+      let e = end;
+      while (e > s && (buf[e - 1] === 0x0d || buf[e - 1] === 0x20 || buf[e - 1] === 0x09)) e--;
+      if (s < e) {
+        if (buf[s] === 0x7b && buf[e - 1] === 0x7d) this.range(fields, s, e, file);
+        else {
+          this.countRecord();
+          this.skipUnparsed('malformed-record (truncated line)');
+        }
+      }
+      if (nl < 0) return Buffer.alloc(0);
+      pos = nl + 1;
+    }
   }
 
   private readFile(file: string): boolean {
@@ -392,14 +529,15 @@ class FileReader {
  * also against `seen`). With `index`, records which files each access key id and principal
  * key occur in, so a later pass can reopen only those files.
  */
-export function readTrailFiles(
+export async function readTrailFiles(
   files: string[],
   selector: RecordSelector,
-  opts: { index?: TokenIndex; seen?: Set<string>; fileIds?: number[]; countStructural?: boolean } = {},
-): ReadResult {
+  opts: { index?: TokenIndex; seen?: Set<string>; fileIds?: number[]; countStructural?: boolean; streamAbove?: number } = {},
+): Promise<ReadResult> {
   const stats = emptyStats();
   const events: TrailEvent[] = [];
-  const reader = new FileReader(selector, stats, events, opts.index ?? null, opts.seen ?? new Set(), opts.countStructural ?? true);
-  const cloudTrailFlags = files.map((f, i) => reader.read(f, opts.fileIds?.[i] ?? i));
+  const reader = new FileReader(selector, stats, events, opts.index ?? null, opts.seen ?? new Set(), opts.countStructural ?? true, opts.streamAbove ?? STREAM_ABOVE_BYTES);
+  const cloudTrailFlags: boolean[] = [];
+  for (let i = 0; i < files.length; i++) cloudTrailFlags.push(await reader.read(files[i] as string, opts.fileIds?.[i] ?? i));
   return { events, stats, cloudTrailFlags };
 }

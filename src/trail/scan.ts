@@ -18,11 +18,90 @@ const LBRACKET = 0x5b;
 const RBRACKET = 0x5d;
 
 /**
- * Calls `onRecord(start, end)` for every object that opens at nesting depth `depth`
- * (1-based: the top-level value is depth 1) in `buf[from, to)`. Returns false when the
- * structure is unbalanced (a truncated or damaged file).
+ * A string-aware brace scanner that finds every object opening at nesting depth `depth`
+ * (1-based: the top-level value is depth 1), fed one buffer or many chunks in turn: its state
+ * (depth, inside a string, an escape cut by a chunk's end) carries from one chunk to the next.
  *
  * For `{"Records":[{…},{…}]}` records open at depth 3; for a bare array `[{…}]` at depth 2.
+ * Elements of the records array that are not objects (`null`, numbers, strings) are reported
+ * through `onNonObject`.
+ */
+export class ObjectScanner {
+  private d = 0;
+  private inString = false;
+  private skipNext = false;
+  private start = -1;
+  /** Inside the array at depth-1, after `[` or `,`: the next value is an element. */
+  private expectElement = false;
+  private broken = false;
+
+  constructor(
+    private readonly depth: number,
+    private readonly onRecord: (buf: Uint8Array, start: number, end: number) => void,
+    private readonly onNonObject?: () => void,
+  ) {}
+
+  /**
+   * Scans `buf[from, to)`. Returns the offset where an unfinished record begins (the caller
+   * keeps `buf[offset, to)` and hands it back, followed by the next chunk, with `from` set
+   * past it), or -1 when no record is open at `to`.
+   */
+  scan(buf: Uint8Array, from = 0, to = buf.length, openAt = -1): number {
+    const depth = this.depth;
+    let d = this.d;
+    let inString = this.inString;
+    let start = openAt;
+    let expectElement = this.expectElement;
+    let i = from;
+    if (this.skipNext) {
+      i++;
+      this.skipNext = false;
+    }
+    for (; i < to; i++) {
+      const c = buf[i] as number;
+      if (inString) {
+        if (c === BACKSLASH) i++;
+        else if (c === QUOTE) inString = false;
+        continue;
+      }
+      if (expectElement && d === depth - 1 && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
+        expectElement = false;
+        if (c !== LBRACE && c !== RBRACKET && this.onNonObject) this.onNonObject();
+      }
+      if (c === QUOTE) inString = true;
+      else if (c === 0x2c) {
+        if (d === depth - 1) expectElement = true;
+      } else if (c === LBRACE || c === LBRACKET) {
+        d++;
+        if (d === depth && c === LBRACE) start = i;
+        if (d === depth - 1 && c === LBRACKET) expectElement = true;
+      } else if (c === RBRACE || c === RBRACKET) {
+        if (d === depth && c === RBRACE && start >= 0) {
+          this.onRecord(buf, start, i + 1);
+          start = -1;
+        }
+        d--;
+        if (d < 0) this.broken = true;
+      }
+    }
+    if (i > to) this.skipNext = true; // an escape's second byte is in the next chunk
+    this.d = d;
+    this.inString = inString;
+    this.expectElement = expectElement;
+    this.start = start;
+    return start;
+  }
+
+  /** True when everything fed so far closed properly (call after the last chunk). */
+  complete(): boolean {
+    return !this.broken && this.d === 0 && !this.inString;
+  }
+}
+
+/**
+ * Calls `onRecord(start, end)` for every object that opens at nesting depth `depth` in
+ * `buf[from, to)` (see {@link ObjectScanner}). Returns false when the structure is unbalanced
+ * (a truncated or damaged file).
  */
 export function scanObjectsAtDepth(
   buf: Uint8Array,
@@ -32,39 +111,9 @@ export function scanObjectsAtDepth(
   to = buf.length,
   onNonObject?: () => void,
 ): boolean {
-  let d = 0;
-  let inString = false;
-  let start = -1;
-  // Inside an array at depth-1, after `[` or `,`: the next value is an element.
-  let expectElement = false;
-  for (let i = from; i < to; i++) {
-    const c = buf[i] as number;
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-      continue;
-    }
-    if (expectElement && d === depth - 1 && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
-      expectElement = false;
-      if (c !== LBRACE && c !== RBRACKET && onNonObject) onNonObject();
-    }
-    if (c === QUOTE) inString = true;
-    else if (c === 0x2c) {
-      if (d === depth - 1) expectElement = true;
-    } else if (c === LBRACE || c === LBRACKET) {
-      d++;
-      if (d === depth && c === LBRACE) start = i;
-      if (d === depth - 1 && c === LBRACKET) expectElement = true;
-    } else if (c === RBRACE || c === RBRACKET) {
-      if (d === depth && c === RBRACE && start >= 0) {
-        onRecord(start, i + 1);
-        start = -1;
-      }
-      d--;
-      if (d < 0) return false;
-    }
-  }
-  return d === 0 && !inString;
+  const scanner = new ObjectScanner(depth, (_b, s, e) => onRecord(s, e), onNonObject);
+  scanner.scan(buf, from, to);
+  return scanner.complete();
 }
 
 function isSpace(c: number | undefined): boolean {

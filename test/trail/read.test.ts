@@ -195,9 +195,9 @@ const FORMS: [string, () => string][] = [
 ];
 
 describe('every accepted form yields the same events', () => {
-  test.each(FORMS)('%s', (_name, make) => {
+  test.each(FORMS)('%s', async (_name, make) => {
     const file = make();
-    const r = readTrailFiles([file], ALL);
+    const r = await readTrailFiles([file], ALL);
     expect(summary(r)).toEqual(EXPECTED);
     expect(r.stats.filesRead).toBe(1);
     expect(r.stats.filesSkipped).toBe(0);
@@ -213,27 +213,27 @@ describe('every accepted form yields the same events', () => {
     expect([...r.stats.regions].sort()).toEqual(pathScoped ? ['us-east-1'] : ['eu-west-1', 'us-east-1']);
   });
 
-  test('all forms read together are deduplicated by eventID', () => {
+  test('all forms read together are deduplicated by eventID', async () => {
     const files = FORMS.map(([, make]) => make());
-    const r = readTrailFiles(files, ALL);
+    const r = await readTrailFiles(files, ALL);
     expect(summary(r)).toEqual(EXPECTED);
     expect(r.stats.filesRead).toBe(FORMS.length);
     expect(r.stats.recordsRead).toBe(3 * FORMS.length);
     expect(r.cloudTrailFlags).toEqual(FORMS.map(() => true));
   });
 
-  test('a selector that selects nothing parses nothing, yet every record is counted', () => {
+  test('a selector that selects nothing parses nothing, yet every record is counted', async () => {
     const file = write('delivery.json', JSON.stringify({ Records: RECORDS }));
-    const r = readTrailFiles([file], NONE);
+    const r = await readTrailFiles([file], NONE);
     expect(r.events).toEqual([]);
     expect(r.stats.recordsRead).toBe(3);
     expect(r.stats.recordsExamined).toBe(0);
   });
 
-  test('a selector sees the light view of each record', () => {
+  test('a selector sees the light view of each record', async () => {
     const file = write('delivery.json', JSON.stringify({ Records: RECORDS }, null, 2));
     const seen: unknown[] = [];
-    readTrailFiles([file], { withEventId: true, select: (v) => (seen.push({ ...v }), false) });
+    await readTrailFiles([file], { withEventId: true, select: (v) => (seen.push({ ...v }), false) });
     expect(seen).toEqual([
       { eventName: 'ListUsers', accessKeyId: 'AKIAEXAMPLEKEY000001', arn: 'arn:aws:iam::111122223333:user/alice', eventId: 'aaaaaaaa-0000-4000-8000-000000000001' },
       {
@@ -248,7 +248,7 @@ describe('every accepted form yields the same events', () => {
 });
 
 describe('damaged files are skipped and counted, not fatal', () => {
-  test('a truncated .json.gz (gzip bytes cut in half) is damaged; the other files are still read', () => {
+  test('a truncated .json.gz (gzip bytes cut in half) is damaged; the other files are still read', async () => {
     const many = Array.from({ length: 40 }, (_, i) => ({ ...r1, eventID: `bbbbbbbb-0000-4000-8000-${String(i).padStart(12, '0')}` }));
     const gz = zlib.gzipSync(JSON.stringify({ Records: many }));
     const cut = write(
@@ -256,7 +256,7 @@ describe('damaged files are skipped and counted, not fatal', () => {
       gz.subarray(0, Math.floor(gz.length / 2)),
     );
     const good = write('good.json', JSON.stringify({ Records: RECORDS }));
-    const r = readTrailFiles([cut, good], ALL);
+    const r = await readTrailFiles([cut, good], ALL);
     expect(summary(r)).toEqual(EXPECTED);
     expect(r.stats.skippedReasons).toEqual({ 'damaged-gzip': 1 });
     expect(r.stats.filesSkipped).toBe(1);
@@ -266,11 +266,11 @@ describe('damaged files are skipped and counted, not fatal', () => {
     expect(r.cloudTrailFlags[1]).toBe(true);
   });
 
-  test('a truncated plain .json delivery file is damaged-json; the other files are still read', () => {
+  test('a truncated plain .json delivery file is damaged-json; the other files are still read', async () => {
     const text = JSON.stringify({ Records: RECORDS });
     const cut = write('cut.json', text.slice(0, Math.floor(text.length / 2)));
     const good = write('good.json', text);
-    const r = readTrailFiles([cut, good], ALL);
+    const r = await readTrailFiles([cut, good], ALL);
     expect(summary(r)).toEqual(EXPECTED);
     expect(r.stats.skippedReasons).toEqual({ 'damaged-json': 1 });
     expect(r.stats.skippedFiles).toEqual([{ file: cut, reason: 'damaged-json' }]);
@@ -278,7 +278,7 @@ describe('damaged files are skipped and counted, not fatal', () => {
 });
 
 describe('what is not CloudTrail is skipped with its reason', () => {
-  test('a digest file under CloudTrail-Digest/ and an Insights file under CloudTrail-Insight/', () => {
+  test('a digest file under CloudTrail-Digest/ and an Insights file under CloudTrail-Insight/', async () => {
     const digest = write(
       'AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2025/12/12/111122223333_CloudTrail-Digest_us-east-1_main_us-east-1_20251212T030000Z.json.gz',
       zlib.gzipSync(JSON.stringify({ awsAccountId: '111122223333', digestStartTime: '2025-12-12T02:00:00Z', digestEndTime: '2025-12-12T03:00:00Z', logFiles: [] })),
@@ -300,7 +300,7 @@ describe('what is not CloudTrail is skipped with its reason', () => {
     );
     const readme = write('README.txt', 'these are our logs\n');
     const good = write('good.json', JSON.stringify({ Records: RECORDS }));
-    const r = readTrailFiles([digest, insight, readme, good], ALL);
+    const r = await readTrailFiles([digest, insight, readme, good], ALL);
     expect(summary(r)).toEqual(EXPECTED);
     expect(r.stats.skippedReasons).toEqual({ 'digest-file': 1, 'insights-file': 1, 'not-cloudtrail': 1 });
     expect(r.stats.skippedFiles).toEqual([
@@ -314,27 +314,27 @@ describe('what is not CloudTrail is skipped with its reason', () => {
     expect(r.cloudTrailFlags[3]).toBe(true);
   });
 
-  test('a digest file recognised by its content, outside any CloudTrail-Digest folder', () => {
+  test('a digest file recognised by its content, outside any CloudTrail-Digest folder', async () => {
     const digest = write('digest.json', JSON.stringify({ awsAccountId: '111122223333', digestStartTime: '2025-12-12T02:00:00Z', logFiles: [] }));
-    const r = readTrailFiles([digest], ALL);
+    const r = await readTrailFiles([digest], ALL);
     expect(r.stats.skippedReasons).toEqual({ 'digest-file': 1 });
     expect(r.events).toEqual([]);
   });
 
-  test('an Insights record inside an ordinary delivery file is skipped as insight-event', () => {
+  test('an Insights record inside an ordinary delivery file is skipped as insight-event', async () => {
     const insightRecord = { ...r1, eventID: 'cccccccc-0000-4000-8000-000000000009', eventType: 'AwsCloudTrailInsight', insightDetails: { state: 'Start' } };
     const f = write('mixed.json', JSON.stringify({ Records: [...RECORDS, insightRecord] }));
-    const r = readTrailFiles([f], ALL);
+    const r = await readTrailFiles([f], ALL);
     expect(summary(r)).toEqual(EXPECTED);
     expect(r.stats.recordsRead).toBe(4);
     expect(r.stats.recordsSkipped).toBe(1);
     expect(r.stats.skippedReasons).toEqual({ 'insight-event': 1 });
   });
 
-  test('a JSON array of something else and a JSON object of something else are not-cloudtrail', () => {
+  test('a JSON array of something else and a JSON object of something else are not-cloudtrail', async () => {
     const arr = write('numbers.json', JSON.stringify([{ id: 1, name: 'x' }]));
     const obj = write('config.json', JSON.stringify({ region: 'us-east-1' }));
-    const r = readTrailFiles([arr, obj], ALL);
+    const r = await readTrailFiles([arr, obj], ALL);
     expect(r.events).toEqual([]);
     expect(r.stats.skippedReasons).toEqual({ 'not-cloudtrail': 2 });
     expect(r.cloudTrailFlags).toEqual([false, false]);
@@ -342,12 +342,12 @@ describe('what is not CloudTrail is skipped with its reason', () => {
 });
 
 describe('malformed records are skipped and counted (pitfall 14)', () => {
-  test('JSON Lines with one truncated line and one non-object line: the good lines are read', () => {
+  test('JSON Lines with one truncated line and one non-object line: the good lines are read', async () => {
     const good = RECORDS.map((r) => JSON.stringify(r));
     const truncated = (good[0] as string).slice(0, 60);
     const text = [good[0], truncated, '42', good[1], good[2]].join('\n') + '\n';
     const f = write('broken.jsonl', text);
-    const r = readTrailFiles([f], ALL);
+    const r = await readTrailFiles([f], ALL);
     expect(summary(r)).toEqual(EXPECTED);
     expect(r.stats.recordsRead).toBe(5);
     expect(r.stats.recordsSkipped).toBe(2);
@@ -356,22 +356,22 @@ describe('malformed records are skipped and counted (pitfall 14)', () => {
     expect(r.stats.filesRead).toBe(1);
   });
 
-  test('JSON Lines with a truncated line that happens to end in "}": counted, the rest read', () => {
+  test('JSON Lines with a truncated line that happens to end in "}": counted, the rest read', async () => {
     const good = RECORDS.map((r) => JSON.stringify(r));
     const text = [good[0], '{"eventVersion":"1.08","userIdentity":{"type":"Root"}', good[1], good[2]].join('\n');
-    const r = readTrailFiles([write('broken2.jsonl', text)], ALL);
+    const r = await readTrailFiles([write('broken2.jsonl', text)], ALL);
     expect(summary(r)).toEqual(EXPECTED);
     expect(r.stats.recordsRead).toBe(4);
     expect(r.stats.recordsSkipped).toBe(1);
   });
 
-  test('LookupEvents page with a truncated CloudTrailEvent string and a null one: both counted, the rest used', () => {
+  test('LookupEvents page with a truncated CloudTrailEvent string and a null one: both counted, the rest used', async () => {
     const page = lookupPage(RECORDS);
     const cut = JSON.stringify({ ...r1, eventID: 'dddddddd-0000-4000-8000-000000000001' });
     page.Events.splice(1, 0, { ...page.Events[0]!, EventId: 'dddddddd-0000-4000-8000-000000000001', CloudTrailEvent: cut.slice(0, Math.floor(cut.length / 2)) });
     page.Events.splice(3, 0, { ...page.Events[0]!, EventId: 'dddddddd-0000-4000-8000-000000000002', CloudTrailEvent: null as unknown as string });
     expect(page.Events).toHaveLength(5);
-    const r = readTrailFiles([write('lookup.json', JSON.stringify(page, null, 4))], ALL);
+    const r = await readTrailFiles([write('lookup.json', JSON.stringify(page, null, 4))], ALL);
     expect(summary(r)).toEqual(EXPECTED);
     expect(r.stats.recordsRead).toBe(5);
     expect(r.stats.recordsSkipped).toBe(2);
@@ -382,24 +382,24 @@ describe('malformed records are skipped and counted (pitfall 14)', () => {
     expect(r.stats.filesRead).toBe(1);
   });
 
-  test('LookupEvents entries whose CloudTrailEvent is missing or holds an array: counted, the rest used', () => {
+  test('LookupEvents entries whose CloudTrailEvent is missing or holds an array: counted, the rest used', async () => {
     const page = lookupPage(RECORDS);
     page.Events.push({ ...page.Events[0]!, CloudTrailEvent: '[1,2,3]' });
     const { CloudTrailEvent: _drop, ...noEvent } = page.Events[0]!;
     (page.Events as unknown[]).push(noEvent);
-    const r = readTrailFiles([write('lookup2.json', JSON.stringify(page))], ALL);
+    const r = await readTrailFiles([write('lookup2.json', JSON.stringify(page))], ALL);
     expect(summary(r)).toEqual(EXPECTED);
     expect(r.stats.recordsSkipped).toBe(2);
   });
 
-  test('records lacking eventID, eventTime or eventName, or with an unreadable eventTime, are counted', () => {
+  test('records lacking eventID, eventTime or eventName, or with an unreadable eventTime, are counted', async () => {
     const bad = [
       { ...r1, eventID: undefined },
       { ...r1, eventID: 'eeeeeeee-0000-4000-8000-000000000001', eventTime: undefined },
       { ...r1, eventID: 'eeeeeeee-0000-4000-8000-000000000002', eventTime: 'not a time' },
       { ...r1, eventID: 'eeeeeeee-0000-4000-8000-000000000003', eventName: undefined },
     ];
-    const r = readTrailFiles([write('bad.json', JSON.stringify({ Records: [...RECORDS, ...bad] }))], ALL);
+    const r = await readTrailFiles([write('bad.json', JSON.stringify({ Records: [...RECORDS, ...bad] }))], ALL);
     expect(summary(r)).toEqual(EXPECTED);
     expect(r.stats.recordsRead).toBe(7);
     expect(r.stats.recordsSkipped).toBe(4);
@@ -411,9 +411,9 @@ describe('malformed records are skipped and counted (pitfall 14)', () => {
     });
   });
 
-  test('a null in a Records array is counted when Records is not the first key', () => {
+  test('a null in a Records array is counted when Records is not the first key', async () => {
     const f = write('nulls-later.json', JSON.stringify({ Note: 'x', Records: [r1, null, r2, r3] }));
-    const r = readTrailFiles([f], ALL);
+    const r = await readTrailFiles([f], ALL);
     expect(summary(r)).toEqual(EXPECTED);
     expect(r.stats.recordsRead).toBe(4);
     expect(r.stats.recordsSkipped).toBe(1);
@@ -421,16 +421,16 @@ describe('malformed records are skipped and counted (pitfall 14)', () => {
 
   // Pitfall 14: a null (or number, string) element of Records in an ordinary delivery file is
   // skipped and counted, as it is when another key comes first (test above).
-  test('a null in an ordinary {"Records":[…]} delivery file is counted as skipped', () => {
+  test('a null in an ordinary {"Records":[…]} delivery file is counted as skipped', async () => {
     const f = write('nulls.json', JSON.stringify({ Records: [r1, null, r2, 7, r3] }));
-    const r = readTrailFiles([f], ALL);
+    const r = await readTrailFiles([f], ALL);
     expect(summary(r)).toEqual(EXPECTED);
     expect(r.stats.recordsSkipped).toBe(2);
   });
 });
 
 describe('record boundaries', () => {
-  test('string values holding { } [ ] \\" and unicode do not break the split into records', () => {
+  test('string values holding { } [ ] \\" and unicode do not break the split into records', async () => {
     const recs = [r2, { ...r2, eventID: 'ffffffff-0000-4000-8000-000000000001', userAgent: '}]}' }, { ...r2, eventID: 'ffffffff-0000-4000-8000-000000000002', userAgent: '\\' }];
     const text = JSON.stringify({ Records: recs });
     const ranges: [number, number][] = [];
@@ -438,20 +438,20 @@ describe('record boundaries', () => {
     expect(scanObjectsAtDepth(buf, 3, (s, e) => ranges.push([s, e]))).toBe(true);
     expect(ranges).toHaveLength(3);
     expect(ranges.map(([s, e]) => JSON.parse(buf.toString('utf8', s, e)) as Rec)).toEqual(recs);
-    const r = readTrailFiles([write('nasty.json', text)], ALL);
+    const r = await readTrailFiles([write('nasty.json', text)], ALL);
     expect(r.events.map((e) => e.userAgent)).toEqual([NASTY, '}]}', '\\']);
     expect(r.events[0]?.requestParameters).toEqual(r2.requestParameters);
   });
 
-  test('the same records in a JSON array and in JSON Lines', () => {
+  test('the same records in a JSON array and in JSON Lines', async () => {
     const recs = [r2, { ...r2, eventID: 'ffffffff-0000-4000-8000-000000000003', userAgent: '"}\n{"' }];
-    const a = readTrailFiles([write('nasty-array.json', JSON.stringify(recs))], ALL);
-    const l = readTrailFiles([write('nasty.jsonl', recs.map((x) => JSON.stringify(x)).join('\n'))], ALL);
+    const a = await readTrailFiles([write('nasty-array.json', JSON.stringify(recs))], ALL);
+    const l = await readTrailFiles([write('nasty.jsonl', recs.map((x) => JSON.stringify(x)).join('\n'))], ALL);
     expect(a.events.map((e) => e.userAgent)).toEqual([NASTY, '"}\n{"']);
     expect(l.events.map((e) => e.userAgent)).toEqual([NASTY, '"}\n{"']);
   });
 
-  test('an escaped value in the light view is decoded', () => {
+  test('an escaped value in the light view is decoded', async () => {
     const text = '{"eventName":"GetUser","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user\\/b\\u00f6b","accessKeyId":"AKIA\\u0041"}}';
     const buf = Buffer.from(text);
     expect(lightView(buf, 0, buf.length, false)).toEqual({ eventName: 'GetUser', accessKeyId: 'AKIAA', arn: 'arn:aws:iam::111122223333:user/böb', eventId: null });
@@ -459,13 +459,13 @@ describe('record boundaries', () => {
 });
 
 describe('light view', () => {
-  test('an AWSService record (no accessKeyId, no arn) read alone', () => {
+  test('an AWSService record (no accessKeyId, no arn) read alone', async () => {
     const buf = Buffer.from(JSON.stringify(r3));
     expect(lightView(buf, 0, buf.length, true)).toEqual({ eventName: 'Decrypt', accessKeyId: null, arn: null, eventId: 'aaaaaaaa-0000-4000-8000-000000000003' });
     expect(lightViewOf(r3)).toEqual({ eventName: 'Decrypt', accessKeyId: null, arn: null, eventId: 'aaaaaaaa-0000-4000-8000-000000000003' });
   });
 
-  test('an AWSService record followed by a record with a key: nothing leaks from the next record', () => {
+  test('an AWSService record followed by a record with a key: nothing leaks from the next record', async () => {
     const buf = Buffer.from(JSON.stringify({ Records: [r3, r1] }));
     const ranges: [number, number][] = [];
     scanObjectsAtDepth(buf, 3, (s, e) => ranges.push([s, e]));
@@ -479,7 +479,7 @@ describe('light view', () => {
     });
   });
 
-  test('an AWSService AssumeRole: the light view may only name what is in the record (superset test)', () => {
+  test('an AWSService AssumeRole: the light view may only name what is in the record (superset test)', async () => {
     const rec = {
       ...r3,
       eventName: 'AssumeRole',
@@ -499,7 +499,7 @@ describe('light view', () => {
     expect(lightViewOf(rec)).toEqual({ eventName: 'AssumeRole', accessKeyId: null, arn: null, eventId: 'aaaaaaaa-0000-4000-8000-000000000003' });
   });
 
-  test('an AssumedRole with its arn missing falls back to the session issuer arn', () => {
+  test('an AssumedRole with its arn missing falls back to the session issuer arn', async () => {
     const ui = r2.userIdentity as Rec;
     const rec = { ...r2, userIdentity: { ...ui, arn: undefined } };
     expect(lightViewOf(rec).arn).toBe('arn:aws:iam::111122223333:role/ops/DevOpsRole');
@@ -507,7 +507,7 @@ describe('light view', () => {
     expect(lightView(buf, 0, buf.length, false).arn).toBe('arn:aws:iam::111122223333:role/ops/DevOpsRole');
   });
 
-  test('odd userIdentity values do not crash lightViewOf', () => {
+  test('odd userIdentity values do not crash lightViewOf', async () => {
     for (const userIdentity of [null, 'x', 42, [], {}, { sessionContext: null }, { sessionContext: { sessionIssuer: 'x' } }]) {
       expect(lightViewOf({ eventName: 'X', userIdentity })).toEqual({ eventName: 'X', accessKeyId: null, arn: null, eventId: null });
     }
@@ -516,7 +516,7 @@ describe('light view', () => {
   // Pitfall: a record without accessKeyId/arn (AWSService, AWSAccount, IdentityCenterUser) must
   // not make the reader search the rest of the file for the missing field (quadratic reading).
   // Asserted on the bytes searched, not on time: FieldReader remembers each needle's last hit.
-  test('reading a file of AWSService records searches each byte a bounded number of times', () => {
+  test('reading a file of AWSService records searches each byte a bounded number of times', async () => {
     const pad = 'x'.repeat(10_000);
     const records = Array.from({ length: 300 }, (_, i) => ({ ...r3, eventID: `perf-${i}`, requestParameters: { encryptionContext: { pad } } }));
     const buf = Buffer.from(JSON.stringify({ Records: records }));
@@ -541,7 +541,7 @@ describe('light view', () => {
 });
 
 describe('listTrailFiles', () => {
-  test('folders are searched recursively in sorted order', () => {
+  test('folders are searched recursively in sorted order', async () => {
     const a = write('tree/b/2.json', '{}');
     const dir = path.dirname(path.dirname(a));
     fs.writeFileSync(path.join(dir, 'a.json'), '{}');
@@ -550,7 +550,7 @@ describe('listTrailFiles', () => {
     expect(listTrailFiles([dir])).toEqual([path.join(dir, 'a.json'), path.join(dir, 'b/2.json'), path.join(dir, 'c/d/1.json')]);
   });
 
-  test('a path that does not exist throws TrailInputError naming it', () => {
+  test('a path that does not exist throws TrailInputError naming it', async () => {
     const missing = path.join(tmp, 'nope', 'trail.json');
     expect(() => listTrailFiles([missing])).toThrow(TrailInputError);
     expect(() => listTrailFiles([missing])).toThrow(missing);
@@ -558,13 +558,52 @@ describe('listTrailFiles', () => {
 });
 
 describe('byte order mark', () => {
-  test('a delivery file that starts with a UTF-8 BOM is read like one without', () => {
+  test('a delivery file that starts with a UTF-8 BOM is read like one without', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailstory-bom-'));
     const body = JSON.stringify({ Records: [{ eventVersion: '1.08', eventID: 'bom-1', eventTime: '2026-01-01T00:00:00Z', eventName: 'GetUser', eventSource: 'iam.amazonaws.com', userIdentity: { type: 'IAMUser', accountId: '111122223333', userName: 'u', accessKeyId: 'AKIABOM' } }] });
     const f = path.join(dir, 'bom.json');
     fs.writeFileSync(f, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body)]));
-    const r = readTrailFiles([f], { withEventId: false, select: () => true });
+    const r = await readTrailFiles([f], { withEventId: false, select: () => true });
     expect(r.cloudTrailFlags).toEqual([true]);
     expect(r.events.map((e) => e.eventId)).toEqual(['bom-1']);
+  });
+});
+
+describe('large files are streamed with bounded memory', () => {
+  // streamAbove: 0 sends every file through the streamed path, with its 4 MiB chunks; records
+  // cross chunk boundaries in the larger files below.
+  const big = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ ...RECORDS[i % RECORDS.length], eventID: `big-${i}`, requestParameters: { note: `{[\\"${'y'.repeat(3000 + (i % 7))}` } }));
+  const selectAll: RecordSelector = { withEventId: false, select: () => true };
+
+  test.each([
+    ['a delivery file', (recs: unknown[]) => JSON.stringify({ Records: recs }), false],
+    ['a gzipped delivery file', (recs: unknown[]) => JSON.stringify({ Records: recs }), true],
+    ['a JSON array', (recs: unknown[]) => JSON.stringify(recs), false],
+    ['JSON Lines, gzipped', (recs: unknown[]) => recs.map((r) => JSON.stringify(r)).join('\n'), true],
+  ])('%s gives the same events streamed as read whole', async (name, render, gz) => {
+    const recs = big(3000);
+    const text = Buffer.from(render(recs));
+    const f = write(`stream-${name.replace(/\W+/g, '-')}${gz ? '.json.gz' : '.json'}`, gz ? zlib.gzipSync(text) : text);
+    const whole = await readTrailFiles([f], selectAll, { streamAbove: Number.MAX_SAFE_INTEGER });
+    const streamed = await readTrailFiles([f], selectAll, { streamAbove: 0 });
+    expect(streamed.events.map((e) => e.eventId)).toEqual(recs.map((r) => (r as { eventID: string }).eventID));
+    expect(streamed.events).toEqual(whole.events);
+    expect(streamed.stats.recordsRead).toBe(3000);
+    expect(streamed.stats.recordsSkipped).toBe(0);
+    expect(streamed.cloudTrailFlags).toEqual([true]);
+  });
+
+  test('a truncated gzipped stream keeps the records before the damage and counts the file', async () => {
+    const recs = big(3000);
+    const gz = zlib.gzipSync(JSON.stringify({ Records: recs }));
+    const f = write('stream-cut.json.gz', gz.subarray(0, Math.floor(gz.length / 2)));
+    const r = await readTrailFiles([f], selectAll, { streamAbove: 0 });
+    expect(r.events.length).toBeGreaterThan(100);
+    expect(r.events.length).toBeLessThan(3000);
+    expect(r.events.map((e) => e.eventId)).toEqual(recs.slice(0, r.events.length).map((x) => x.eventID));
+    expect(r.stats.filesSkipped).toBe(1);
+    expect(Object.keys(r.stats.skippedReasons)).toEqual(['damaged-gzip (records before the damage were read)']);
+    expect(r.cloudTrailFlags).toEqual([true]);
   });
 });
