@@ -12,11 +12,16 @@ import { EventMapError } from '../storyline/tactics';
 import { TrailInputError } from '../trail/read';
 import { renderMermaid } from '../render/mermaid';
 import { renderText } from '../render/text';
+import { toIsoUtc } from '../model/time';
+import { buildSecurityHubWrites } from '../securityhub/asff';
+
+/** A bad option value found after parsing (exit 2). */
+class UsageError extends Error {}
 
 /** Exit codes: 0 done, 1 bad input (finding or trail), 2 usage or ambiguous finding, 70 internal error. */
 export const EXIT = { ok: 0, badInput: 1, usage: 2, internal: 70 } as const;
 
-const FORMATS = ['json', 'text', 'mermaid'] as const;
+const FORMATS = ['json', 'text', 'mermaid', 'asff'] as const;
 
 const EXAMPLES = `
 Examples:
@@ -24,6 +29,7 @@ Examples:
   $ trailstory investigate --finding getfindings.json --finding-id 0ab1c2… --cloudtrail trail.jsonl.gz
   $ trailstory investigate --finding event.json --cloudtrail us-east-1/ --cloudtrail eu-west-1/ --format json > storyline.json
   $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format mermaid > storyline.mmd
+  $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format asff --now 2026-11-29T12:00:00Z
   $ echo '{"VerifyEmailIdentity": "TA0042"}' > my-map.json
   $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --event-map my-map.json
 `;
@@ -52,14 +58,25 @@ export async function main(
       'CloudTrail records: a file or a folder searched recursively; S3 delivery files {"Records":[…]} (.json/.json.gz, AWSLogs tree), LookupEvents output, a JSON array, or JSON Lines; repeat for several',
       (v: string, prev: string[] = []) => [...prev, v],
     )
-    .addOption(new Option('--format <format>', 'output format: json (the storyline contract), text (a timeline), mermaid (a flowchart)').choices(FORMATS).default('json'))
+    .addOption(
+      new Option('--format <format>', 'output format: json (the storyline contract), text (a timeline), mermaid (a flowchart), asff (the BatchUpdateFindings and BatchImportFindings inputs the Security Hub writer would send)')
+        .choices(FORMATS)
+        .default('json'),
+    )
+    .option('--now <time>', 'with --format asff: the time of the run for CreatedAt/UpdatedAt (ISO 8601), so the output is reproducible; default: now')
     .option('--event-map <file>', 'a JSON object of "EventName": "TA00xx" entries (or the shape of data/event-tactics.json) merged over the built-in eventName -> ATT&CK tactic table')
     .addHelpText('after', EXAMPLES)
-    .action(async (o: { finding: string; findingId?: string; cloudtrail: string[]; format: (typeof FORMATS)[number]; eventMap?: string }) => {
+    .action(async (o: { finding: string; findingId?: string; cloudtrail: string[]; format: (typeof FORMATS)[number]; eventMap?: string; now?: string }) => {
+      const now = o.now === undefined ? new Date().toISOString() : toIsoUtc(o.now);
+      if (!now) throw new UsageError(`--now ${JSON.stringify(o.now)} is not a time (ISO 8601, e.g. 2026-11-29T12:00:00Z)`);
       const st = await investigate({ findingFile: o.finding, findingId: o.findingId, cloudtrail: o.cloudtrail, eventMapFile: o.eventMap });
       if (o.format === 'json') io.out(JSON.stringify(st, null, 2) + '\n');
       else if (o.format === 'text') io.out(renderText(st));
-      else io.out(renderMermaid(st));
+      else if (o.format === 'mermaid') io.out(renderMermaid(st));
+      else {
+        const existingNote = st.finding.note ? { Text: st.finding.note.text, UpdatedBy: st.finding.note.updatedBy } : undefined;
+        io.out(JSON.stringify(buildSecurityHubWrites(st, { now, existingNote }), null, 2) + '\n');
+      }
     });
 
   try {
@@ -67,6 +84,9 @@ export async function main(
   } catch (e) {
     if (e instanceof CommanderError) {
       code = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else if (e instanceof UsageError) {
+      io.err(`trailstory: ${e.message}\n`);
+      code = EXIT.usage;
     } else if (e instanceof AmbiguousFindingError) {
       io.err(`${e.message}\n`);
       for (const id of e.ids) io.err(`${id}\n`);

@@ -108,6 +108,12 @@ function serviceField(pf: JsonObject | undefined, path: string): string | undefi
   return str(pf[`aws/guardduty/service/${path}`]) ?? str(pf[path]);
 }
 
+/** The finding's `Note` (another tool's, or ours from an earlier run), when it has text. */
+function noteOf(n: unknown): { text: string; updatedBy: string } | undefined {
+  const text = str(get(n, 'Text'));
+  return text ? { text, updatedBy: str(get(n, 'UpdatedBy')) ?? '' } : undefined;
+}
+
 /**
  * Read one GuardDuty-produced ASFF finding (check `isGuardDutyAsff` first).
  *
@@ -246,6 +252,7 @@ export function readAsffFinding(a: unknown, form: FindingForm, fileName: string)
     bucketNames,
     sample: bool(get(a, 'Sample')) === true || isSampleAdditionalInfo(serviceField(pf, 'additionalInfo')),
     attackSequence,
+    note: noteOf(get(a, 'Note')),
   };
   return dropUndefined(finding);
 }

@@ -146,4 +146,6 @@ export interface NormalizedFinding {
   /** True for sample findings (`additionalInfo.sample`, `"sample":true` in `additionalInfo.value`, ASFF `Sample`). */
   sample: boolean;
   attackSequence?: AttackSequence;
+  /** ASFF `Note` already on the finding (Security Hub forms only): kept when trailstory adds its own. */
+  note?: { text: string; updatedBy: string };
 }

@@ -110,6 +110,8 @@ export interface Storyline {
     title?: string;
     eventFirstSeen?: string;
     eventLastSeen?: string;
+    /** The Note already on the finding (ASFF input only), which the Security Hub writer keeps. */
+    note?: { text: string; updatedBy: string };
   };
   origin: { eventId: string; eventTime: string; eventName: string; reason: string } | null;
   steps: Step[];

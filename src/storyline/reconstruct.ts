@@ -88,6 +88,7 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     title: finding.title,
     eventFirstSeen: finding.eventFirstSeen,
     eventLastSeen: finding.eventLastSeen,
+    note: finding.note,
   };
   if (finding.sample) {
     coverageBase.gaps.push('sample finding: GuardDuty generated it with placeholder values, so there is no activity to reconstruct');

@@ -1,0 +1,277 @@
+/**
+ * What the Security Hub writer sends for one storyline, built as plain data (no I/O): the
+ * `BatchUpdateFindings` input that annotates GuardDuty's finding and the `BatchImportFindings`
+ * input holding the companion storyline finding, exactly as the storyline contract's
+ * "What `--format asff` prints" says.
+ *
+ * Shapes follow the Security Hub API model (`shared/aws-models/securityhub-2018-10-26.json`:
+ * `BatchUpdateFindingsRequest`, `AwsSecurityFinding`) and the ASFF limits in
+ * https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings-format.html
+ * (Title 256, Description 1024, Note.Text 512, Types 50, Resources 1-32, RelatedFindings 10,
+ * UserDefinedFields and ProductFields 50 pairs, keys 128, values 1024 / 2048).
+ */
+import type { Storyline, Tactic } from '../model/storyline';
+import { clip } from '../storyline/summary';
+
+/** The product's name: `Note.UpdatedBy`, `ProductName`, `CompanyName`. */
+export const PRODUCT_NAME = 'trailstory';
+
+/** ASFF limits (characters / entries). */
+export const ASFF_LIMITS = {
+  title: 256,
+  description: 1024,
+  noteText: 512,
+  types: 50,
+  resources: 32,
+  relatedFindings: 10,
+  userDefinedFields: 50,
+  userDefinedKey: 128,
+  userDefinedValue: 1024,
+  productFields: 50,
+  productFieldValue: 2048,
+  findingBytes: 240 * 1024,
+} as const;
+
+/** ASFF `Types` for each ATT&CK tactic ("Types taxonomy for ASFF": TTPs and Effects categories). */
+const TYPE_OF_TACTIC: Record<string, string | undefined> = {
+  TA0001: 'TTPs/Initial Access',
+  TA0002: 'TTPs/Execution',
+  TA0003: 'TTPs/Persistence',
+  TA0004: 'TTPs/Privilege Escalation',
+  TA0005: 'TTPs/Defense Evasion',
+  TA0006: 'TTPs/Credential Access',
+  TA0007: 'TTPs/Discovery',
+  TA0008: 'TTPs/Lateral Movement',
+  TA0009: 'TTPs/Collection',
+  TA0011: 'TTPs/Command and Control',
+  TA0010: 'Effects/Data Exfiltration',
+};
+
+/** The Impact tactic's Effects category, from what the steps did. */
+function impactType(eventNames: string[]): string {
+  if (eventNames.some((n) => /^(Delete|Terminate|Destroy|Purge)/.test(n))) return 'Effects/Data Destruction';
+  return 'Effects/Resource Consumption';
+}
+
+/** ASFF types of the storyline's tactics, in story order, deduplicated (at most 50). */
+export function asffTypes(st: Storyline): string[] {
+  const out: string[] = [];
+  const impactEvents = st.steps.filter((s) => s.tactic?.id === 'TA0040').map((s) => s.eventName);
+  for (const s of st.steps) {
+    const t: Tactic | null = s.tactic;
+    if (!t) continue;
+    const type = t.id === 'TA0040' ? impactType(impactEvents) : TYPE_OF_TACTIC[t.id];
+    if (type && !out.includes(type)) out.push(type);
+  }
+  return out.slice(0, ASFF_LIMITS.types);
+}
+
+/** The GuardDuty product ARN in the finding's partition and region. */
+export function guardDutyProductArn(st: Storyline): string {
+  return `arn:${partitionOf(st)}:securityhub:${st.finding.region}::product/aws/guardduty`;
+}
+
+/** The product ARN for findings imported by the account itself (`product/<account>/default`). */
+export function companionProductArn(st: Storyline): string {
+  return `arn:${partitionOf(st)}:securityhub:${st.finding.region}:${st.finding.accountId}:product/${st.finding.accountId}/default`;
+}
+
+/** The companion finding's Id: derived from the GuardDuty finding's ARN only, never from time. */
+export function companionId(st: Storyline): string {
+  return `${st.finding.arn}/trailstory-storyline`;
+}
+
+function partitionOf(st: Storyline): string {
+  const p = st.finding.arn.split(':')[1];
+  return p && p.length > 0 ? p : 'aws';
+}
+
+/** Another tool's Note on the GuardDuty finding, kept when ours is added (pitfall 10). */
+export interface ExistingNote {
+  Text: string;
+  UpdatedBy: string;
+}
+
+/**
+ * The Note text: our summary, and another tool's note kept whole after it when there is one
+ * (ours is cut first, with a visible marker, to stay within 512 characters).
+ */
+export function noteText(summary: string, existing?: ExistingNote): string {
+  if (!existing || existing.UpdatedBy === PRODUCT_NAME || existing.Text.trim() === '') return clip(summary, ASFF_LIMITS.noteText);
+  const theirs = `\n[${existing.UpdatedBy}] ${existing.Text}`;
+  const room = ASFF_LIMITS.noteText - theirs.length;
+  if (room < 40) return clip(`${summary}${theirs}`, ASFF_LIMITS.noteText);
+  return clip(summary, room) + theirs;
+}
+
+function label(severity: number | undefined): 'INFORMATIONAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL' {
+  if (severity === undefined) return 'MEDIUM';
+  if (severity >= 9) return 'CRITICAL';
+  if (severity >= 7) return 'HIGH';
+  if (severity >= 4) return 'MEDIUM';
+  if (severity >= 1) return 'LOW';
+  return 'INFORMATIONAL';
+}
+
+function shortPrincipal(arn: string): string {
+  return arn.split(':').slice(5).join(':') || arn;
+}
+
+/** ASFF resources for the lineage's principals (1-32): users, roles, sessions. */
+function resourcesOf(st: Storyline): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const arn of st.lineage) {
+    const parts = arn.split(':');
+    const account = parts[4] ?? '';
+    const res = parts.slice(5).join(':');
+    let r: Record<string, unknown>;
+    if (res.startsWith('user/')) r = { Type: 'AwsIamUser', Id: arn, Details: { AwsIamUser: { UserName: res.split('/').pop() } } };
+    else if (res.startsWith('assumed-role/')) {
+      const role = res.split('/')[1] ?? '';
+      r = { Type: 'AwsIamRole', Id: `arn:${parts[1]}:iam::${account}:role/${role}`, Details: { AwsIamRole: { RoleName: role } }, Tags: { session: res.split('/').slice(2).join('/') || '-' } };
+    } else r = { Type: 'Other', Id: arn };
+    r.Partition = parts[1] || 'aws';
+    r.Region = st.finding.region;
+    if (!out.some((o) => o.Id === r.Id)) out.push(r);
+  }
+  if (out.length === 0) out.push({ Type: 'Other', Id: st.finding.arn, Partition: partitionOf(st), Region: st.finding.region });
+  return out.slice(0, ASFF_LIMITS.resources);
+}
+
+/** The storyline's tactics as "TA0007 Discovery, TA0003 Persistence", in order of first use. */
+function tacticList(st: Storyline): string {
+  const seen: string[] = [];
+  for (const s of st.steps) if (s.tactic && !seen.includes(`${s.tactic.id} ${s.tactic.name}`)) seen.push(`${s.tactic.id} ${s.tactic.name}`);
+  return seen.join(', ');
+}
+
+/**
+ * UserDefinedFields for GuardDuty's finding: keys numbered so that, sorted by name, they read
+ * as the story; every key within 128 and every value within 1024 characters.
+ */
+export function userDefinedFields(st: Storyline, reportUrl?: string): Record<string, string> {
+  const v = (s: string) => clip(s, ASFF_LIMITS.userDefinedValue);
+  const f: Record<string, string> = {};
+  if (st.origin) f['trailstory.1.origin'] = v(`${st.origin.eventTime} ${st.origin.eventName} (${st.origin.eventId}): ${st.origin.reason}`);
+  else f['trailstory.1.origin'] = v(`none: ${st.coverage.gaps[0] ?? 'no attacker activity found'}`);
+  if (st.lineage.length > 0) f['trailstory.2.lineage'] = v(st.lineage.map(shortPrincipal).join(' -> '));
+  if (st.steps.length > 0) f['trailstory.3.tactics'] = v(tacticList(st));
+  f['trailstory.4.steps'] = String(st.steps.length);
+  if (st.attackerSources.length > 0) f['trailstory.5.attacker-sources'] = v(st.attackerSources.map((a) => a.ip).join(', '));
+  f['trailstory.6.coverage'] = v(`${st.coverage.recordsRead} records read, ${st.coverage.recordsSkipped} skipped${st.coverage.gaps.length ? `; ${st.coverage.gaps.join('; ')}` : ''}`);
+  if (st.steps.length > 0) f['trailstory.7.companion-finding'] = v(companionId(st));
+  if (reportUrl) f['trailstory.8.report'] = v(reportUrl);
+  return f;
+}
+
+function description(st: Storyline): string {
+  const lines = [st.summary];
+  if (st.lineage.length > 0) lines.push(`Lineage: ${st.lineage.map(shortPrincipal).join(' -> ')}`);
+  if (st.coverage.gaps.length > 0) lines.push(`Gaps: ${st.coverage.gaps.join('; ')}`);
+  return clip(lines.join('\n'), ASFF_LIMITS.description);
+}
+
+/** What `--format asff` prints and what the writer sends. */
+export interface SecurityHubWrites {
+  /** `BatchUpdateFindings` input (Security Hub API model shape). */
+  batchUpdateFindings: Record<string, unknown>;
+  /** `BatchImportFindings` input, or null for an empty storyline. */
+  batchImportFindings: { Findings: Record<string, unknown>[] } | null;
+}
+
+/**
+ * Builds both writes for `st` at time `now` (RFC 3339 UTC). `existingNote`: the Note already
+ * on GuardDuty's finding; `reportUrl`: the report's console URL when there is one.
+ */
+export function buildSecurityHubWrites(st: Storyline, opts: { now: string; existingNote?: ExistingNote; reportUrl?: string }): SecurityHubWrites {
+  const types = asffTypes(st);
+  const gdProduct = guardDutyProductArn(st);
+  const empty = st.steps.length === 0;
+  const summary = empty ? `${PRODUCT_NAME}: no storyline: ${st.coverage.sample ? 'sample finding' : st.coverage.gaps[0] ?? 'no attacker activity found'}` : st.summary;
+  const update: Record<string, unknown> = {
+    FindingIdentifiers: [{ Id: st.finding.arn, ProductArn: gdProduct }],
+    Note: { Text: noteText(summary, opts.existingNote), UpdatedBy: PRODUCT_NAME },
+    UserDefinedFields: userDefinedFields(st, opts.reportUrl),
+  };
+  if (!empty) update.RelatedFindings = [{ ProductArn: companionProductArn(st), Id: companionId(st) }];
+  if (types.length > 0) update.Types = types;
+  if (empty) return { batchUpdateFindings: update, batchImportFindings: null };
+
+  const first = st.steps[0];
+  const last = st.steps[st.steps.length - 1];
+  const productFields: Record<string, string> = {
+    'trailstory/schemaVersion': st.schemaVersion,
+    'trailstory/guardduty/findingId': st.finding.id,
+    'trailstory/guardduty/type': st.finding.type,
+    'trailstory/steps': String(st.steps.length),
+  };
+  if (st.origin) {
+    productFields['trailstory/origin/eventId'] = st.origin.eventId;
+    productFields['trailstory/origin/eventTime'] = st.origin.eventTime;
+    productFields['trailstory/origin/reason'] = clip(st.origin.reason, ASFF_LIMITS.productFieldValue);
+  }
+  if (st.lineage.length > 0) productFields['trailstory/lineage'] = clip(st.lineage.join(' -> '), ASFF_LIMITS.productFieldValue);
+  const title = clip(`Storyline of ${st.finding.type}: ${st.steps.length} attacker step${st.steps.length === 1 ? '' : 's'} from ${st.origin ? st.origin.eventName : 'unknown origin'}${st.lineage[0] ? ` by ${shortPrincipal(st.lineage[0])}` : ''}`, ASFF_LIMITS.title);
+  const companion: Record<string, unknown> = {
+    SchemaVersion: '2018-10-08',
+    Id: companionId(st),
+    ProductArn: companionProductArn(st),
+    ProductName: PRODUCT_NAME,
+    CompanyName: PRODUCT_NAME,
+    GeneratorId: `${PRODUCT_NAME}-storyline`,
+    AwsAccountId: st.finding.accountId,
+    Region: st.finding.region,
+    Types: types.length > 0 ? types : ['Unusual Behaviors/User'],
+    FirstObservedAt: first?.eventTime,
+    LastObservedAt: last?.eventTime,
+    CreatedAt: opts.now,
+    UpdatedAt: opts.now,
+    Severity: { Label: label(st.finding.severity) },
+    Title: title,
+    Description: description(st),
+    Resources: resourcesOf(st),
+    RelatedFindings: [{ ProductArn: gdProduct, Id: st.finding.arn }],
+    ProductFields: productFields,
+    RecordState: 'ACTIVE',
+  };
+  if (opts.reportUrl) companion.SourceUrl = opts.reportUrl;
+  return { batchUpdateFindings: update, batchImportFindings: { Findings: [companion] } };
+}
+
+/**
+ * Checks an ASFF finding (or update) against the limits Security Hub enforces, before sending
+ * (pitfalls 4 and 5). Returns the problems, empty when it can be sent.
+ */
+export function asffProblems(f: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const len = (k: string, max: number) => {
+    const v = f[k];
+    if (typeof v === 'string' && v.length > max) problems.push(`${k} is ${v.length} characters (max ${max})`);
+  };
+  len('Title', ASFF_LIMITS.title);
+  len('Description', ASFF_LIMITS.description);
+  const note = f.Note as { Text?: string } | undefined;
+  if (note?.Text && note.Text.length > ASFF_LIMITS.noteText) problems.push(`Note.Text is ${note.Text.length} characters (max ${ASFF_LIMITS.noteText})`);
+  const types = f.Types as string[] | undefined;
+  if (types) {
+    if (types.length > ASFF_LIMITS.types) problems.push(`${types.length} Types (max ${ASFF_LIMITS.types})`);
+    for (const t of types) if (t.split('/').some((p) => p.trim() === '') || t.split('/').length < 2 || t.split('/').length > 3) problems.push(`Types value "${t}" is not namespace/category[/classifier]`);
+  }
+  const resources = f.Resources as unknown[] | undefined;
+  if (resources && (resources.length < 1 || resources.length > ASFF_LIMITS.resources)) problems.push(`${resources.length} Resources (1-${ASFF_LIMITS.resources})`);
+  const related = f.RelatedFindings as unknown[] | undefined;
+  if (related && related.length > ASFF_LIMITS.relatedFindings) problems.push(`${related.length} RelatedFindings (max ${ASFF_LIMITS.relatedFindings})`);
+  for (const [k, max, vmax] of [['UserDefinedFields', ASFF_LIMITS.userDefinedFields, ASFF_LIMITS.userDefinedValue], ['ProductFields', ASFF_LIMITS.productFields, ASFF_LIMITS.productFieldValue]] as const) {
+    const m = f[k] as Record<string, string> | undefined;
+    if (!m) continue;
+    const entries = Object.entries(m);
+    if (entries.length > max) problems.push(`${entries.length} ${k} pairs (max ${max})`);
+    for (const [key, value] of entries) {
+      if (key.length > ASFF_LIMITS.userDefinedKey) problems.push(`${k} key "${key.slice(0, 40)}…" over ${ASFF_LIMITS.userDefinedKey} characters`);
+      if (value.length > vmax) problems.push(`${k}.${key} is ${value.length} characters (max ${vmax})`);
+    }
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(f));
+  if (bytes > ASFF_LIMITS.findingBytes) problems.push(`finding is ${bytes} bytes (max ${ASFF_LIMITS.findingBytes})`);
+  return problems;
+}
