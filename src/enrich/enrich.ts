@@ -1,0 +1,53 @@
+/**
+ * The use case behind the Lambda path: one finding in, its storyline written to Security Hub.
+ * Dependencies are handed in (the trail source, the Security Hub client, the clock), so the
+ * same code runs against AWS, the local emulator, or plain fakes.
+ */
+import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import type { NormalizedFinding } from '../model/finding';
+import type { Storyline } from '../model/storyline';
+import { buildSecurityHubWrites, guardDutyProductArn, type SecurityHubWrites } from '../securityhub/asff';
+import { currentNote, sendWrites, type WriteResult } from '../securityhub/writer';
+import type { TrailSource } from '../sources/types';
+import { reconstruct } from '../storyline/reconstruct';
+import type { EventMap } from '../storyline/tactics';
+
+export interface EnrichDeps {
+  trail: TrailSource;
+  /** Security Hub client of the finding's own account and region. */
+  securityHub: SecurityHubClient;
+  eventMap: EventMap;
+  now: () => Date;
+}
+
+export interface EnrichOutcome {
+  storyline: Storyline;
+  writes: SecurityHubWrites;
+  result: WriteResult;
+  /** CloudTrail may not show everything yet: enrich again later. */
+  incomplete: boolean;
+  /** AWS requests made for this finding, by API. */
+  requests: Record<string, number>;
+}
+
+/**
+ * Gathers the finding's CloudTrail, reconstructs its storyline and writes it back: the
+ * companion finding imported, GuardDuty's finding annotated (keeping another tool's Note).
+ * What could not be gathered is said in the storyline's coverage gaps and so in the Note.
+ */
+export async function enrichFinding(finding: NormalizedFinding, deps: EnrichDeps): Promise<EnrichOutcome> {
+  const collected = await deps.trail.collect(finding);
+  const storyline = reconstruct(finding, collected.events, collected.stats, { eventMap: deps.eventMap });
+  for (const g of collected.gaps) if (!storyline.coverage.gaps.includes(g)) storyline.coverage.gaps.push(g);
+  const requests: Record<string, number> = { ...collected.requests };
+  let existingNote;
+  try {
+    existingNote = await currentNote(deps.securityHub, finding.arn, guardDutyProductArn(storyline), requests);
+  } catch (e) {
+    storyline.coverage.gaps.push(`the finding's current Note could not be read (${(e as Error).name}); another tool's note may be replaced`);
+  }
+  const writes = buildSecurityHubWrites(storyline, { now: deps.now().toISOString(), existingNote });
+  const result = await sendWrites(deps.securityHub, [writes]);
+  for (const [api, n] of Object.entries(result.requests)) requests[api] = (requests[api] ?? 0) + n;
+  return { storyline, writes, result, incomplete: collected.incomplete, requests };
+}
