@@ -1,0 +1,18 @@
+/**
+ * Enrich worker: SQS batches of findings from the intake, the backfill and re-checks; one
+ * storyline each written to Security Hub; partial batch responses; failures to the DLQ with
+ * their reason after MAX_RECEIVES.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { makeClients } from '../src/clients';
+import { readConfig } from '../src/config';
+import { chain, logger } from '../src/lambda/chain';
+import { makeWorker } from '../src/lambda/worker';
+
+const config = readConfig(['ENRICH_QUEUE_URL', 'IDEMPOTENCY_TABLE', 'ENRICH_DLQ_URL']);
+const worker = makeWorker(config, makeClients(config), new DynamoDBClient(config.endpoint ? { endpoint: config.endpoint } : {}), (o) =>
+  logger.info('enriched', { key: o.key, steps: o.steps, requests: o.requests, recheckQueued: o.recheckQueued }),
+);
+
+export const handler = chain(async (event: SQSEvent, context: Context) => worker(event, context));

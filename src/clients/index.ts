@@ -1,0 +1,31 @@
+/**
+ * SDK client factories: one client per service and region, built once and handed in, with the
+ * retry policy stated (adaptive retries, 4 attempts) and the endpoint override the local
+ * emulator needs. Only this module, the sources' I/O and the writer import `@aws-sdk/*`.
+ */
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Config } from '../config';
+
+export interface Clients {
+  cloudTrail(region: string): CloudTrailClient;
+  securityHub(region: string): SecurityHubClient;
+  sqs(): SQSClient;
+}
+
+/** Clients for the function's own account; `defaultRegion` for SQS. */
+export function makeClients(config: Pick<Config, 'endpoint'>, defaultRegion: string = process.env.AWS_REGION ?? 'us-east-1'): Clients {
+  const common = { retryMode: 'adaptive' as const, maxAttempts: 4, ...(config.endpoint ? { endpoint: config.endpoint } : {}) };
+  const cache = new Map<string, unknown>();
+  const get = <T>(key: string, make: () => T): T => {
+    let c = cache.get(key) as T | undefined;
+    if (!c) cache.set(key, (c = make()));
+    return c;
+  };
+  return {
+    cloudTrail: (region) => get(`ct/${region}`, () => new CloudTrailClient({ ...common, region })),
+    securityHub: (region) => get(`sh/${region}`, () => new SecurityHubClient({ ...common, region })),
+    sqs: () => get('sqs', () => new SQSClient({ ...common, region: defaultRegion })),
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The only reader of `process.env`: the functions' configuration, read once at cold start,
+ * validated and frozen. A missing or bad value fails loudly, naming the variable.
+ */
+
+export interface Config {
+  /** SQS queue the intake feeds and the worker re-queues to (`ENRICH_QUEUE_URL`). */
+  enrichQueueUrl: string;
+  /** Dead-letter queue for findings that cannot be enriched (`ENRICH_DLQ_URL`). */
+  enrichDlqUrl: string | null;
+  /** GuardDuty severity below which findings are not enriched (`MIN_SEVERITY`, 0-10, default 4). */
+  minSeverity: number;
+  /** DynamoDB table of the idempotency records (`IDEMPOTENCY_TABLE`). */
+  idempotencyTable: string | null;
+  /** Regions looked up besides the finding's own and us-east-1 (`LOOKUP_EXTRA_REGIONS`, comma separated). */
+  lookupExtraRegions: string[];
+  /** Delay before a finding seen too early is enriched again (`REENRICH_DELAY_SECONDS`, 0-900, default 900). */
+  reenrichDelaySeconds: number;
+  /** Receives after which a failing message goes to the DLQ with its reason (`MAX_RECEIVES`, default 3). */
+  maxReceives: number;
+  /** Days of GuardDuty findings the backfill pages through (`BACKFILL_DAYS`, default 7). */
+  backfillDays: number;
+  /** An endpoint for every AWS client (`AWS_ENDPOINT_URL`): the local emulator in tests and demos. */
+  endpoint: string | null;
+}
+
+export class ConfigError extends Error {}
+
+function num(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(`${name}=${JSON.stringify(raw)}: expected a number from ${min} to ${max}`);
+  return n;
+}
+
+/**
+ * Reads the configuration. `needs` names the variables this function cannot run without.
+ * @throws ConfigError naming the variable that is missing or out of range.
+ */
+export function readConfig(needs: ('ENRICH_QUEUE_URL' | 'IDEMPOTENCY_TABLE' | 'ENRICH_DLQ_URL')[] = [], env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  for (const n of needs) if (!env[n]) throw new ConfigError(`${n} is not set`);
+  return Object.freeze({
+    enrichQueueUrl: env.ENRICH_QUEUE_URL ?? '',
+    enrichDlqUrl: env.ENRICH_DLQ_URL || null,
+    minSeverity: num(env, 'MIN_SEVERITY', 4, 0, 10),
+    idempotencyTable: env.IDEMPOTENCY_TABLE || null,
+    lookupExtraRegions: (env.LOOKUP_EXTRA_REGIONS ?? '').split(',').map((r) => r.trim()).filter(Boolean),
+    reenrichDelaySeconds: num(env, 'REENRICH_DELAY_SECONDS', 900, 0, 900),
+    maxReceives: num(env, 'MAX_RECEIVES', 3, 1, 100),
+    backfillDays: num(env, 'BACKFILL_DAYS', 7, 1, 90),
+    endpoint: env.AWS_ENDPOINT_URL || null,
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * The enrich worker's logic, apart from its Lambda wiring so tests can run it against the
+ * emulator and a real DynamoDB-compatible server: each SQS record is one finding, enriched
+ * once per idempotency key (Powertools idempotency on DynamoDB), failures reported as partial
+ * batch failures (Powertools batch) so SQS retries them, and after `maxReceives` sent to the
+ * dead-letter queue with their reason instead. A finding seen before its CloudTrail events can
+ * be visible is queued again with a delay.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Clients } from '../clients';
+import type { Config } from '../config';
+import { enrichFinding } from '../enrich/enrich';
+import { CloudTrailLookupSource } from '../sources/cloudtrail-lookup';
+import { RateBudget } from '../sources/rate';
+import { loadEventMap } from '../storyline/tactics';
+import { messageFor, type EnrichMessage } from './messages';
+
+/** What one record's enrichment came to. */
+export interface RecordOutcome {
+  key: string;
+  steps: number;
+  requests: Record<string, number>;
+  recheckQueued: boolean;
+}
+
+/** Builds the SQS batch handler. `dynamo`: the client for the idempotency table. */
+export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: DynamoDBClient, onOutcome: (o: RecordOutcome) => void = () => undefined) {
+  if (!config.idempotencyTable) throw new Error('IDEMPOTENCY_TABLE is not set');
+  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: dynamo });
+  const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'key', expiresAfterSeconds: 7 * 24 * 3600 });
+  const budget = new RateBudget(2, 2);
+  const eventMap = loadEventMap();
+  const processor = new BatchProcessor(EventType.SQS);
+
+  const enrichOnce = makeIdempotent(
+    async (msg: EnrichMessage): Promise<RecordOutcome> => {
+      const f = msg.finding;
+      const trail = new CloudTrailLookupSource((r) => clients.cloudTrail(r), budget, { extraRegions: config.lookupExtraRegions });
+      const outcome = await enrichFinding(f, { trail, securityHub: clients.securityHub(f.region), eventMap, now: () => new Date() });
+      if (outcome.result.failures.length > 0) {
+        throw new Error(`Security Hub refused: ${outcome.result.failures.map((x) => `${x.stage} ${x.errorCode}: ${x.errorMessage}`).join('; ')}`);
+      }
+      let recheckQueued = false;
+      if (outcome.incomplete && msg.pass < 2) {
+        await clients.sqs().send(
+          new SendMessageCommand({ QueueUrl: config.enrichQueueUrl, DelaySeconds: config.reenrichDelaySeconds, MessageBody: JSON.stringify(messageFor(f, 'recheck', msg.pass + 1)) }),
+        );
+        recheckQueued = true;
+      }
+      return { key: msg.key, steps: outcome.storyline.steps.length, requests: outcome.requests, recheckQueued };
+    },
+    { persistenceStore, config: idempotency },
+  );
+
+  const recordHandler = async (record: SQSRecord): Promise<void> => {
+    let msg: EnrichMessage;
+    try {
+      msg = JSON.parse(record.body) as EnrichMessage;
+      if (!msg || typeof msg.key !== 'string' || !msg.finding) throw new Error('not an enrich message');
+    } catch (e) {
+      await deadLetter(record, `malformed message: ${(e as Error).message}`);
+      return;
+    }
+    try {
+      onOutcome(await enrichOnce(msg));
+    } catch (e) {
+      const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+      if (receives >= config.maxReceives) {
+        await deadLetter(record, `${(e as Error).name}: ${(e as Error).message}`);
+        return;
+      }
+      throw e;
+    }
+  };
+
+  const deadLetter = async (record: SQSRecord, reason: string): Promise<void> => {
+    if (!config.enrichDlqUrl) throw new Error(`no ENRICH_DLQ_URL for a failed message (${reason})`);
+    await clients.sqs().send(
+      new SendMessageCommand({
+        QueueUrl: config.enrichDlqUrl,
+        MessageBody: record.body,
+        MessageAttributes: { reason: { DataType: 'String', StringValue: reason.slice(0, 1024) } },
+      }),
+    );
+  };
+
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    idempotency.registerLambdaContext(context);
+    return processPartialResponse(event, recordHandler, processor, { context });
+  };
+}
