@@ -1,0 +1,37 @@
+import { ConfigError, readConfig } from '../../src/config';
+import { enrichKey, messageFor } from '../../src/lambda/messages';
+import type { NormalizedFinding } from '../../src/model/finding';
+
+describe('readConfig', () => {
+  test('defaults and parsing', () => {
+    const c = readConfig([], { ENRICH_QUEUE_URL: 'q', LOOKUP_EXTRA_REGIONS: ' eu-west-1, ,us-west-2 ' });
+    expect(c).toEqual({
+      enrichQueueUrl: 'q',
+      enrichDlqUrl: null,
+      minSeverity: 4,
+      idempotencyTable: null,
+      lookupExtraRegions: ['eu-west-1', 'us-west-2'],
+      reenrichDelaySeconds: 900,
+      maxReceives: 3,
+      backfillDays: 7,
+      endpoint: null,
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  test('a missing required variable or a value out of range fails naming it', () => {
+    expect(() => readConfig(['IDEMPOTENCY_TABLE'], {})).toThrow(new ConfigError('IDEMPOTENCY_TABLE is not set'));
+    expect(() => readConfig([], { MIN_SEVERITY: '11' })).toThrow('MIN_SEVERITY="11": expected a number from 0 to 10');
+    expect(() => readConfig([], { REENRICH_DELAY_SECONDS: 'soon' })).toThrow('REENRICH_DELAY_SECONDS="soon"');
+  });
+});
+
+describe('enrich messages and their idempotency key (pitfalls 2 and 3)', () => {
+  const f = { accountId: '111122223333', region: 'eu-west-1', id: 'abc', updatedAt: '2026-01-01T00:00:00Z' } as NormalizedFinding;
+  test('one key per account, region, finding, updatedAt and pass', () => {
+    expect(enrichKey(f, 1)).toBe('111122223333/eu-west-1/abc/2026-01-01T00:00:00Z/1');
+    expect(enrichKey({ ...f, updatedAt: '2026-01-01T06:00:00Z' }, 1)).not.toBe(enrichKey(f, 1));
+    expect(enrichKey(f, 2)).not.toBe(enrichKey(f, 1));
+    expect(messageFor(f, 'backfill')).toEqual({ key: enrichKey(f, 1), finding: f, pass: 1, via: 'backfill' });
+  });
+});
