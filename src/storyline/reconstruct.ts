@@ -126,7 +126,10 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
   const consoleLogins = new Map<string, Issuance[]>();
   const roleCredentialIssues = new Map<string, Issuance[]>();
   for (const iss of issuances) {
-    if (iss.mintedKey && !mintedBy.has(iss.mintedKey)) mintedBy.set(iss.mintedKey, iss);
+    // Of the two copies of a cross-account AssumeRole, the caller's (with its key) is the one
+    // the lineage walks back through; the role account's copy has only an AWSAccount identity.
+    const had = iss.mintedKey ? mintedBy.get(iss.mintedKey) : undefined;
+    if (iss.mintedKey && (!had || (!had.event.identity.accessKeyId && iss.event.identity.accessKeyId))) mintedBy.set(iss.mintedKey, iss);
     if (iss.consoleSession) push(consoleLogins, iss.mintedPrincipal, iss);
     if (iss.via === 'GetRoleCredentials') push(roleCredentialIssues, iss.mintedPrincipal, iss);
   }
@@ -267,14 +270,20 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
 
   // Baselines per principal: sources seen before the attack began.
   const baselineCache = new Map<string, { ips: Set<string>; nets: Set<string>; agents: Set<string>; from: number | null; count: number }>();
-  let attackStart = Infinity;
+  /**
+   * The attack's anchor: the first use of a finding address by the lineage, else the finding's
+   * first-seen time. Sources seen before `anchor - BASELINE_GAP_MS` are the baseline; any use
+   * after that cut from a source outside the baseline is the attacker's (an attacker who rotates
+   * addresses starts before the finding's window). Fixed once, so it cannot creep backwards.
+   */
+  let anchor = Infinity;
   const firstSeenMs = finding.eventFirstSeen ? Date.parse(finding.eventFirstSeen) : NaN;
   const baselineOf = (pk: string) => {
     let b = baselineCache.get(pk);
     if (b) return b;
     b = { ips: new Set(), nets: new Set(), agents: new Set(), from: null, count: 0 };
     for (const ev of byPrincipal.get(pk) ?? []) {
-      if (ev.epochMs >= attackStart - BASELINE_GAP_MS) break;
+      if (ev.epochMs >= anchor - BASELINE_GAP_MS) break;
       const k = ev.identity.accessKeyId;
       if (k && attackerKeys.has(k)) continue;
       const ip = ipOf(ev);
@@ -339,7 +348,7 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     }
     if (ip) {
       if (inLineage && attackerIps.has(ip)) return { ev, reason: 'attacker-source', why: `from ${ip}, ${attackerIps.get(ip)}` };
-      if (inNovelty && pk && (ev.epochMs >= attackStart || backwardIssuances.has(ev.eventId))) {
+      if (inNovelty && pk && (ev.epochMs >= anchor - BASELINE_GAP_MS || backwardIssuances.has(ev.eventId))) {
         const b = baselineOf(pk);
         if (b.count > 0) {
           const usual = b.ips.has(ip) || (b.nets.has(net24(ip)) && b.agents.has(agentFamily(ev.userAgent)));
@@ -435,12 +444,8 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     return t;
   };
 
+  anchor = computeStart();
   for (let round = 0; round < 50; round++) {
-    const start = computeStart();
-    if (start !== attackStart) {
-      attackStart = start;
-      baselineCache.clear();
-    }
     let changed = false;
     const ordered = [...candidateSet].sort(byTime);
     for (const ev of ordered) {
