@@ -1,0 +1,239 @@
+/**
+ * Seeding the emulator from a scenario directory (the layout of /work/shared/scenarios/*):
+ * `finding.json` (GuardDuty native, GuardDuty GetFindings output, EventBridge event, or ASFF)
+ * and `cloudtrail/` (S3 delivery `.json` / `.json.gz`, LookupEvents pages, arrays, JSON Lines).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { AwsEmulator } from './server';
+import type { Json } from './services';
+
+function isObj(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** What {@link seedScenario} loaded. */
+export interface SeedResult {
+  /** GuardDuty findings seeded (native, camelCase), each also in Security Hub as ASFF. */
+  guardDutyFindings: Json[];
+  /** ASFF findings put in Security Hub (mapped from GuardDuty, or read as ASFF). */
+  asffFindings: Json[];
+  /** CloudTrail records added to the LookupEvents stores. */
+  records: number;
+  /** Entries that could not be read (truncated or null `CloudTrailEvent`, records without account or region, unreadable files). */
+  skipped: number;
+}
+
+/** ASFF `Types` namespace and category of a GuardDuty threat purpose (as GuardDuty's Security Hub integration maps them). */
+const TYPE_NAMESPACE: Record<string, string> = {
+  Backdoor: 'TTPs/Command and Control', Behavior: 'Unusual Behaviors/VM', CredentialAccess: 'TTPs/Credential Access',
+  CryptoCurrency: 'Effects/Resource Consumption', DefenseEvasion: 'TTPs/Defense Evasion', Discovery: 'TTPs/Discovery',
+  Execution: 'TTPs/Execution', Exfiltration: 'Effects/Data Exfiltration', Impact: 'Effects/Resource Consumption',
+  InitialAccess: 'TTPs/Initial Access', PenTest: 'TTPs/Discovery', Persistence: 'TTPs/Persistence',
+  Policy: 'Software and Configuration Checks/AWS Security Best Practices', PrivilegeEscalation: 'TTPs/Privilege Escalation',
+  Recon: 'TTPs/Discovery', Stealth: 'TTPs/Defense Evasion', Trojan: 'TTPs/Command and Control', UnauthorizedAccess: 'TTPs/Initial Access',
+  AttackSequence: 'TTPs/Impact',
+};
+
+/** The ASFF `Types` entry of a GuardDuty finding type: `Persistence:IAMUser/AnomalousBehavior` → `TTPs/Persistence/Persistence:IAMUser-AnomalousBehavior`. */
+export function asffTypeOfGuardDutyType(type: string): string {
+  const purpose = type.split(':')[0] ?? '';
+  return `${TYPE_NAMESPACE[purpose] ?? 'TTPs'}/${type.replace(/\//g, '-')}`;
+}
+
+/** ASFF severity label of a GuardDuty severity (GuardDuty: 1–3.9 low, 4–6.9 medium, 7–8.9 high, 9+ critical). */
+export function severityLabel(sev: number): string {
+  if (sev >= 9) return 'CRITICAL';
+  if (sev >= 7) return 'HIGH';
+  if (sev >= 4) return 'MEDIUM';
+  if (sev > 0) return 'LOW';
+  return 'INFORMATIONAL';
+}
+
+function flatten(o: unknown, prefix: string, out: Record<string, string>): void {
+  if (Object.keys(out).length >= 50) return;
+  if (Array.isArray(o)) o.forEach((v, i) => flatten(v, `${prefix}/${i}`, out));
+  else if (isObj(o)) for (const [k, v] of Object.entries(o)) flatten(v, prefix ? `${prefix}/${k}` : k, out);
+  else if (o !== undefined && o !== null && Object.keys(out).length < 50) out[prefix] = String(o).slice(0, 2048);
+}
+
+/**
+ * Maps a native GuardDuty finding (camelCase, as in EventBridge `detail` / GetFindings wire form)
+ * to the ASFF finding GuardDuty's Security Hub integration publishes: Id = the finding ARN,
+ * ProductArn `arn:<partition>:securityhub:<region>::product/aws/guardduty`, Types from the type,
+ * Severity (Product, Label, Normalized), Resources (AwsIamAccessKey details for AccessKey
+ * findings, AwsEc2Instance for Instance, else the resource type), ProductFields
+ * (`aws/guardduty/service/...` flattened, at most 50 pairs).
+ */
+export function guardDutyToAsff(f: Json): Json {
+  const region = str(f.region) ?? 'us-east-1';
+  const partition = str(f.partition) ?? 'aws';
+  const account = str(f.accountId) ?? '';
+  const svc = isObj(f.service) ? f.service : {};
+  const detectorId = str(svc.detectorId) ?? '';
+  const arn = str(f.arn) ?? `arn:${partition}:guardduty:${region}:${account}:detector/${detectorId}/finding/${str(f.id) ?? ''}`;
+  const sev = Number(f.severity ?? 0);
+  const type = str(f.type) ?? 'Unknown:Unknown/Unknown';
+  const res = isObj(f.resource) ? f.resource : {};
+  const resources: Json[] = [];
+  const ak = isObj(res.accessKeyDetails) ? res.accessKeyDetails : undefined;
+  if (res.resourceType === 'AccessKey' && ak) {
+    resources.push({
+      Type: 'AwsIamAccessKey', Id: `AWS::IAM::AccessKey:${str(ak.accessKeyId) ?? ''}`, Partition: partition, Region: region,
+      Details: { AwsIamAccessKey: { PrincipalId: ak.principalId, PrincipalName: ak.userName, PrincipalType: ak.userType, ...(ak.accessKeyId ? { AccessKeyId: ak.accessKeyId } : {}) } },
+    });
+  } else if (res.resourceType === 'Instance' && isObj(res.instanceDetails)) {
+    resources.push({ Type: 'AwsEc2Instance', Id: `arn:${partition}:ec2:${region}:${account}:instance/${str(res.instanceDetails.instanceId) ?? ''}`, Partition: partition, Region: region });
+  } else {
+    resources.push({ Type: 'Other', Id: `${String(res.resourceType ?? 'Unknown')}:${str(f.id) ?? ''}`, Partition: partition, Region: region });
+  }
+  const pf: Record<string, string> = {};
+  flatten(svc, 'aws/guardduty/service', pf);
+  pf['aws/securityhub/FindingId'] = `arn:${partition}:securityhub:${region}::product/aws/guardduty/${arn}`;
+  pf['aws/securityhub/ProductName'] = 'GuardDuty';
+  pf['aws/securityhub/CompanyName'] = 'Amazon';
+  while (Object.keys(pf).length > 50) delete pf[Object.keys(pf)[0] ?? ''];
+  const types = [asffTypeOfGuardDutyType(type)];
+  const severity = { Product: sev, Label: severityLabel(sev), Normalized: Math.round(sev * 10) };
+  return {
+    SchemaVersion: '2018-10-08', Id: arn, ProductArn: `arn:${partition}:securityhub:${region}::product/aws/guardduty`,
+    ProductName: 'GuardDuty', CompanyName: 'Amazon', Region: region, GeneratorId: `arn:${partition}:guardduty:${region}:${account}:detector/${detectorId}`,
+    AwsAccountId: account, Types: types,
+    ...(svc.eventFirstSeen ? { FirstObservedAt: svc.eventFirstSeen } : {}), ...(svc.eventLastSeen ? { LastObservedAt: svc.eventLastSeen } : {}),
+    CreatedAt: f.createdAt, UpdatedAt: f.updatedAt, Severity: severity, Title: f.title, Description: f.description,
+    ProductFields: pf, Resources: resources, RecordState: svc.archived === true ? 'ARCHIVED' : 'ACTIVE', Workflow: { Status: 'NEW' }, WorkflowState: 'NEW',
+    FindingProviderFields: { Severity: { Label: severity.Label, Original: String(sev) }, Types: types },
+    Sample: false,
+  };
+}
+
+function isAsff(v: unknown): boolean {
+  return isObj(v) && typeof v.SchemaVersion === 'string' && typeof v.ProductArn === 'string';
+}
+
+/**
+ * Reads the findings of a finding document in any supported form. GuardDuty findings come back
+ * native (camelCase; PascalCase SDK / CLI output is converted with the GuardDuty model's
+ * `@jsonName`s), ASFF findings as they are.
+ */
+export function readFindingDocument(emu: AwsEmulator, doc: unknown): { native: Json[]; asff: Json[] } {
+  const native: Json[] = [];
+  const asff: Json[] = [];
+  const gd = emu.models.get('guardduty');
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) { v.forEach(visit); return; }
+    if (!isObj(v)) return;
+    if (isObj(v.detail) && (v['detail-type'] !== undefined || v.source !== undefined)) {
+      const d = v.detail;
+      if (Array.isArray(d.findings)) d.findings.forEach(visit);
+      else if (v['detail-type'] === 'GuardDuty Finding' || (typeof d.type === 'string' && typeof d.accountId === 'string')) visit(d);
+      return;
+    }
+    if (Array.isArray(v.Findings)) { v.Findings.forEach(visit); return; }
+    if (Array.isArray(v.findings)) { v.findings.forEach(visit); return; }
+    if (isAsff(v)) { asff.push(v); return; }
+    if (typeof v.type === 'string' && typeof v.accountId === 'string') { native.push(v); return; }
+    if (typeof v.Type === 'string' && typeof v.AccountId === 'string' && gd) {
+      native.push(gd.toWire('com.amazonaws.guardduty#Finding', v) as Json);
+    }
+  };
+  visit(doc);
+  return { native, asff };
+}
+
+/** Yields the files under a directory, sorted, recursively. */
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...walk(p));
+    else if (/\.(json|jsonl|ndjson)(\.gz)?$/i.test(e.name)) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Reads the CloudTrail records of one file: S3 delivery `{"Records":[…]}`, a LookupEvents page
+ * `{"Events":[{"CloudTrailEvent":"…"}]}`, an array of records or of LookupEvents events, or JSON
+ * Lines; gzip by magic bytes. Truncated or null `CloudTrailEvent` strings are counted as skipped.
+ */
+export function readTrailFile(file: string): { records: Json[]; skipped: number } {
+  let buf = fs.readFileSync(file);
+  if (buf[0] === 0x1f && buf[1] === 0x8b) buf = gunzipSync(buf);
+  const text = buf.toString('utf8');
+  let docs: unknown[];
+  try {
+    docs = [JSON.parse(text)];
+  } catch {
+    docs = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try { docs.push(JSON.parse(line)); } catch { docs.push(null); }
+    }
+  }
+  const records: Json[] = [];
+  let skipped = 0;
+  const item = (v: unknown): void => {
+    if (isObj(v) && 'CloudTrailEvent' in v) {
+      try {
+        const r: unknown = JSON.parse(String(v.CloudTrailEvent));
+        if (isObj(r)) records.push(r);
+        else skipped++;
+      } catch { skipped++; }
+    } else if (isObj(v) && (v.eventID !== undefined || v.eventName !== undefined)) records.push(v);
+    else if (isObj(v) && Array.isArray(v.Records)) v.Records.forEach(item);
+    else if (isObj(v) && Array.isArray(v.Events)) v.Events.forEach(item);
+    else if (Array.isArray(v)) v.forEach(item);
+    else skipped++;
+  };
+  docs.forEach(item);
+  return { records, skipped };
+}
+
+/**
+ * Seeds an emulator from a scenario directory:
+ * - `<dir>/finding.json`: GuardDuty findings go to GuardDuty (detector of their account and
+ *   region, created when missing) and, mapped by {@link guardDutyToAsff}, to Security Hub;
+ *   ASFF findings go to Security Hub only.
+ * - every file under `<dir>/cloudtrail`: records go to the LookupEvents store of their account
+ *   (`recipientAccountId`) and region (`awsRegion`; IAM / STS / sign-in events to us-east-1).
+ * A missing finding.json or cloudtrail directory is not an error.
+ */
+export function seedScenario(emu: AwsEmulator, dir: string): SeedResult {
+  const result: SeedResult = { guardDutyFindings: [], asffFindings: [], records: 0, skipped: 0 };
+  const fFile = path.join(dir, 'finding.json');
+  if (fs.existsSync(fFile)) {
+    const { native, asff } = readFindingDocument(emu, JSON.parse(fs.readFileSync(fFile, 'utf8')));
+    for (const n of native) {
+      emu.guardDuty.addFinding(n);
+      const a = guardDutyToAsff(n);
+      emu.securityHub.put(a);
+      result.guardDutyFindings.push(n);
+      result.asffFindings.push(a);
+    }
+    for (const a of asff) {
+      emu.securityHub.put(a);
+      result.asffFindings.push(a);
+    }
+  }
+  const ctDir = path.join(dir, 'cloudtrail');
+  if (fs.existsSync(ctDir)) {
+    for (const file of walk(ctDir)) {
+      try {
+        const { records, skipped } = readTrailFile(file);
+        result.skipped += skipped;
+        for (const r of records) {
+          if (emu.cloudTrail.add(r)) result.records++;
+          else result.skipped++;
+        }
+      } catch {
+        result.skipped++;
+      }
+    }
+  }
+  return result;
+}
