@@ -11,8 +11,8 @@ import { chain, logger } from '../src/lambda/chain';
 import { makeWorker } from '../src/lambda/worker';
 
 const config = readConfig(['ENRICH_QUEUE_URL', 'IDEMPOTENCY_TABLE', 'ENRICH_DLQ_URL']);
-const worker = makeWorker(config, makeClients(config), new DynamoDBClient(config.endpoint ? { endpoint: config.endpoint } : {}), (o) =>
-  logger.info('enriched', { key: o.key, steps: o.steps, requests: o.requests, recheckQueued: o.recheckQueued }),
-);
+const worker = makeWorker(config, makeClients(config), new DynamoDBClient(config.endpoint ? { endpoint: config.endpoint } : {}), {
+  onOutcome: (o) => logger.info('enriched', { key: o.key, steps: o.steps, requests: o.requests, recheckQueued: o.recheckQueued }),
+});
 
 export const handler = chain(async (event: SQSEvent, context: Context) => worker(event, context));

@@ -1,47 +1,20 @@
 /**
- * Intake: "GuardDuty Finding" events (EventBridge) and the Security Hub "Enrich" custom action.
- * Validates, drops what is not a finding or is below the severity threshold (with a log line,
- * not retried), and queues each finding for the enrich worker.
+ * Intake: "GuardDuty Finding" events (EventBridge) and the Security Hub "Enrich" custom action,
+ * queued for the enrich worker (logic in src/lambda/intake.ts).
  */
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { makeClients } from '../src/clients';
 import { readConfig } from '../src/config';
-import { FindingInputError } from '../src/findings/errors';
-import { parseFindings } from '../src/findings/normalize';
 import { chain, logger, metrics } from '../src/lambda/chain';
-import { messageFor } from '../src/lambda/messages';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { makeIntake } from '../src/lambda/intake';
 
 const config = readConfig(['ENRICH_QUEUE_URL']);
-const clients = makeClients(config);
+const intake = makeIntake(config, makeClients(config), (msg, extra) => logger.info(msg, extra));
 
 export const handler = chain(async (event: unknown, _context: Context) => {
-  let findings;
-  try {
-    findings = parseFindings(event, 'event');
-  } catch (e) {
-    if (e instanceof FindingInputError) {
-      logger.info('dropped: not a finding', { reason: e.problem });
-      metrics.addMetric('EventsDropped', MetricUnit.Count, 1);
-      return { queued: 0, dropped: 1 };
-    }
-    throw e;
-  }
-  const via = (event as { 'detail-type'?: string })['detail-type'] === 'GuardDuty Finding' ? 'guardduty-event' : 'custom-action';
-  const kept = findings.filter((f) => via === 'custom-action' || (f.severity ?? 0) >= config.minSeverity);
-  const dropped = findings.length - kept.length;
-  if (dropped > 0) logger.info('dropped: below the severity threshold', { dropped, minSeverity: config.minSeverity });
-  for (let i = 0; i < kept.length; i += 10) {
-    const batch = kept.slice(i, i + 10);
-    const out = await clients.sqs().send(
-      new SendMessageBatchCommand({
-        QueueUrl: config.enrichQueueUrl,
-        Entries: batch.map((f, j) => ({ Id: String(j), MessageBody: JSON.stringify(messageFor(f, via)) })),
-      }),
-    );
-    if (out.Failed && out.Failed.length > 0) throw new Error(`queueing failed for ${out.Failed.length} finding(s): ${out.Failed.map((x) => x.Message).join('; ')}`);
-  }
-  metrics.addMetric('FindingsQueued', MetricUnit.Count, kept.length);
-  return { queued: kept.length, dropped };
+  const r = await intake(event);
+  metrics.addMetric('FindingsQueued', MetricUnit.Count, r.queued);
+  for (const n of Object.values(r.dropped)) metrics.addMetric('FindingsDropped', MetricUnit.Count, n);
+  return r;
 });

@@ -14,9 +14,16 @@ export interface Clients {
   sqs(): SQSClient;
 }
 
+/** SDK settings every client shares beyond the defaults (credentials of another account, an endpoint). */
+export interface ClientOverrides {
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  endpoint?: string;
+  maxAttempts?: number;
+}
+
 /** Clients for the function's own account; `defaultRegion` for SQS. */
-export function makeClients(config: Pick<Config, 'endpoint'>, defaultRegion: string = process.env.AWS_REGION ?? 'us-east-1'): Clients {
-  const common = { retryMode: 'adaptive' as const, maxAttempts: 4, ...(config.endpoint ? { endpoint: config.endpoint } : {}) };
+export function makeClients(config: Pick<Config, 'endpoint'>, defaultRegion: string = process.env.AWS_REGION ?? 'us-east-1', overrides: ClientOverrides = {}): Clients {
+  const common = { retryMode: 'adaptive' as const, maxAttempts: 4, ...(config.endpoint ? { endpoint: config.endpoint } : {}), ...overrides };
   const cache = new Map<string, unknown>();
   const get = <T>(key: string, make: () => T): T => {
     let c = cache.get(key) as T | undefined;

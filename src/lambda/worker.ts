@@ -16,7 +16,7 @@ import type { Clients } from '../clients';
 import type { Config } from '../config';
 import { enrichFinding } from '../enrich/enrich';
 import { CloudTrailLookupSource } from '../sources/cloudtrail-lookup';
-import { RateBudget } from '../sources/rate';
+import { RateBudget, realTimer, type Timer } from '../sources/rate';
 import { loadEventMap } from '../storyline/tactics';
 import { messageFor, type EnrichMessage } from './messages';
 
@@ -28,20 +28,28 @@ export interface RecordOutcome {
   recheckQueued: boolean;
 }
 
+/** Options of {@link makeWorker}: an observer of each record's outcome, and the clock (tests fix it). */
+export interface WorkerOptions {
+  onOutcome?: (o: RecordOutcome) => void;
+  timer?: Timer;
+}
+
 /** Builds the SQS batch handler. `dynamo`: the client for the idempotency table. */
-export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: DynamoDBClient, onOutcome: (o: RecordOutcome) => void = () => undefined) {
+export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: DynamoDBClient, opts: WorkerOptions = {}) {
+  const onOutcome = opts.onOutcome ?? (() => undefined);
+  const timer = opts.timer ?? realTimer;
   if (!config.idempotencyTable) throw new Error('IDEMPOTENCY_TABLE is not set');
   const persistenceStore = new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: dynamo });
   const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'key', expiresAfterSeconds: 7 * 24 * 3600 });
-  const budget = new RateBudget(2, 2);
+  const budget = new RateBudget(2, 2, timer);
   const eventMap = loadEventMap();
   const processor = new BatchProcessor(EventType.SQS);
 
   const enrichOnce = makeIdempotent(
     async (msg: EnrichMessage): Promise<RecordOutcome> => {
       const f = msg.finding;
-      const trail = new CloudTrailLookupSource((r) => clients.cloudTrail(r), budget, { extraRegions: config.lookupExtraRegions });
-      const outcome = await enrichFinding(f, { trail, securityHub: clients.securityHub(f.region), eventMap, now: () => new Date() });
+      const trail = new CloudTrailLookupSource((r) => clients.cloudTrail(r), budget, { extraRegions: config.lookupExtraRegions }, timer);
+      const outcome = await enrichFinding(f, { trail, securityHub: clients.securityHub(f.region), eventMap, now: () => new Date(timer.now()) });
       if (outcome.result.failures.length > 0) {
         throw new Error(`Security Hub refused: ${outcome.result.failures.map((x) => `${x.stage} ${x.errorCode}: ${x.errorMessage}`).join('; ')}`);
       }

@@ -150,12 +150,13 @@ describeShared('AwsEmulator', () => {
       await expect(ct(A, 'eu-west-1').send(new LookupEventsCommand({}))).resolves.toBeDefined();
     });
 
-    it('serves IAM and STS events only to us-east-1 clients', async () => {
+    it('serves IAM and sign-in events only to us-east-1 clients; STS where its endpoint logged it', async () => {
       emu.knobs.lookupEventsPerSecond = 0;
-      emu.cloudTrail.add(rec(1, { eventSource: 'iam.amazonaws.com', eventName: 'CreateUser', awsRegion: 'us-east-1' }));
-      emu.cloudTrail.add(rec(2, { eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', awsRegion: 'eu-west-1' }));
+      emu.cloudTrail.add(rec(1, { eventSource: 'iam.amazonaws.com', eventName: 'CreateUser', awsRegion: 'eu-west-1' }));
+      emu.cloudTrail.add(rec(2, { eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', awsRegion: 'us-east-1' }));
       emu.cloudTrail.add(rec(3, { awsRegion: 'eu-west-1' }));
-      expect((await ct(A, 'eu-west-1').send(new LookupEventsCommand({}))).Events?.map((e) => e.EventId)).toEqual(['e-3']);
+      emu.cloudTrail.add(rec(4, { eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', awsRegion: 'eu-west-1' }));
+      expect((await ct(A, 'eu-west-1').send(new LookupEventsCommand({}))).Events?.map((e) => e.EventId)).toEqual(['e-4', 'e-3']);
       expect((await ct(A, 'us-east-1').send(new LookupEventsCommand({}))).Events?.map((e) => e.EventId)).toEqual(['e-2', 'e-1']);
     });
   });

@@ -519,7 +519,12 @@ function guardDutyHandlers(st: GuardDutyState): Record<string, HandlerEntry> {
 // ─────────────────────────────── CloudTrail ───────────────────────────────
 
 /** Event sources CloudTrail logs in us-east-1 only (global services; pitfalls numbers table). */
-export const GLOBAL_EVENT_SOURCES = new Set(['iam.amazonaws.com', 'sts.amazonaws.com', 'signin.amazonaws.com']);
+/**
+ * Services whose events CloudTrail logs in us-east-1 whatever the caller's region (IAM and
+ * console sign-in). STS is logged there only for its global endpoint; calls to a regional STS
+ * endpoint are logged in that region, as their records' `awsRegion` says.
+ */
+export const GLOBAL_EVENT_SOURCES = new Set(['iam.amazonaws.com', 'signin.amazonaws.com']);
 
 /** A CloudTrail record (the JSON of one event as delivered to S3). */
 export type TrailRecord = Json;
@@ -906,6 +911,33 @@ function sqsHandlers(st: SqsState): Record<string, HandlerEntry> {
         const q = [...st.queues.values()].find((x) => x.name === input.QueueName && x.account === owner && x.region === ctx.region);
         if (!q) throw new AwsError('QueueDoesNotExist', 'The specified queue does not exist.');
         return { QueueUrl: q.url };
+      },
+    },
+    SendMessageBatch: {
+      fn: (ctx, input) => {
+        const q = queue(ctx, input.QueueUrl);
+        const entries = Array.isArray(input.Entries) ? (input.Entries as Record<string, unknown>[]) : [];
+        if (entries.length === 0) throw new AwsError('EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.');
+        if (entries.length > 10) throw new AwsError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${entries.length}.`);
+        const ids = entries.map((e) => String(e.Id));
+        if (new Set(ids).size !== ids.length) throw new AwsError('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
+        const total = entries.reduce((n, e) => n + Buffer.byteLength(String(e.MessageBody ?? '')), 0);
+        if (total > 262144) throw new AwsError('BatchRequestTooLong', `Batch requests cannot be longer than 262144 bytes. You have sent ${total} bytes.`);
+        const Successful: Record<string, unknown>[] = [];
+        const Failed: Record<string, unknown>[] = [];
+        for (const e of entries) {
+          const delay = Number(e.DelaySeconds ?? 0);
+          const body = String(e.MessageBody ?? '');
+          if (!Number.isInteger(delay) || delay < 0 || delay > 900 || body.length === 0) {
+            Failed.push({ Id: e.Id, SenderFault: true, Code: 'InvalidParameterValue', Message: 'DelaySeconds must be 0-900 and MessageBody non-empty.' });
+            continue;
+          }
+          const now = Date.now();
+          const msg: SqsMessage = { MessageId: randomUUID(), Body: body, MD5OfBody: md5(body), DelaySeconds: delay, SentAt: now, VisibleAt: now + delay * 1000, ReceiveCount: 0, ...(isObj(e.MessageAttributes) ? { MessageAttributes: e.MessageAttributes } : {}) };
+          q.messages.push(msg);
+          Successful.push({ Id: e.Id, MessageId: msg.MessageId, MD5OfMessageBody: msg.MD5OfBody });
+        }
+        return { Successful, Failed };
       },
     },
     SendMessage: {

@@ -1,0 +1,50 @@
+/**
+ * The intake's logic, apart from its Lambda wiring: an EventBridge "GuardDuty Finding" event or
+ * a Security Hub "Custom Action" event in, one enrich message per finding out on the queue.
+ * What is not a finding (an `aws.guardduty` event of another detail-type, pitfall 1) is dropped
+ * with a log line and not retried; GuardDuty findings below the severity threshold too (a
+ * custom action is an analyst's explicit request and is always honoured).
+ */
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import type { Clients } from '../clients';
+import type { Config } from '../config';
+import { FindingInputError } from '../findings/errors';
+import { parseFindings } from '../findings/normalize';
+import { messageFor } from './messages';
+
+export interface IntakeResult {
+  queued: number;
+  /** Why events or findings were dropped, with counts. */
+  dropped: Record<string, number>;
+}
+
+/** Builds the intake; `log` receives one line per drop. */
+export function makeIntake(config: Readonly<Config>, clients: Clients, log: (msg: string, extra: Record<string, unknown>) => void = () => undefined) {
+  return async (event: unknown): Promise<IntakeResult> => {
+    const dropped: Record<string, number> = {};
+    let findings;
+    try {
+      findings = parseFindings(event, 'event');
+    } catch (e) {
+      if (e instanceof FindingInputError) {
+        log('dropped: not a finding', { reason: e.problem });
+        return { queued: 0, dropped: { 'not-a-finding': 1 } };
+      }
+      throw e;
+    }
+    const via = (event as { 'detail-type'?: string })['detail-type'] === 'GuardDuty Finding' ? 'guardduty-event' : 'custom-action';
+    const kept = findings.filter((f) => via === 'custom-action' || (f.severity ?? 0) >= config.minSeverity);
+    if (kept.length < findings.length) {
+      dropped['below-severity'] = findings.length - kept.length;
+      log('dropped: below the severity threshold', { dropped: dropped['below-severity'], minSeverity: config.minSeverity });
+    }
+    for (let i = 0; i < kept.length; i += 10) {
+      const batch = kept.slice(i, i + 10);
+      const out = await clients.sqs().send(
+        new SendMessageBatchCommand({ QueueUrl: config.enrichQueueUrl, Entries: batch.map((f, j) => ({ Id: String(j), MessageBody: JSON.stringify(messageFor(f, via)) })) }),
+      );
+      if (out.Failed && out.Failed.length > 0) throw new Error(`queueing failed for ${out.Failed.length} finding(s): ${out.Failed.map((x) => x.Message).join('; ')}`);
+    }
+    return { queued: kept.length, dropped };
+  };
+}
