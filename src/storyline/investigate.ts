@@ -141,7 +141,9 @@ export function closeTokens(t: Tokens, events: TrailEvent[], launcherOfInstance 
         add(out.principals, iss.mintedPrincipal);
         for (const id of iss.computeSessions) add(out.sessionNames, id);
       }
-      if (mintedIn && ev.identity.type !== 'AWSService') {
+      // A federated user in the lineage: the IAM user whose key called GetFederationToken for it.
+      const federatedIn = ev.eventName === 'GetFederationToken' && iss.mintedPrincipal !== null && out.principals.has(iss.mintedPrincipal);
+      if ((mintedIn || federatedIn) && ev.identity.type !== 'AWSService') {
         add(out.keys, ev.identity.accessKeyId);
         add(out.principals, ev.identity.key);
       }

@@ -23,6 +23,7 @@ export const ISSUING_EVENT_NAMES: ReadonlySet<string> = new Set([
   'CreateLoginProfile',
   'UpdateLoginProfile',
   'ConsoleLogin',
+  'GetSigninToken',
   'GetRoleCredentials',
   'RunInstances',
   'AssociateIamInstanceProfile',
@@ -127,6 +128,15 @@ export function readIssuance(ev: TrailEvent): Issuance | null {
     case 'ConsoleLogin': {
       const result = s(resp?.ConsoleLogin);
       if (result !== 'Success' || ev.errorCode) return null;
+      base.consoleSession = true;
+      base.mintedPrincipal = ev.identity.key;
+      base.mintedArn = ev.identity.arn;
+      return base;
+    }
+    case 'GetSigninToken': {
+      // Console federation: the caller's temporary key is exchanged for a sign-in token, and the
+      // console session that follows has keys of its own (matched by their creationDate).
+      if (ev.errorCode) return null;
       base.consoleSession = true;
       base.mintedPrincipal = ev.identity.key;
       base.mintedArn = ev.identity.arn;

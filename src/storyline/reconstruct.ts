@@ -134,18 +134,36 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     if (iss.via === 'GetRoleCredentials') push(roleCredentialIssues, iss.mintedPrincipal, iss);
   }
   const keyPrincipal = new Map<string, TrailEvent>();
+  const keyCreated = new Map<string, Set<number>>();
   for (const ev of sorted) {
     const k = ev.identity.accessKeyId;
-    if (!k || keyPrincipal.has(k)) continue;
-    keyPrincipal.set(k, ev);
-    if (mintedBy.has(k) || !ev.identity.sessionCreationDate) continue;
-    const created = Date.parse(ev.identity.sessionCreationDate);
-    if (Number.isNaN(created)) continue;
+    if (!k) continue;
+    if (!keyPrincipal.has(k)) keyPrincipal.set(k, ev);
+    const created = ev.identity.sessionCreationDate ? Date.parse(ev.identity.sessionCreationDate) : NaN;
+    if (!Number.isNaN(created)) {
+      let set = keyCreated.get(k);
+      if (!set) keyCreated.set(k, (set = new Set()));
+      set.add(created);
+    }
+  }
+  // Sessions whose issue is not in a response (console and Identity Center sessions): matched
+  // to the sign-in whose time is closest to one of the session's creationDate values.
+  for (const [k, createdSet] of keyCreated) {
+    if (mintedBy.has(k)) continue;
+    const ev = keyPrincipal.get(k) as TrailEvent;
     const candidates = ev.identity.type === 'AssumedRole' ? roleCredentialIssues.get(ev.identity.key ?? '') : consoleLogins.get(ev.identity.key ?? '');
     let best: Issuance | undefined;
+    let bestD = Infinity;
     for (const c of candidates ?? []) {
-      const d = Math.abs(c.event.epochMs - created);
-      if (d <= SESSION_MATCH_MS && (!best || d < Math.abs(best.event.epochMs - created))) best = c;
+      // A sign-in recorded with the session's own key (federated console logins) does not issue it.
+      if (c.event.identity.accessKeyId === k) continue;
+      for (const created of createdSet) {
+        const d = Math.abs(c.event.epochMs - created);
+        if (d <= SESSION_MATCH_MS && d < bestD) {
+          best = c;
+          bestD = d;
+        }
+      }
     }
     if (best) mintedBy.set(k, best);
   }
@@ -369,12 +387,24 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     return null;
   };
 
+  // Addresses by the events that used them: an address is the attacker's "first seen with
+  // credentials the attacker minted" only if no other credential used it earlier (a shared
+  // egress, a NAT, a service's own address are not).
+  const byIp = new Map<string, TrailEvent[]>();
+  for (const ev of sorted) push(byIp, ipOf(ev), ev);
+  const seenBefore = (ip: string, ev: TrailEvent): boolean =>
+    (byIp.get(ip) ?? []).some((o) => {
+      if (o.epochMs >= ev.epochMs) return false;
+      const ok = o.identity.accessKeyId;
+      return !(ok && attackerKeys.has(ok)) && !(o.identity.key && attackerPrincipals.has(o.identity.key)) && !steps.has(o.eventId);
+    });
+
   const applyEffects = (j: Judged): void => {
     const ev = j.ev;
     const iss = readIssuance(ev);
     const ip = ipOf(ev);
     const k = ev.identity.accessKeyId;
-    if (ip && !attackerIps.has(ip) && ((k && attackerKeys.has(k)) || (ev.identity.key && attackerPrincipals.has(ev.identity.key)))) {
+    if (ip && !attackerIps.has(ip) && ((k && attackerKeys.has(k)) || (ev.identity.key && attackerPrincipals.has(ev.identity.key))) && !seenBefore(ip, ev)) {
       attackerIps.set(ip, `first seen with credentials the attacker minted (${ev.eventName} ${ev.eventId})`);
     }
     if (!iss) return;
@@ -399,7 +429,7 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     }
     if (iss.consoleSession || iss.via === 'GetRoleCredentials') {
       for (const [key, m] of mintedBy) {
-        if (m === iss && !attackerKeys.has(key)) {
+        if (m.event.eventId === ev.eventId && !attackerKeys.has(key)) {
           attackerKeys.set(key, ev.epochMs);
           addCandidates(byKey.get(key));
           const e = keyPrincipal.get(key);
