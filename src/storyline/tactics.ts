@@ -16,7 +16,7 @@
  *  6. Read-only calls not in the table default to Discovery.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import defaultEventMap from '../../data/event-tactics.json';
 import type { Tactic } from '../model/storyline';
 import type { TrailEvent } from '../trail/event';
 
@@ -27,17 +27,12 @@ export interface EventMap {
   events: Record<string, { tactic: string; technique?: { id: string; name: string } }>;
 }
 
-let defaultMap: EventMap | null = null;
-
-/** Loads `data/event-tactics.json` shipped with the package (cached). */
+/**
+ * `data/event-tactics.json`, imported so that bundlers (the Lambda functions' esbuild) inline it
+ * and the compiled CLI reads it from the package.
+ */
 export function loadDefaultEventMap(): EventMap {
-  if (!defaultMap) {
-    const candidates = [path.resolve(__dirname, '../../data/event-tactics.json'), path.resolve(__dirname, '../../../data/event-tactics.json')];
-    const file = candidates.find((f) => fs.existsSync(f));
-    if (!file) throw new Error('data/event-tactics.json not found next to the package');
-    defaultMap = JSON.parse(fs.readFileSync(file, 'utf8')) as EventMap;
-  }
-  return defaultMap;
+  return defaultEventMap as EventMap;
 }
 
 /** A user event map that cannot be used: one line naming the file and the problem. */
