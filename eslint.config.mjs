@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.aws-sam/**', 'test/scenarios/**/cloudtrail/**'] },
+  { ignores: ['dist/**', '.build/**', 'node_modules/**', 'coverage/**', '.aws-sam/**', 'test/scenarios/**/cloudtrail/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,700 @@
+/**
+ * template.yaml, proven without AWS and without the SAM CLI:
+ *  - its shape: runtime, esbuild metadata, parameters, environment, queues, rules, table;
+ *  - it validates against SAM's JSON schema (../shared/schemas/sam.schema.json, draft-04);
+ *  - every other resource's type, property names (nested too) and GetAtt attributes exist in
+ *    the CloudFormation resource specification (`@aws-cdk/aws-service-spec`'s database);
+ *  - each function's role allows every AWS call its code sends, and nothing else (the calls
+ *    found in the sources esbuild bundled, from the metafile);
+ *  - `npm run build` bundles each function as CommonJS with the SDK inside, and each bundle
+ *    loads on its own, away from the repository, under the template's environment (pitfall 20);
+ *  - the inline custom resource that creates the Security Hub custom action answers
+ *    CloudFormation for every request type.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { isBuiltin } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+import Ajv from 'ajv-draft-04';
+import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
+import type { Metafile } from 'esbuild';
+import {
+  actionsOf,
+  allows,
+  asList,
+  getAtt,
+  isIntrinsic,
+  isObject,
+  loadTemplate,
+  references,
+  referencedId,
+  roleStatements,
+  ROOT,
+  sameValue,
+  scanFiles,
+  scanSource,
+  type Json,
+  type JsonObject,
+} from './cfn';
+
+const SAM_SCHEMA = path.resolve(ROOT, '..', 'shared', 'schemas', 'sam.schema.json');
+const BUILD_DIR = path.join(ROOT, '.build');
+
+const t = loadTemplate();
+const R = t.Resources;
+const props = (id: string): JsonObject => R[id]?.Properties ?? {};
+const globalsFn: JsonObject = isObject(t.Globals) && isObject(t.Globals.Function) ? t.Globals.Function : {};
+/** A function property with its Globals default. */
+const fnProp = (id: string, name: string): Json | undefined => props(id)[name] ?? globalsFn[name];
+
+const serverlessFunctions = Object.keys(R).filter((id) => R[id]!.Type === 'AWS::Serverless::Function');
+/** The functions `npm run build` bundles: `{ id, name, entry }`. */
+const bundled = serverlessFunctions
+  .filter((id) => isObject(R[id]!.Metadata) && R[id]!.Metadata!.BuildMethod === 'esbuild')
+  .map((id) => {
+    const bp = R[id]!.Metadata!.BuildProperties as JsonObject;
+    return { id, name: id.replace(/Function$/, ''), entry: (bp.EntryPoints as string[])[0]!, build: bp };
+  });
+
+const metafiles = new Map<string, Metafile>();
+
+beforeAll(() => {
+  // Prepare: `npm run build` (the same script), into .build/.
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.js')], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`scripts/build.js failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  for (const b of bundled) metafiles.set(b.id, JSON.parse(fs.readFileSync(path.join(BUILD_DIR, `${b.name}.meta.json`), 'utf8')) as Metafile);
+});
+
+/** The repository's own sources esbuild put in a function's bundle. */
+const ownInputs = (id: string): string[] => Object.keys(metafiles.get(id)!.inputs).filter((f) => /^(src|functions)\//.test(f));
+/** Bundled third-party code that may call AWS (the SDK itself excluded). */
+const libraryInputs = (id: string): string[] =>
+  Object.keys(metafiles.get(id)!.inputs).filter((f) => f.includes('node_modules/') && !/node_modules\/(@aws-sdk|@smithy|@aws-crypto)\//.test(f) && /\.[cm]?js$/.test(f));
+
+/* ====================================================================== shape */
+
+describe('template.yaml: what the issue asks for', () => {
+  test('SAM transform; every function on nodejs22.x', () => {
+    expect(t.Transform).toBe('AWS::Serverless-2016-10-31');
+    expect(serverlessFunctions.length).toBeGreaterThanOrEqual(3);
+    for (const id of serverlessFunctions) expect([id, fnProp(id, 'Runtime')]).toEqual([id, 'nodejs22.x']);
+  });
+
+  test('parameters, each with its default', () => {
+    const defaults = Object.fromEntries(Object.entries(t.Parameters).map(([k, p]) => [k, p.Default]));
+    expect(defaults).toMatchObject({
+      MinSeverity: 4,
+      BackfillDays: 7,
+      BackfillSchedule: 'rate(1 day)',
+      LookupExtraRegions: '',
+      ReenrichDelaySeconds: 900,
+      MaxReceives: 3,
+      LogLevel: 'INFO',
+    });
+    for (const [k, p] of Object.entries(t.Parameters)) expect([k, p.Default !== undefined]).toEqual([k, true]);
+  });
+
+  test.each([
+    ['IntakeFunction', 'functions/intake.ts', 'intake.handler'],
+    ['EnrichWorkerFunction', 'functions/enrich-worker.ts', 'enrich-worker.handler'],
+    ['BackfillFunction', 'functions/backfill.ts', 'backfill.handler'],
+  ])('%s: esbuild, CommonJS, node20, the SDK bundled; Handler names the bundle', (id, entry, handler) => {
+    expect(R[id]?.Metadata).toEqual({
+      BuildMethod: 'esbuild',
+      BuildProperties: { Format: 'cjs', Target: 'node20', EntryPoints: [entry], Minify: true, Sourcemap: true, External: [] },
+    });
+    expect(fs.existsSync(path.join(ROOT, entry))).toBe(true);
+    expect(props(id).Handler).toBe(handler);
+    expect(props(id).CodeUri).toBe('./');
+  });
+
+  describe('environment: exactly what src/config reads for the code each function bundles', () => {
+    const configText = fs.readFileSync(path.join(ROOT, 'src/config/index.ts'), 'utf8');
+    /** Config field → its variable, from the `(`VAR`)` in each field's doc comment. */
+    const fieldVar = new Map<string, string>();
+    for (const m of configText.matchAll(/\/\*\*([\s\S]*?)\*\/\s*(\w+)\s*:/g)) {
+      const v = /`([A-Z][A-Z0-9_]+)`/.exec(m[1]!)?.[1];
+      if (v) fieldVar.set(m[2]!, v);
+    }
+    const readVars = new Set([...configText.matchAll(/env\.([A-Z][A-Z0-9_]+)|num\(env, '([A-Z][A-Z0-9_]+)'/g)].map((m) => (m[1] ?? m[2])!));
+    const POWERTOOLS = { POWERTOOLS_SERVICE_NAME: 'trailstory', POWERTOOLS_METRICS_NAMESPACE: 'trailstory', POWERTOOLS_LOG_LEVEL: { Ref: 'LogLevel' } };
+    const WIRING: Record<string, Json> = {
+      ENRICH_QUEUE_URL: { Ref: 'EnrichQueue' },
+      ENRICH_DLQ_URL: { Ref: 'EnrichDLQ' },
+      IDEMPOTENCY_TABLE: { Ref: 'IdempotencyTable' },
+      MIN_SEVERITY: { Ref: 'MinSeverity' },
+      LOOKUP_EXTRA_REGIONS: { Ref: 'LookupExtraRegions' },
+      REENRICH_DELAY_SECONDS: { Ref: 'ReenrichDelaySeconds' },
+      MAX_RECEIVES: { Ref: 'MaxReceives' },
+      BACKFILL_DAYS: { Ref: 'BackfillDays' },
+    };
+
+    test('every variable src/config reads is documented on its field (this test reads them there)', () => {
+      expect(new Set(fieldVar.values())).toEqual(readVars);
+      expect([...readVars].filter((v) => v !== 'AWS_ENDPOINT_URL').sort()).toEqual(Object.keys(WIRING).sort());
+    });
+
+    test.each(bundled.map((b) => [b.id]))('%s', (id) => {
+      const used = new Set<string>();
+      for (const f of ownInputs(id)) for (const m of fs.readFileSync(path.join(ROOT, f), 'utf8').matchAll(/\bconfig\.(\w+)/g)) used.add(m[1]!);
+      const fileText = fs.readFileSync(path.join(ROOT, bundled.find((b) => b.id === id)!.entry), 'utf8');
+      const needs = [...(/readConfig\(\[([^\]]*)\]/.exec(fileText)?.[1] ?? '').matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]!);
+      const wanted = new Set([...used].map((f) => fieldVar.get(f)).filter((v): v is string => v !== undefined && v !== 'AWS_ENDPOINT_URL'));
+      for (const n of needs) wanted.add(n);
+      const expected: JsonObject = { ...POWERTOOLS, NODE_OPTIONS: '--enable-source-maps' };
+      for (const v of wanted) expected[v] = WIRING[v]!;
+      const env = (props(id).Environment as JsonObject | undefined)?.Variables;
+      expect(env).toEqual(expected);
+    });
+  });
+
+  test('enrich queue: visibility at least 6x the worker timeout; redrive to the DLQ at MaxReceives + 1', () => {
+    const q = props('EnrichQueue');
+    expect(q.VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * (fnProp('EnrichWorkerFunction', 'Timeout') as number));
+    const redrive = q.RedrivePolicy as JsonObject;
+    expect(redrive.deadLetterTargetArn).toEqual(getAtt('EnrichDLQ'));
+    // maxReceiveCount = MaxReceives + 1 for every value the parameter allows (CloudFormation has no arithmetic).
+    const [index, list] = (redrive.maxReceiveCount as JsonObject)['Fn::Select'] as [Json, number[]];
+    expect(index).toEqual({ Ref: 'MaxReceives' });
+    const p = t.Parameters.MaxReceives!;
+    for (let n = p.MinValue as number; n <= (p.MaxValue as number); n++) expect(list[n]).toBe(n + 1);
+    expect(props('EnrichDLQ').MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
+  test('the worker reads the queue in batches of 10 with partial batch responses', () => {
+    const events = Object.values(props('EnrichWorkerFunction').Events as JsonObject) as JsonObject[];
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ Type: 'SQS', Properties: { Queue: getAtt('EnrichQueue'), BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] } });
+  });
+
+  test('the intake: GuardDuty findings and the Enrich custom action, nothing else', () => {
+    const events = props('IntakeFunction').Events as JsonObject;
+    const patterns = Object.values(events).map((e) => {
+      expect((e as JsonObject).Type).toBe('EventBridgeRule');
+      return ((e as JsonObject).Properties as JsonObject).Pattern;
+    });
+    expect(patterns).toEqual(
+      expect.arrayContaining([
+        { source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'] },
+        { source: ['aws.securityhub'], 'detail-type': ['Security Hub Findings - Custom Action'], resources: [getAtt('EnrichActionTarget')] },
+      ]),
+    );
+    expect(patterns).toHaveLength(2);
+  });
+
+  test('nothing subscribes to "Security Hub Findings - Imported" (our own writes emit it)', () => {
+    const patterns: JsonObject[] = [];
+    for (const id of serverlessFunctions) {
+      for (const e of Object.values((props(id).Events ?? {}) as JsonObject) as JsonObject[]) {
+        if (e.Type === 'EventBridgeRule' || e.Type === 'CloudWatchEvent') patterns.push((e.Properties as JsonObject).Pattern as JsonObject);
+      }
+    }
+    for (const r of Object.values(R)) if (r.Type === 'AWS::Events::Rule' && r.Properties?.EventPattern) patterns.push(r.Properties.EventPattern as JsonObject);
+    expect(patterns.length).toBeGreaterThan(0);
+    for (const p of patterns) {
+      expect(JSON.stringify(p)).not.toMatch(/Imported/);
+      // Security Hub events only from the custom action (a pattern without detail-type would match Imported too).
+      if (asList(p.source as string[]).includes('aws.securityhub')) expect(p['detail-type']).toEqual(['Security Hub Findings - Custom Action']);
+    }
+  });
+
+  test('the custom action "Enrich": Id TrailstoryEnrich, within CreateActionTarget limits', () => {
+    const a = props('EnrichActionTarget');
+    expect(R.EnrichActionTarget!.Type).toMatch(/^Custom::/);
+    expect(a.ServiceToken).toEqual(getAtt('ActionTargetFunction'));
+    expect(a).toMatchObject({ Id: 'TrailstoryEnrich', Name: 'Enrich' });
+    expect(a.Id as string).toMatch(/^[A-Za-z0-9]{1,20}$/);
+    expect((a.Name as string).length).toBeLessThanOrEqual(20);
+    expect((a.Description as string).length).toBeGreaterThan(0);
+    expect((a.Description as string).length).toBeLessThanOrEqual(256);
+  });
+
+  test('the backfill runs on the BackfillSchedule parameter', () => {
+    expect(Object.values(props('BackfillFunction').Events as JsonObject)).toEqual([
+      expect.objectContaining({ Type: 'Schedule', Properties: expect.objectContaining({ Schedule: { Ref: 'BackfillSchedule' } }) }),
+    ]);
+  });
+
+  test("idempotency table: Powertools' default attribute names, on demand, encrypted", () => {
+    expect(R.IdempotencyTable!.Type).toBe('AWS::DynamoDB::Table');
+    expect(props('IdempotencyTable')).toEqual({
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  test('outputs: queue URLs, DLQ URL, the action target ARN, the table name', () => {
+    const values = Object.values(t.Outputs ?? {}).map((o) => o.Value);
+    expect(values).toEqual(
+      expect.arrayContaining([{ Ref: 'EnrichQueue' }, { Ref: 'EnrichDLQ' }, { Ref: 'IntakeDLQ' }, getAtt('EnrichActionTarget'), { Ref: 'IdempotencyTable' }]),
+    );
+  });
+
+  test('every Ref, GetAtt and ${} names a parameter, a resource or a pseudo parameter', () => {
+    const PSEUDO = ['AWS::AccountId', 'AWS::NotificationARNs', 'AWS::NoValue', 'AWS::Partition', 'AWS::Region', 'AWS::StackId', 'AWS::StackName', 'AWS::URLSuffix'];
+    const known = new Set([...Object.keys(t.Parameters), ...Object.keys(R), ...PSEUDO]);
+    const refs = references([R, t.Outputs]);
+    expect(refs.length).toBeGreaterThan(20);
+    expect(refs.filter(([id]) => !known.has(id))).toEqual([]);
+  });
+});
+
+/* ====================================================================== SAM schema */
+
+describe('SAM schema (../shared/schemas/sam.schema.json)', () => {
+  const present = fs.existsSync(SAM_SCHEMA);
+  if (!present) process.stdout.write(`template.test: ${SAM_SCHEMA} not found: skipping the SAM schema validation\n`);
+  (present ? test : test.skip)('template.yaml validates (draft-04, the draft the schema declares)', () => {
+    const schema = JSON.parse(fs.readFileSync(SAM_SCHEMA, 'utf8')) as { $schema: string };
+    expect(schema.$schema).toBe('http://json-schema.org/draft-04/schema#');
+    // ajv-draft-04: Ajv for draft-04 schemas; strict off for the schema's own annotation keywords.
+    const ajv = new Ajv({ allErrors: true, strict: false, logger: false });
+    const validate = ajv.compile(schema);
+    const ok = validate(JSON.parse(JSON.stringify(t)));
+    expect(ok ? [] : validate.errors?.map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`).slice(0, 20)).toEqual([]);
+  });
+
+  (present ? test : test.skip)('and the schema does catch a broken function (the test is not vacuous)', () => {
+    const ajv = new Ajv({ allErrors: true, strict: false, logger: false });
+    const validate = ajv.compile(JSON.parse(fs.readFileSync(SAM_SCHEMA, 'utf8')) as object);
+    const broken = JSON.parse(JSON.stringify(t)) as { Resources: Record<string, { Properties: JsonObject }> };
+    broken.Resources.IntakeFunction!.Properties.Handlr = 'intake.handler';
+    expect(validate(broken)).toBe(false);
+  });
+});
+
+/* ====================================================================== CloudFormation resource specification */
+
+interface SpecType {
+  type: string;
+  reference?: { $ref: string };
+  element?: SpecType;
+  types?: SpecType[];
+}
+interface SpecProp {
+  type: SpecType;
+  required?: boolean;
+}
+interface SpecResource {
+  cloudFormationType: string;
+  properties: Record<string, SpecProp>;
+  attributes: Record<string, unknown>;
+}
+interface SpecDb {
+  lookup(entity: 'resource', index: 'cloudFormationType', op: 'equals', value: string): ArrayLike<SpecResource>;
+  get(entity: 'typeDefinition', id: string): { name: string; properties: Record<string, SpecProp> };
+}
+
+describe('CloudFormation resource specification (@aws-cdk/aws-service-spec)', () => {
+  let db: SpecDb;
+  beforeAll(() => {
+    db = loadAwsServiceSpecSync() as unknown as SpecDb;
+  });
+  const specOf = (type: string): SpecResource | undefined => db.lookup('resource', 'cloudFormationType', 'equals', type)[0];
+
+  /** Problems of a value against a property type, recursively; intrinsics are not resolved. */
+  function check(value: unknown, type: SpecType, where: string, errors: string[]): void {
+    if (isIntrinsic(value)) return;
+    switch (type.type) {
+      case 'ref': {
+        const def = db.get('typeDefinition', type.reference!.$ref);
+        if (!isObject(value)) errors.push(`${where}: expected an object (${def.name})`);
+        else checkProps(value, def.properties, where, errors);
+        return;
+      }
+      case 'array':
+        if (!Array.isArray(value)) errors.push(`${where}: expected a list`);
+        else value.forEach((v, i) => check(v, type.element!, `${where}[${i}]`, errors));
+        return;
+      case 'map':
+        if (!isObject(value)) errors.push(`${where}: expected a map`);
+        else for (const [k, v] of Object.entries(value)) check(v, type.element!, `${where}.${k}`, errors);
+        return;
+      case 'union': {
+        const tries = type.types!.map((u) => {
+          const e: string[] = [];
+          check(value, u, where, e);
+          return e;
+        });
+        if (!tries.some((e) => e.length === 0)) errors.push(...tries[0]!);
+        return;
+      }
+      case 'json':
+        return;
+      default:
+        if (isObject(value) || Array.isArray(value)) errors.push(`${where}: expected a ${type.type}`);
+    }
+  }
+  function checkProps(value: JsonObject, spec: Record<string, SpecProp>, where: string, errors: string[]): void {
+    for (const [k, v] of Object.entries(value)) {
+      const p = spec[k];
+      if (!p) errors.push(`${where}.${k}: no such property`);
+      else check(v, p.type, `${where}.${k}`, errors);
+    }
+    for (const [k, p] of Object.entries(spec)) if (p.required && !(k in value)) errors.push(`${where}.${k}: required`);
+  }
+
+  test('every non-Serverless resource: its type, property names (nested) and required properties', () => {
+    const errors: string[] = [];
+    let checked = 0;
+    for (const [id, r] of Object.entries(R)) {
+      if (r.Type.startsWith('AWS::Serverless::')) continue;
+      if (r.Type.startsWith('Custom::')) {
+        // A custom resource: AWS::CloudFormation::CustomResource's properties plus the provider's own.
+        const spec = specOf('AWS::CloudFormation::CustomResource')!;
+        for (const [k, p] of Object.entries(spec.properties)) if (p.required && !(k in (r.Properties ?? {}))) errors.push(`${id}.${k}: required`);
+        checked++;
+        continue;
+      }
+      const spec = specOf(r.Type);
+      if (!spec) {
+        errors.push(`${id}: ${r.Type} is not a CloudFormation resource type`);
+        continue;
+      }
+      checkProps(r.Properties ?? {}, spec.properties, id, errors);
+      checked++;
+    }
+    expect(errors).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(10);
+  });
+
+  test('every Fn::GetAtt names an attribute the resource type has', () => {
+    const SAM_ATTRS: Record<string, string[]> = { 'AWS::Serverless::Function': ['Arn'] };
+    const errors: string[] = [];
+    for (const [id, attr] of references([R, t.Outputs])) {
+      const r = R[id];
+      if (!r || attr === undefined || r.Type.startsWith('Custom::')) continue;
+      const known = SAM_ATTRS[r.Type] ?? Object.keys(specOf(r.Type)?.attributes ?? {});
+      if (!known.includes(attr)) errors.push(`${id}.${attr} (${r.Type} has ${known.join(', ')})`);
+    }
+    expect(errors).toEqual([]);
+  });
+
+  test('the check catches what it should (a made-up type and a misspelt property)', () => {
+    expect(specOf('AWS::SecurityHub::ActionTarget')).toBeUndefined(); // why the custom action is a custom resource
+    const errors: string[] = [];
+    checkProps({ VisibilityTimout: 30 }, specOf('AWS::SQS::Queue')!.properties, 'Q', errors);
+    checkProps({ SSESpecification: { Enabled: true }, KeySchema: [] }, specOf('AWS::DynamoDB::Table')!.properties, 'T', errors);
+    expect(errors).toEqual(['Q.VisibilityTimout: no such property', 'T.SSESpecification.Enabled: no such property', 'T.SSESpecification.SSEEnabled: required']);
+  });
+});
+
+/* ====================================================================== IAM: least privilege */
+
+/** The Lambda functions, each with its role and the code that runs in it. */
+const allFunctions = serverlessFunctions.map((id) => {
+  const roleId = referencedId(props(id).Role);
+  return { id, roleId, role: roleId ? R[roleId] : undefined, inline: props(id).InlineCode as string | undefined };
+});
+
+/** What a function's configuration needs from its role (not sent by its code): logs, the SQS poller, failure destinations. */
+function configNeeds(id: string): { action: string; resource: Json }[] {
+  const out: { action: string; resource: Json }[] = [];
+  const logGroup = (props(id).LoggingConfig as JsonObject | undefined)?.LogGroup;
+  const lgId = referencedId(logGroup);
+  for (const a of ['logs:CreateLogStream', 'logs:PutLogEvents']) out.push({ action: a, resource: lgId ? getAtt(lgId) : '*' });
+  for (const e of Object.values((props(id).Events ?? {}) as JsonObject) as JsonObject[]) {
+    if (e.Type === 'SQS') {
+      for (const a of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']) out.push({ action: a, resource: (e.Properties as JsonObject).Queue! });
+    }
+  }
+  const DEST: Record<string, string> = { SQS: 'sqs:SendMessage', SNS: 'sns:Publish', Lambda: 'lambda:InvokeFunction', EventBridge: 'events:PutEvents' };
+  const dc = ((props(id).EventInvokeConfig as JsonObject | undefined)?.DestinationConfig ?? {}) as JsonObject;
+  for (const d of Object.values(dc) as JsonObject[]) out.push({ action: DEST[d.Type as string]!, resource: d.Destination! });
+  const dlq = props(id).DeadLetterQueue as JsonObject | undefined;
+  if (dlq) out.push({ action: DEST[dlq.Type as string]!, resource: dlq.TargetArn! });
+  return out;
+}
+
+/** Actions that have no resource-level permission: the only ones a policy may grant on "*". */
+const NO_RESOURCE_LEVEL = new Set(['cloudtrail:LookupEvents']);
+
+describe('IAM: one least-privilege role per function', () => {
+  test('the command scan sees through aliases, namespaces, paginators and lib-dynamodb, and flags what it cannot see', () => {
+    const src = `
+      import { SendMessageBatchCommand as Batch, type SQSClient } from '@aws-sdk/client-sqs';
+      import * as ct from '@aws-sdk/client-cloudtrail';
+      import { paginateGetFindings, SecurityHub } from '@aws-sdk/client-securityhub';
+      import { PutCommand } from '@aws-sdk/lib-dynamodb';
+      new Batch({}); new ct.LookupEventsCommand({}); paginateGetFindings({ client }, {}); new PutCommand({});
+      new SecurityHub({}); new MadeUpCommand({}); new Error('x');`;
+    const r = scanSource(src, 'x.ts');
+    expect([...actionsOf(r.sent)].sort()).toEqual(['cloudtrail:LookupEvents', 'dynamodb:PutItem', 'securityhub:GetFindings', 'sqs:SendMessage']);
+    expect(r.unknown).toEqual(['x.ts: aggregated client new SecurityHub() (send XCommand objects instead)', 'x.ts: new MadeUpCommand( (not a command of a known @aws-sdk package)']);
+  });
+
+  test('each function has a role of its own, assumable by Lambda only, with inline policies only', () => {
+    const roles = allFunctions.map((f) => f.roleId);
+    expect(roles.every((r) => r !== undefined)).toBe(true);
+    expect(new Set(roles).size).toBe(roles.length);
+    for (const f of allFunctions) {
+      expect(f.role?.Type).toBe('AWS::IAM::Role');
+      expect(props(f.id).Policies).toBeUndefined(); // SAM would add a role's worth of policies of its own
+      const rp = f.role!.Properties!;
+      expect(rp.ManagedPolicyArns).toBeUndefined();
+      expect(rp.AssumeRolePolicyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      });
+      for (const s of roleStatements(f.role!)) {
+        expect([f.roleId, s.Sid, s.Effect, s.NotAction, s.NotResource]).toEqual([f.roleId, s.Sid, 'Allow', undefined, undefined]);
+        for (const a of asList(s.Action)) expect(a).toMatch(/^[a-z0-9-]+:[A-Za-z0-9]+$/); // no wildcards
+      }
+    }
+  });
+
+  /** Every action a function needs: its code's commands, its bundled libraries' commands, its configuration's. */
+  function needs(id: string): { code: Set<string>; library: Set<string>; config: Set<string>; unknown: string[] } {
+    const inline = props(id).InlineCode as string | undefined;
+    const own = inline !== undefined ? scanSource(inline, `${id}.InlineCode`) : scanFiles(ownInputs(id));
+    const lib = inline !== undefined ? { sent: [] } : scanFiles(libraryInputs(id));
+    return { code: actionsOf(own.sent), library: actionsOf(lib.sent), config: new Set(configNeeds(id).map((n) => n.action)), unknown: own.unknown };
+  }
+
+  test.each(serverlessFunctions.map((id) => [id]))('%s: its role allows exactly the actions it needs', (id) => {
+    const n = needs(id);
+    expect(n.unknown).toEqual([]);
+    expect(n.code.size).toBeGreaterThan(0);
+    const needed = new Set([...n.code, ...n.library, ...n.config]);
+    const statements = roleStatements(allFunctions.find((f) => f.id === id)!.role!);
+    const granted = new Set(statements.flatMap((s) => asList(s.Action)));
+    expect([...needed].filter((a) => !allows(statements, a)).sort()).toEqual([]); // every call it makes is allowed
+    expect([...granted].filter((a) => !needed.has(a)).sort()).toEqual([]); // nothing it does not make
+  });
+
+  test("the worker's bundled idempotency layer calls DynamoDB with exactly the four actions granted for it", () => {
+    expect([...needs('EnrichWorkerFunction').library].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    for (const b of bundled.filter((x) => x.id !== 'EnrichWorkerFunction')) expect([b.id, [...needs(b.id).library]]).toEqual([b.id, []]);
+  });
+
+  test.each(serverlessFunctions.map((id) => [id]))('%s: each permission on the specific resource', (id) => {
+    const statements = roleStatements(allFunctions.find((f) => f.id === id)!.role!);
+    // What its configuration needs, on the resource the configuration names.
+    for (const c of configNeeds(id)) expect([c.action, allows(statements, c.action, c.resource)]).toEqual([c.action, true]);
+    // Queues and the table its code writes to: those its environment names, and only by ARN.
+    const env = ((props(id).Environment as JsonObject | undefined)?.Variables ?? {}) as JsonObject;
+    const envIds = Object.values(env).map(referencedId).filter((x): x is string => x !== undefined && R[x] !== undefined);
+    const n = needs(id);
+    for (const a of n.code) {
+      if (a.startsWith('sqs:')) for (const q of envIds.filter((x) => R[x]!.Type === 'AWS::SQS::Queue')) expect([a, q, allows(statements, a, getAtt(q))]).toEqual([a, q, true]);
+    }
+    for (const a of n.library) {
+      if (a.startsWith('dynamodb:')) for (const tb of envIds.filter((x) => R[x]!.Type === 'AWS::DynamoDB::Table')) expect([a, allows(statements, a, getAtt(tb))]).toEqual([a, true]);
+    }
+    const ownResources = new Set([...envIds, referencedId((props(id).LoggingConfig as JsonObject | undefined)?.LogGroup)]);
+    for (const c of configNeeds(id)) ownResources.add(referencedId(c.resource));
+    for (const s of statements) {
+      for (const r of asList(s.Resource as Json | Json[])) {
+        const actions = asList(s.Action);
+        if (r === '*') {
+          expect([s.Sid, actions.filter((a) => !NO_RESOURCE_LEVEL.has(a))]).toEqual([s.Sid, []]);
+        } else if (actions.some((a) => /^(sqs|dynamodb|logs):/.test(a))) {
+          // A resource of this stack that the function uses, by its ARN.
+          const rid = referencedId(r);
+          expect([s.Sid, rid !== undefined && ownResources.has(rid) && sameValue(r, getAtt(rid!))]).toEqual([s.Sid, true]);
+        } else {
+          // Security Hub: this account's hub or default product, never another account's.
+          expect(actions.every((a) => a.startsWith('securityhub:'))).toBe(true);
+          const arn = (r as JsonObject)['Fn::Sub'] as string;
+          expect(arn).toMatch(/^arn:\$\{AWS::Partition\}:securityhub:(\*|\$\{AWS::Region\}):\$\{AWS::AccountId\}:(hub\/default|product\/\$\{AWS::AccountId\}\/default)$/);
+        }
+      }
+    }
+  });
+});
+
+/* ====================================================================== bundles */
+
+/** Dummy values for a function's environment: parameters' defaults, resources' names. */
+function dummyEnv(id: string): Record<string, string> {
+  const vars = ((props(id).Environment as JsonObject | undefined)?.Variables ?? {}) as JsonObject;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(vars)) {
+    const ref = isObject(v) && typeof v.Ref === 'string' ? v.Ref : undefined;
+    if (ref && t.Parameters[ref]) out[k] = String(t.Parameters[ref]!.Default);
+    else if (ref && R[ref]?.Type === 'AWS::SQS::Queue') out[k] = `https://sqs.us-east-1.amazonaws.com/123456789012/${ref}`;
+    else if (ref) out[k] = `trailstory-${ref}`;
+    else out[k] = String(v);
+  }
+  return out;
+}
+
+/** Runs a script in a fresh Node with only the given environment (no AWS credentials, no repository on the module path). */
+function runNode(script: string, args: string[], env: Record<string, string>, cwd: string) {
+  return spawnSync(process.execPath, ['-e', script, ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { PATH: process.env.PATH ?? '', HOME: cwd, AWS_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: 'test', ...env },
+  });
+}
+
+const LOAD = `const m = require(process.argv[1]); if (typeof m.handler !== 'function') throw new Error('no handler export'); process.stdout.write('handler:' + typeof m.handler);`;
+
+describe('bundles (.build/, npm run build)', () => {
+  let tmp: string;
+  /** A copy of the bundle alone in `<tmp>/<Name>/var/task/`, as Lambda unpacks it. */
+  const taskDir = (name: string) => path.join(tmp, name, 'var', 'task');
+  beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailstory-bundles-'));
+    for (const b of bundled) {
+      fs.mkdirSync(taskDir(b.name), { recursive: true });
+      for (const f of fs.readdirSync(path.join(BUILD_DIR, b.name))) fs.copyFileSync(path.join(BUILD_DIR, b.name, f), path.join(taskDir(b.name), f));
+    }
+  });
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  test.each(bundled.map((b) => [b.name, b.id]))('%s: CommonJS, the SDK inside, nothing required from outside but Node built-ins', (name, id) => {
+    const meta = metafiles.get(id)!;
+    const outKey = Object.keys(meta.outputs).find((k) => k.endsWith('.js'))!;
+    const out = meta.outputs[outKey]!;
+    expect(out.entryPoint).toBe(bundled.find((b) => b.id === id)!.entry);
+    expect(out.imports.filter((i) => i.external && !isBuiltin(i.path)).map((i) => i.path)).toEqual([]);
+    expect(Object.keys(meta.inputs).some((f) => f.includes('node_modules/@aws-sdk/client-'))).toBe(true);
+    const code = fs.readFileSync(path.join(ROOT, outKey), 'utf8');
+    expect(code).not.toMatch(/^\s*(import|export)\s/m); // not ESM
+    expect(fs.existsSync(path.join(ROOT, `${outKey}.map`))).toBe(true);
+    expect(name).toBe(path.basename(path.dirname(outKey)));
+  });
+
+  test.each(bundled.map((b) => [b.name, b.id, b.entry]))(
+    '%s loads on its own under the template environment and exports handler',
+    (name, id, entry) => {
+      const file = path.join(taskDir(name), `${path.basename(entry, '.ts')}.js`);
+      const r = runNode(LOAD, [file], dummyEnv(id), taskDir(name));
+      expect([r.status, r.stdout, r.stderr.split('\n').filter((l) => /Error/.test(l)).map((l) => l.slice(0, 300))]).toEqual([0, 'handler:function', []]);
+    },
+  );
+
+  test('Intake: the bundled middy chain runs (an event that is not a finding is dropped, no AWS call)', () => {
+    const file = path.join(taskDir('Intake'), 'intake.js');
+    const script = `
+      const { handler } = require(process.argv[1]);
+      const context = { functionName: 'intake', functionVersion: '1', memoryLimitInMB: '256', awsRequestId: 'r-1',
+        invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:intake', getRemainingTimeInMillis: () => 10000 };
+      handler({ source: 'aws.guardduty', 'detail-type': 'AWS API Call via CloudTrail', detail: {} }, context)
+        .then((r) => process.stdout.write('\\nRESULT ' + JSON.stringify(r)), (e) => { process.stdout.write('\\nFAILED ' + e.message); process.exitCode = 1; });`;
+    const r = runNode(script, [file], dummyEnv('IntakeFunction'), taskDir('Intake'));
+    expect(r.status).toBe(0);
+    const result = /^RESULT (.*)$/m.exec(r.stdout)?.[1];
+    expect(JSON.parse(result ?? 'null')).toMatchObject({ queued: 0 });
+    expect(r.stdout).toContain('"message":"dropped: not a finding"');
+  });
+
+});
+
+/* ====================================================================== the custom action's custom resource */
+
+describe('custom resource: the Security Hub custom action', () => {
+  const code = props('ActionTargetFunction').InlineCode as string;
+  const ARN = 'arn:aws:securityhub:us-east-1:123456789012:action/custom/TrailstoryEnrich';
+
+  /** Runs the inline handler with a fake SDK and a fake https; returns the calls and the answer PUT to CloudFormation. */
+  async function invoke(event: JsonObject, fail: Record<string, string> = {}) {
+    const calls: { command: string; input: JsonObject }[] = [];
+    const responses: { url: string; body: JsonObject }[] = [];
+    const command = (name: string) =>
+      class {
+        readonly name = name;
+        constructor(readonly input: JsonObject) {}
+      };
+    const sdk = {
+      SecurityHubClient: class {
+        async send(c: { name: string; input: JsonObject }) {
+          calls.push({ command: c.name, input: c.input });
+          if (fail[c.name]) throw Object.assign(new Error(`${c.name} failed`), { name: fail[c.name] });
+          return c.name === 'CreateActionTarget' ? { ActionTargetArn: ARN } : {};
+        }
+      },
+      CreateActionTargetCommand: command('CreateActionTarget'),
+      UpdateActionTargetCommand: command('UpdateActionTarget'),
+      DeleteActionTargetCommand: command('DeleteActionTarget'),
+    };
+    const https = {
+      request(url: string, opts: { method: string }, cb: (res: { resume(): void; on(ev: string, fn: () => void): void }) => void) {
+        return {
+          on: () => undefined,
+          end(body: string) {
+            expect(opts.method).toBe('PUT');
+            responses.push({ url, body: JSON.parse(body) as JsonObject });
+            cb({ resume: () => undefined, on: (_ev, fn) => fn() });
+          },
+        };
+      },
+    };
+    const mod = { exports: {} as { handler?: (e: unknown, c: unknown) => Promise<unknown> } };
+    const modules: Record<string, unknown> = { '@aws-sdk/client-securityhub': sdk, 'node:https': https };
+    vm.runInNewContext(code, {
+      require: (m: string) => modules[m] ?? (() => { throw new Error(`unexpected require ${m}`); })(),
+      exports: mod.exports,
+      module: mod,
+      Buffer,
+      console: { error: () => undefined, log: () => undefined },
+    });
+    await mod.exports.handler!({ StackId: 'stack', RequestId: 'req', LogicalResourceId: 'EnrichActionTarget', ResponseURL: 'https://cfn.example/response', ...event }, { logStreamName: 'log-stream' });
+    return { calls, responses };
+  }
+
+  const wanted = { Id: 'TrailstoryEnrich', Name: 'Enrich', Description: 'd' };
+
+  test('fits in InlineCode (ZipFile: 4096 characters at most)', () => {
+    expect(code.length).toBeLessThan(4096);
+  });
+
+  test('Create: CreateActionTarget, SUCCESS with the ARN as physical ID and as Arn', async () => {
+    const { calls, responses } = await invoke({ RequestType: 'Create', ResourceProperties: { ServiceToken: 'x', ...wanted } });
+    expect(calls).toEqual([{ command: 'CreateActionTarget', input: wanted }]);
+    expect(responses).toEqual([
+      { url: 'https://cfn.example/response', body: expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: ARN, Data: { Arn: ARN }, RequestId: 'req', StackId: 'stack', LogicalResourceId: 'EnrichActionTarget' }) },
+    ]);
+  });
+
+  test('Update of the name: UpdateActionTarget in place', async () => {
+    const { calls, responses } = await invoke({ RequestType: 'Update', PhysicalResourceId: ARN, ResourceProperties: { ...wanted, Name: 'Story' }, OldResourceProperties: wanted });
+    expect(calls).toEqual([{ command: 'UpdateActionTarget', input: { ActionTargetArn: ARN, Name: 'Story', Description: 'd' } }]);
+    expect(responses[0]!.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: ARN, Data: { Arn: ARN } });
+  });
+
+  test('Update of the Id: a new action (CloudFormation then deletes the old one)', async () => {
+    const { calls } = await invoke({ RequestType: 'Update', PhysicalResourceId: ARN, ResourceProperties: { ...wanted, Id: 'Other' }, OldResourceProperties: wanted });
+    expect(calls.map((c) => c.command)).toEqual(['CreateActionTarget']);
+  });
+
+  test('Delete: DeleteActionTarget; already gone or Security Hub disabled is still SUCCESS', async () => {
+    for (const fail of [{}, { DeleteActionTarget: 'ResourceNotFoundException' }, { DeleteActionTarget: 'InvalidAccessException' }] as Record<string, string>[]) {
+      const { calls, responses } = await invoke({ RequestType: 'Delete', PhysicalResourceId: ARN, ResourceProperties: wanted }, fail);
+      expect(calls).toEqual([{ command: 'DeleteActionTarget', input: { ActionTargetArn: ARN } }]);
+      expect(responses[0]!.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: ARN });
+    }
+  });
+
+  test('a failed Create answers FAILED with the reason, and its rollback Delete touches nothing', async () => {
+    const created = await invoke({ RequestType: 'Create', ResourceProperties: wanted }, { CreateActionTarget: 'ResourceConflictException' });
+    expect(created.responses[0]!.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'log-stream', Reason: 'ResourceConflictException: CreateActionTarget failed' });
+    const rollback = await invoke({ RequestType: 'Delete', PhysicalResourceId: 'log-stream', ResourceProperties: wanted });
+    expect(rollback.calls).toEqual([]);
+    expect(rollback.responses[0]!.body).toMatchObject({ Status: 'SUCCESS' });
+  });
+
+  test('a Delete that fails otherwise answers FAILED (never leaves CloudFormation waiting)', async () => {
+    const { responses } = await invoke({ RequestType: 'Delete', PhysicalResourceId: ARN, ResourceProperties: wanted }, { DeleteActionTarget: 'ThrottlingException' });
+    expect(responses[0]!.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: ARN });
+  });
+});
+
+/* ====================================================================== cfn-lint, where installed */
+
+describe('cfn-lint (where installed: it runs the SAM transform and checks the result)', () => {
+  const probe = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+  const present = probe.status === 0;
+  if (!present) process.stdout.write('template.test: cfn-lint not found: skipping the cfn-lint check\n');
+  (present ? test : test.skip)('no errors', () => {
+    const r = spawnSync('cfn-lint', ['--non-zero-exit-code', 'error', '--', path.join(ROOT, 'template.yaml')], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status === 0 ? 'no errors' : `${r.stdout}${r.stderr}`).toBe('no errors');
+  });
+});
