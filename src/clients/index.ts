@@ -19,6 +19,8 @@ export interface ClientOverrides {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   endpoint?: string;
   maxAttempts?: number;
+  /** `adaptive` (default: client-side rate limiting after throttles) or `standard`. */
+  retryMode?: 'adaptive' | 'standard';
 }
 
 /** Clients for the function's own account; `defaultRegion` for SQS. */
