@@ -5,12 +5,18 @@
  * text can neither close a label nor inject Mermaid or HTML.
  */
 import type { Storyline } from '../model/storyline';
+import { neutral } from './escape';
 
-/** Escapes text for a quoted Mermaid label (entity codes for quotes, brackets, markup). */
+/**
+ * Escapes text for a quoted Mermaid label (entity codes for quotes, brackets, markup). `#` is
+ * escaped first: Mermaid decodes `#name;` and `#123;` in labels, so an attacker's literal
+ * `#lt;script#gt;` would otherwise come out as markup. Control, line-separator and
+ * bidirectional characters become spaces or visible markers (`neutral`).
+ */
 export function mermaidLabel(text: string): string {
-  return text
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+  return neutral(text)
+    .replace(/[\t\n\r]/g, ' ')
+    .replace(/#/g, '#35;')
     .replace(/&/g, '#amp;')
     .replace(/"/g, '#quot;')
     .replace(/</g, '#lt;')

@@ -1,0 +1,499 @@
+/**
+ * The storyline as one self-contained HTML report: the flow diagram (inline SVG laid out by
+ * ELK when the report is made), a timeline, the privileges the attacker granted, the identity
+ * lineage, the attacker's addresses, the resources touched, an evidence table of every step
+ * and the coverage statement.
+ *
+ * Safe to open anywhere: no script, no external reference (a Content-Security-Policy of
+ * `default-src 'none'` forbids every fetch; styles are inline), and every string of the
+ * storyline, all of which an attacker may have chosen, goes through `esc`. Links are only
+ * fragment links the renderer makes itself (`#ev-12`), never a value from the storyline.
+ *
+ * Size: the diagram folds repeated calls and summarises bursts, so it stays small whatever
+ * the number of steps; the timeline and evidence list every step, with user agents and policy
+ * documents cut when the report would otherwise pass `MAX_REPORT_BYTES`.
+ */
+import type { Step, Storyline } from '../model/storyline';
+import { esc } from './escape';
+import { buildStoryGraph, describeIdentity, type StoryGraph } from './story-graph';
+import { ATTACKER, FINDING, LEGIT, TACTIC_COLORS, UNMAPPED_COLOR, clipCols, compactDocument, grantText, renderSvg, tacticColor } from './svg';
+
+/** The Content-Security-Policy of the report: nothing may be fetched or run. */
+export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+/** The report is kept under this size (bytes of UTF-8). */
+export const MAX_REPORT_BYTES = 1_900_000;
+
+export interface HtmlOptions {
+  /** Time shown as the report's generation time (ISO 8601); default: now. */
+  generatedAt?: string;
+}
+
+interface Limits {
+  /** Characters of a user agent shown in the evidence table. */
+  userAgent: number;
+  /** Characters of a policy document shown. */
+  document: number;
+  /** Tooltips on the dots of the time strip. */
+  stripTitles: boolean;
+  /** The timeline lists every step (else only the strip; the evidence still lists every step). */
+  timelineList: boolean;
+}
+
+const FULL: Limits = { userAgent: 1000, document: 8000, stripTitles: true, timelineList: true };
+const COMPACT: Limits = { userAgent: 160, document: 600, stripTitles: true, timelineList: true };
+const MINIMAL: Limits = { userAgent: 80, document: 200, stripTitles: false, timelineList: true };
+const LAST_RESORT: Limits = { userAgent: 60, document: 120, stripTitles: false, timelineList: false };
+
+const TACTIC_NAMES: Record<string, string> = {
+  TA0043: 'Reconnaissance',
+  TA0042: 'Resource Development',
+  TA0001: 'Initial Access',
+  TA0002: 'Execution',
+  TA0003: 'Persistence',
+  TA0004: 'Privilege Escalation',
+  TA0005: 'Defense Evasion',
+  TA0006: 'Credential Access',
+  TA0007: 'Discovery',
+  TA0008: 'Lateral Movement',
+  TA0009: 'Collection',
+  TA0011: 'Command and Control',
+  TA0010: 'Exfiltration',
+  TA0040: 'Impact',
+};
+
+const CSS = `
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI','DejaVu Sans','Liberation Sans',sans-serif;color:#1d1d1f;background:#f3f4f6}
+header{background:#1f2937;color:#f9fafb;padding:18px 28px 16px}
+header h1{margin:0 0 4px;font-size:22px;font-weight:650;letter-spacing:.2px}
+header .sub{color:#cbd5e1;font-size:13px}
+header .chips{margin-top:10px;display:flex;flex-wrap:wrap;gap:6px}
+.chip{display:inline-block;padding:2px 8px;border-radius:10px;background:#374151;color:#e5e7eb;font-size:12px;white-space:nowrap}
+.chip.sev{background:${FINDING};color:#fff;font-weight:600}
+.chip.t{color:#fff;font-weight:600}
+main{padding:14px 28px 40px}
+section{background:#fff;border:1px solid #e5e7eb;border-radius:10px;margin:0 0 16px;padding:14px 18px;box-shadow:0 1px 2px rgba(0,0,0,.04)}
+h2{font-size:16px;margin:0 0 10px;color:#111827}
+h3{font-size:14px;margin:14px 0 6px;color:#374151}
+.summary{font-size:14.5px;margin:0;padding:10px 14px;background:#fff7ed;border-left:4px solid ${FINDING};border-radius:6px;overflow-wrap:anywhere}
+.story{margin:10px 0 0;display:flex;flex-wrap:wrap;gap:4px 0;align-items:center;font-size:13px}
+.story .b{padding:2px 8px;border-radius:5px;background:#f3f4f6;border:1px solid #e5e7eb;white-space:nowrap}
+.story .b.o{background:#b71c1c;color:#fff;border-color:#7f0000;font-weight:600}
+.story .b.id{background:#fff;border:2px solid ${ATTACKER};font-weight:600}
+.story .b.f{background:#fff3e0;border:2px solid ${FINDING};font-weight:600}
+.story .arr{color:#9ca3af;padding:0 5px}
+.diagram{overflow:auto;border:1px solid #e5e7eb;border-radius:8px;background:#fff;max-height:none}
+.diagram svg{display:block}
+.flow .row:hover .hit{fill:#fff5f5}
+.legend{display:flex;flex-wrap:wrap;gap:6px 16px;font-size:12px;color:#374151;margin:0 0 8px;align-items:center}
+.legend svg{vertical-align:middle}
+.sw{display:inline-block;width:12px;height:12px;border-radius:3px;vertical-align:-2px;margin-right:4px}
+table{border-collapse:collapse;width:100%;font-size:12.5px}
+th,td{border-bottom:1px solid #eef0f3;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#f9fafb;position:sticky;top:0;font-weight:600;color:#374151;white-space:nowrap}
+td{overflow-wrap:break-word}
+table.evidence{table-layout:fixed;min-width:1250px}
+.evidence small{display:block;color:#6b7280;font-size:11px}
+.evidence td:nth-child(2),.evidence td:nth-child(3),.evidence td:nth-child(4),.evidence td:nth-child(5),.evidence td:nth-child(6){font-family:'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:11.5px}
+.evidence td:nth-child(4),.evidence td:nth-child(6),.evidence td:nth-child(7),.evidence td:nth-child(9){overflow-wrap:anywhere}
+.evidence td:nth-child(6){font-size:11px}
+td.mono,.mono{font-family:'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:11.5px}
+td.nw{white-space:nowrap}
+tr.origin td{background:#fff1f1}
+tr.origin td:first-child{box-shadow:inset 4px 0 0 #b71c1c}
+.ip-att{color:#b71c1c;font-weight:600}
+.err{color:#b71c1c}
+.tac{display:inline-block;padding:0 6px;border-radius:8px;color:#fff;font-size:11px;white-space:nowrap}
+pre{margin:4px 0 0;white-space:pre-wrap;overflow-wrap:anywhere;background:#fafafa;border:1px solid #eee;border-radius:4px;padding:6px;font-size:11px;max-height:320px;overflow:auto}
+details summary{cursor:pointer;color:#4b5563}
+.timeline{list-style:none;margin:8px 0 0;padding:0;font-size:12.5px}
+.timeline li{display:grid;grid-template-columns:145px 64px 150px minmax(160px,1.2fr) minmax(200px,2fr);gap:8px;padding:3px 6px;border-bottom:1px solid #f1f2f4;align-items:baseline}
+.timeline li.gap{display:block;color:#6b7280;font-style:italic;background:#f9fafb;text-align:center;border:0;padding:2px}
+.timeline li.origin{background:#fff1f1;box-shadow:inset 4px 0 0 #b71c1c}
+.timeline li.inwin{box-shadow:inset -4px 0 0 ${FINDING}}
+.timeline li>a{font-family:'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:11.5px}
+.timeline li>i{font-family:'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:11.5px;font-style:normal;color:#6b7280}
+.timeline li>span{overflow-wrap:anywhere}
+.timeline small{color:#6b7280;font-size:12px}
+.muted{color:#6b7280}
+.gaps li{margin:2px 0}
+.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:13px}
+.kv dt{color:#6b7280}
+.kv dd{margin:0;overflow-wrap:anywhere}
+footer{color:#6b7280;font-size:12px;padding:0 28px 24px}
+a{color:#1d4ed8}
+`;
+
+function fmtTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/Z$/, ' UTC');
+}
+
+/** `2026-10-15 02:13:05`: the time of a row in a table whose heading says UTC. */
+function clock(iso: string): string {
+  return iso.replace('T', ' ').replace(/(\.\d+)?Z$/, '');
+}
+
+function shortPrincipal(key: string | null): string {
+  if (!key) return '(no principal: AWSAccount copy)';
+  const d = describeIdentity(key);
+  return `${d.kind === 'IAM user' ? 'user' : d.kind === 'role session' ? 'session' : d.kind} ${d.name}`;
+}
+
+function tacticChip(id: string | undefined, name: string | undefined): string {
+  if (!id) return `<span class="tac" style="background:${UNMAPPED_COLOR}">unmapped</span>`;
+  return `<span class="tac" style="background:${tacticColor(id)}">${esc(name ?? id)}</span>`;
+}
+
+function delta(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const sign = s < 0 ? '−' : '+';
+  let a = Math.abs(s);
+  const d = Math.floor(a / 86400);
+  a -= d * 86400;
+  const h = Math.floor(a / 3600);
+  a -= h * 3600;
+  const m = Math.floor(a / 60);
+  const sec = a - m * 60;
+  if (d > 0) return `${sign}${d}d${h}h`;
+  if (h > 0) return `${sign}${h}h${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${sign}${m}m${String(sec).padStart(2, '0')}s`;
+  return `${sign}${sec}s`;
+}
+
+function human(ms: number): string {
+  return delta(ms).slice(1);
+}
+
+function clipText(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max)}… (${s.length - max} more characters)` : s;
+}
+
+/** The headline chain: origin → identities and their phases → finding, as inline badges. */
+function storyLine(st: Storyline, g: StoryGraph): string {
+  const parts: string[] = [];
+  if (st.origin) parts.push(`<span class="b o">origin: ${esc(st.origin.eventName)}</span>`);
+  const seen = new Set<string>();
+  const ordered = [...g.phases].sort((a, b) => a.from.localeCompare(b.from));
+  let findingShown = false;
+  for (const p of ordered) {
+    if (!seen.has(p.owner)) {
+      seen.add(p.owner);
+      parts.push(`<span class="b id">${esc(clipCols(shortPrincipal(p.owner), 60))}</span>`);
+    }
+    const name = p.tactic?.name ?? 'Unmapped';
+    parts.push(`<span class="b" style="border-color:${tacticColor(p.tactic?.id)}"><span class="sw" style="background:${tacticColor(p.tactic?.id)}"></span>${esc(name)} ×${p.steps.length}</span>`);
+    if (!findingShown && g.findingPhases.includes(p.id)) {
+      parts.push(`<span class="b f">GuardDuty: ${esc(st.finding.type)}</span>`);
+      findingShown = true;
+    }
+  }
+  if (!findingShown) parts.push(`<span class="b f">GuardDuty: ${esc(st.finding.type)}</span>`);
+  return `<div class="story">${parts.join('<span class="arr">→</span>')}</div>`;
+}
+
+function legend(): string {
+  const line = (color: string, dash?: string, w = 2.4) =>
+    `<svg width="34" height="10" aria-hidden="true"><line x1="1" y1="5" x2="33" y2="5" stroke="${color}" stroke-width="${w}"${dash ? ` stroke-dasharray="${dash}"` : ''}/></svg>`;
+  const items = [
+    `<span><span class="sw" style="background:#b71c1c"></span>origin (first attacker call)</span>`,
+    `<span><span class="sw" style="background:#fff;border:2px solid ${ATTACKER}"></span>identity the attacker used or made</span>`,
+    `<span><span class="sw" style="background:#fafafa;border:2px dashed ${LEGIT}"></span>identity only legitimately involved</span>`,
+    `<span>${line(ATTACKER)} attacker: minted credential / assumed role / created</span>`,
+    `<span>${line(LEGIT, '6 4', 1.8)} legitimate issue (noise)</span>`,
+    `<span>${line('#d06060', undefined, 1.6)} next phase of the same identity</span>`,
+    `<span>${line(FINDING, '4 3')} the calls the finding is about</span>`,
+    `<span>${line('#d06060', '2 4', 1.6)} inferred: a service ran the attacker’s instance or function</span>`,
+    `<span><span class="sw" style="background:#fff1c2;border:1px solid #d8b64c"></span>⚠ privilege granted (escalation)</span>`,
+  ];
+  const tactics = Object.entries(TACTIC_COLORS).map(([id, c]) => `<span><span class="sw" style="background:${c}"></span>${esc(TACTIC_NAMES[id] ?? id)}</span>`);
+  return `<div class="legend">${items.join('')}</div><div class="legend">${tactics.join('')}</div>`;
+}
+
+/** The time strip: one lane per identity, a dot per step coloured by tactic, the finding window. */
+function timeStrip(st: Storyline, g: StoryGraph, limits: Limits): string {
+  if (st.steps.length === 0) return '';
+  const times = st.steps.map((s) => Date.parse(s.eventTime)).filter((t) => !Number.isNaN(t));
+  if (times.length === 0) return '';
+  let t0 = times.reduce((a, b) => Math.min(a, b));
+  let t1 = times.reduce((a, b) => Math.max(a, b));
+  const fLo = st.finding.eventFirstSeen ? Date.parse(st.finding.eventFirstSeen) : NaN;
+  const fHi = st.finding.eventLastSeen ? Date.parse(st.finding.eventLastSeen) : fLo;
+  if (t1 - t0 < 60_000) {
+    t0 -= 30_000;
+    t1 += 30_000;
+  }
+  const pad = (t1 - t0) * 0.03;
+  t0 -= pad;
+  t1 += pad;
+  const owners = g.identities.filter((i) => g.phasesOf.has(i.key));
+  const LEFT = 250;
+  const W = 1180;
+  const LANE = 26;
+  const TOP = 26;
+  const H = TOP + owners.length * LANE + 8;
+  const x = (t: number) => LEFT + ((t - t0) / (t1 - t0)) * (W - LEFT - 14);
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="'DejaVu Sans Mono',Menlo,Consolas,monospace" font-size="11" role="img" aria-label="Timeline">`);
+  // ticks
+  const steps = [1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800].map((s) => s * 1000);
+  const span = t1 - t0;
+  const tick = steps.find((s) => span / s <= 9) ?? 604800000;
+  for (let t = Math.ceil(t0 / tick) * tick; t <= t1; t += tick) {
+    const iso = new Date(t).toISOString();
+    const lab = tick >= 86400000 ? iso.slice(5, 10) : tick >= 60000 ? iso.slice(11, 16) : iso.slice(11, 19);
+    out.push(`<line x1="${x(t).toFixed(1)}" y1="${TOP - 6}" x2="${x(t).toFixed(1)}" y2="${H - 6}" stroke="#e5e7eb"/><text x="${x(t).toFixed(1)}" y="${TOP - 10}" text-anchor="middle" fill="#6b7280">${lab}</text>`);
+  }
+  if (!Number.isNaN(fLo)) {
+    const a = Math.max(LEFT, x(fLo) - 2);
+    const b = Math.min(W - 10, x(Number.isNaN(fHi) ? fLo : fHi) + 2);
+    if (b > a) out.push(`<rect x="${a.toFixed(1)}" y="${TOP - 6}" width="${(b - a).toFixed(1)}" height="${H - TOP}" fill="${FINDING}" fill-opacity="0.16" stroke="${FINDING}" stroke-opacity="0.6"><title>finding first/last seen</title></rect>`);
+  }
+  owners.forEach((o, i) => {
+    const y = TOP + i * LANE + LANE / 2;
+    out.push(`<line x1="${LEFT}" y1="${y}" x2="${W - 10}" y2="${y}" stroke="#f0f0f0"/>`);
+    out.push(`<text x="8" y="${y + 4}" fill="#111" font-weight="bold">${esc(clipCols(shortPrincipal(o.key), 33))}<title>${esc(o.key)}</title></text>`);
+  });
+  const laneOf = new Map(owners.map((o, i) => [o.key, i]));
+  const originId = st.origin?.eventId;
+  for (const s of st.steps) {
+    const t = Date.parse(s.eventTime);
+    const lane = laneOf.get(g.ownerOf.get(s.eventId) ?? '');
+    if (Number.isNaN(t) || lane === undefined) continue;
+    const y = TOP + lane * LANE + LANE / 2;
+    const c = tacticColor(s.tactic?.id);
+    const title = limits.stripTitles ? `<title>${esc(`${s.eventTime} ${s.eventName} (${s.tactic?.name ?? 'unmapped'})`)}</title>` : '';
+    if (s.eventId === originId) out.push(`<circle cx="${x(t).toFixed(1)}" cy="${y}" r="8" fill="none" stroke="#b71c1c" stroke-width="2.5"/>`);
+    out.push(`<circle cx="${x(t).toFixed(1)}" cy="${y}" r="5" fill="${c}"${s.errorCode ? ' fill-opacity="0.45"' : ''} stroke="#fff" stroke-width="1">${title}</circle>`);
+  }
+  out.push('</svg>');
+  return `<div class="diagram">${out.join('')}</div>`;
+}
+
+function timelineList(st: Storyline, g: StoryGraph): string {
+  const origin = st.origin ? Date.parse(st.origin.eventTime) : st.steps[0] ? Date.parse(st.steps[0].eventTime) : NaN;
+  const fLo = st.finding.eventFirstSeen ? Date.parse(st.finding.eventFirstSeen) : NaN;
+  const fHi = st.finding.eventLastSeen ? Date.parse(st.finding.eventLastSeen) : fLo;
+  const rows: string[] = [];
+  let prev = NaN;
+  st.steps.forEach((s, i) => {
+    const t = Date.parse(s.eventTime);
+    if (!Number.isNaN(prev) && !Number.isNaN(t) && t - prev > 5 * 60_000) rows.push(`<li class="gap">⋯ ${esc(human(t - prev))} later ⋯</li>`);
+    prev = t;
+    const cls = [s.eventId === st.origin?.eventId ? 'origin' : '', !Number.isNaN(fLo) && t >= fLo - 999 && t <= (Number.isNaN(fHi) ? fLo : fHi) + 999 ? 'inwin' : ''].filter(Boolean).join(' ');
+    const grants = (s.grants ?? []).map((gr) => `<div class="muted">↳ ${esc(clipCols(grantText(gr), 120))}</div>`).join('');
+    rows.push(
+      `<li data-event-id="${esc(s.eventId)}"${cls ? ` class="${cls}"` : ''}>` +
+        `<a href="#ev-${i + 1}">${esc(clock(s.eventTime))}</a>` +
+        `<i>${Number.isNaN(origin) || Number.isNaN(t) ? '' : esc(delta(t - origin))}</i>` +
+        `<span>${tacticChip(s.tactic?.id, s.tactic?.name)}</span>` +
+        `<span>${esc(clipCols(shortPrincipal(g.ownerOf.get(s.eventId) ?? s.principalArn), 70))}</span>` +
+        `<span><b>${esc(s.eventName)}</b> <small>${esc(s.eventSource.replace(/\.amazonaws\.com$/, ''))} · ${esc(s.region)} · ${esc(s.sourceIPAddress)}</small>${s.errorCode ? ` <span class="err">✗ ${esc(s.errorCode)}</span>` : ''}${s.eventId === st.origin?.eventId ? ' <b class="err">◀ origin</b>' : ''}${grants}</span>` +
+        `</li>`,
+    );
+  });
+  return `<ol class="timeline">${rows.join('')}</ol>`;
+}
+
+function grantsSection(st: Storyline, limits: Limits): string {
+  const rows: string[] = [];
+  st.steps.forEach((s, i) => {
+    for (const gr of s.grants ?? []) {
+      const doc = gr.document ? `<pre>${esc(clipText(compactDocument(gr.document).length > 200 ? prettyDocument(gr.document) : compactDocument(gr.document), limits.document))}</pre>` : '';
+      rows.push(`<tr><td class="mono nw"><a href="#ev-${i + 1}">${esc(fmtTime(s.eventTime))}</a></td><td>${esc(shortPrincipal(s.principalArn))}</td><td><b>${esc(s.eventName)}</b></td><td>${esc(gr.kind)}</td><td>${esc(gr.target ?? '')}</td><td class="mono">${esc(gr.value ?? '')}${doc}</td></tr>`);
+    }
+  });
+  if (rows.length === 0) return '<p class="muted">No step granted a policy, membership, trust, key, password or session.</p>';
+  return `<table><thead><tr><th>time</th><th>by</th><th>call</th><th>grant</th><th>to</th><th>policy / value / document</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function prettyDocument(doc: string): string {
+  try {
+    return JSON.stringify(JSON.parse(doc), null, 2);
+  } catch {
+    return doc;
+  }
+}
+
+function lineageSection(st: Storyline, g: StoryGraph): string {
+  const ids = g.identities.map((i) => {
+    const phases = g.phasesOf.get(i.key) ?? [];
+    const calls = phases.reduce((n, p) => n + p.steps.length, 0);
+    return `<tr data-identity="${esc(i.key)}"><td>${i.attacker ? '<b class="err">attacker</b>' : '<span class="muted">legitimate</span>'}</td><td>${esc(i.kind)}</td><td class="mono">${esc(i.key)}</td><td class="mono">${esc(i.keys.map((k) => k.id).join(', '))}</td><td>${calls}</td><td>${i.inLineage ? 'yes' : ''}</td></tr>`;
+  });
+  const edges = st.lineageEdges.map(
+    (e) =>
+      `<tr><td>${e.byAttacker ? '<b class="err">attacker</b>' : '<span class="muted">legitimate</span>'}</td><td class="mono nw">${esc(fmtTime(e.eventTime))}</td><td><b>${esc(e.via)}</b></td><td class="mono">${esc(e.from)}</td><td class="mono">${esc(e.to)}</td><td class="mono">${esc(e.eventId)}</td></tr>`,
+  );
+  return (
+    `<h3>Identities</h3><table><thead><tr><th></th><th>kind</th><th>identity</th><th>access keys</th><th>steps</th><th>in lineage</th></tr></thead><tbody>${ids.join('') || '<tr><td colspan="6" class="muted">none</td></tr>'}</tbody></table>` +
+    `<h3>Credential and principal issues</h3><table><thead><tr><th></th><th>time</th><th>via</th><th>from</th><th>to</th><th>eventID</th></tr></thead><tbody>${edges.join('') || '<tr><td colspan="6" class="muted">none</td></tr>'}</tbody></table>`
+  );
+}
+
+function sourcesSection(st: Storyline): string {
+  if (st.attackerSources.length === 0) return '<p class="muted">No address was judged to be the attacker’s.</p>';
+  return `<table><thead><tr><th>address</th><th>why</th><th>steps from it</th></tr></thead><tbody>${st.attackerSources
+    .map((a) => `<tr><td class="mono ip-att">${esc(a.ip)}</td><td>${esc(a.reason)}</td><td>${st.steps.filter((s) => s.sourceIPAddress === a.ip).length}</td></tr>`)
+    .join('')}</tbody></table>`;
+}
+
+/** Resources the steps touched, as far as the storyline names them (what the steps granted). */
+function resourcesSection(st: Storyline): string {
+  const res = new Map<string, { kind: string; calls: Set<string>; n: number }>();
+  const add = (kind: string, name: string | undefined, call: string) => {
+    if (!name) return;
+    const k = `${kind}\u0000${name}`;
+    const r = res.get(k) ?? { kind, calls: new Set<string>(), n: 0 };
+    r.calls.add(call);
+    r.n++;
+    res.set(k, r);
+  };
+  for (const s of st.steps) {
+    for (const gr of s.grants ?? []) {
+      switch (gr.kind) {
+        case 'managed-policy':
+          add('policy', gr.value, s.eventName);
+          add('principal', gr.target, s.eventName);
+          break;
+        case 'inline-policy':
+          add('inline policy', gr.value, s.eventName);
+          add('principal', gr.target, s.eventName);
+          break;
+        case 'policy-version':
+          add('policy', gr.value, s.eventName);
+          break;
+        case 'group-membership':
+          add('group', gr.value, s.eventName);
+          add('principal', gr.target, s.eventName);
+          break;
+        case 'trust-policy':
+          add('role', gr.target, s.eventName);
+          break;
+        case 'passed-role':
+          add('role', gr.value, s.eventName);
+          add('resource', gr.target, s.eventName);
+          break;
+        case 'access-key':
+          add('access key', gr.value, s.eventName);
+          add('principal', gr.target, s.eventName);
+          break;
+        case 'login-profile':
+          add('principal', gr.target, s.eventName);
+          break;
+        case 'session':
+          add('role', gr.target, s.eventName);
+          break;
+        case 'user':
+          add('principal', gr.value, s.eventName);
+          break;
+      }
+    }
+  }
+  const services = new Map<string, number>();
+  for (const s of st.steps) services.set(s.eventSource, (services.get(s.eventSource) ?? 0) + 1);
+  const rows = [...res].map(([k, r]) => `<tr><td>${esc(r.kind)}</td><td class="mono">${esc(k.split('\u0000')[1] ?? '')}</td><td>${esc([...r.calls].join(', '))}</td></tr>`);
+  const svc = [...services].sort((a, b) => b[1] - a[1]).map(([s, n]) => `<span class="chip" style="background:#e5e7eb;color:#111">${esc(s.replace(/\.amazonaws\.com$/, ''))} ×${n}</span>`);
+  return (
+    `<p>Services called: ${svc.join(' ') || '<span class="muted">none</span>'}</p>` +
+    (rows.length ? `<table><thead><tr><th>kind</th><th>resource</th><th>by</th></tr></thead><tbody>${rows.join('')}</tbody></table>` : '<p class="muted">No resource named by the steps’ grants.</p>')
+  );
+}
+
+function evidenceTable(st: Storyline, limits: Limits): string {
+  const attackerIps = new Set(st.attackerSources.map((a) => a.ip));
+  const rows = st.steps.map((s: Step, i) => {
+    const grants = (s.grants ?? [])
+      .map((gr) => `<div>${esc(clipCols(grantText(gr), 200))}${gr.document ? `<details><summary>document</summary><pre>${esc(clipText(prettyDocument(gr.document), limits.document))}</pre></details>` : ''}</div>`)
+      .join('');
+    // Column styles come from the table's CSS (nth-child), to keep a row small.
+    return (
+      `<tr id="ev-${i + 1}" data-event-id="${esc(s.eventId)}"${s.eventId === st.origin?.eventId ? ' class="origin"' : ''}>` +
+      `<td>${i + 1}</td>` +
+      `<td>${esc(clock(s.eventTime))}<small>${esc(s.eventId)}</small></td>` +
+      `<td>${esc(s.accountId)}<small>${esc(s.region)}</small></td>` +
+      `<td>${esc(s.principalArn ?? '(AWSAccount copy)')}${s.accessKeyId ? `<small>${esc(s.accessKeyId)}</small>` : ''}</td>` +
+      `<td${attackerIps.has(s.sourceIPAddress) ? ' class="ip-att"' : ''}>${esc(s.sourceIPAddress)}</td>` +
+      `<td>${esc(clipText(s.userAgent ?? '', limits.userAgent))}</td>` +
+      `<td><b>${esc(s.eventName)}</b><small>${esc(s.eventSource)}</small>${s.errorCode ? `<div class="err">✗ ${esc(s.errorCode)}</div>` : ''}</td>` +
+      `<td>${tacticChip(s.tactic?.id, s.tactic?.name)}${s.technique ? `<small>${esc(s.technique.id)} ${esc(s.technique.name)}</small>` : ''}<small>why: ${esc(s.reason)}</small></td>` +
+      `<td>${grants}</td>` +
+      `</tr>`
+    );
+  });
+  const cols = [3, 13, 9, 17, 9, 18, 12, 11, 14].map((w) => `<col style="width:${w}%">`).join('');
+  return `<p class="muted">Times in UTC. The origin row is marked red; addresses judged to be the attacker’s are red.</p><div style="overflow:auto"><table class="evidence"><colgroup>${cols}</colgroup><thead><tr><th>#</th><th>time / eventID</th><th>account / region</th><th>principal / access key</th><th>source IP</th><th>user agent</th><th>call</th><th>tactic / why a step</th><th>granted</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="9" class="muted">No steps.</td></tr>'}</tbody></table></div>`;
+}
+
+function coverageSection(st: Storyline): string {
+  const c = st.coverage;
+  const kv: [string, string][] = [
+    ['files read', `${c.filesRead} (skipped ${c.filesSkipped})`],
+    ['records read', `${c.recordsRead} (skipped ${c.recordsSkipped}; examined in full ${c.recordsExamined})`],
+    ['accounts', c.accounts.join(', ') || '–'],
+    ['regions', c.regions.join(', ') || '–'],
+    ['time span', `${c.timeSpan.from ? fmtTime(c.timeSpan.from) : '–'} … ${c.timeSpan.to ? fmtTime(c.timeSpan.to) : '–'}`],
+  ];
+  if (c.sample) kv.push(['sample', 'the finding is a GuardDuty sample finding']);
+  for (const [r, n] of Object.entries(c.skippedReasons)) kv.push(['skipped', `${r} ×${n}`]);
+  const files = c.skippedFiles.length
+    ? `<details><summary>${c.skippedFiles.length} skipped file(s)</summary><table><tbody>${c.skippedFiles.map((f) => `<tr><td class="mono">${esc(f.file)}</td><td>${esc(f.reason)}</td></tr>`).join('')}</tbody></table></details>`
+    : '';
+  const gaps = c.gaps.length ? `<h3>Gaps: what is missing</h3><ul class="gaps">${c.gaps.map((g) => `<li>${esc(g)}</li>`).join('')}</ul>` : '<h3>Gaps</h3><p class="muted">None recorded.</p>';
+  return `<dl class="kv">${kv.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>${files}${gaps}`;
+}
+
+function buildDocument(st: Storyline, svg: string, generatedAt: string, limits: Limits): string {
+  const g = buildStoryGraph(st);
+  const f = st.finding;
+  const tactics: string[] = [];
+  for (const s of st.steps) if (s.tactic && !tactics.includes(s.tactic.id)) tactics.push(s.tactic.id);
+  const chips = [
+    f.severity !== undefined ? `<span class="chip sev">severity ${esc(f.severity)}</span>` : '',
+    `<span class="chip">account ${esc(f.accountId)}</span>`,
+    `<span class="chip">region ${esc(f.region)}</span>`,
+    f.eventFirstSeen ? `<span class="chip">first seen ${esc(fmtTime(f.eventFirstSeen))}</span>` : '',
+    f.eventLastSeen ? `<span class="chip">last seen ${esc(fmtTime(f.eventLastSeen))}</span>` : '',
+    `<span class="chip">${st.steps.length} step${st.steps.length === 1 ? '' : 's'}</span>`,
+    `<span class="chip">${st.lineage.length} identit${st.lineage.length === 1 ? 'y' : 'ies'} in lineage</span>`,
+    ...tactics.map((t) => `<span class="chip t" style="background:${tacticColor(t)}">${esc(TACTIC_NAMES[t] ?? t)}</span>`),
+  ].filter(Boolean);
+  const origin = st.origin
+    ? `<p><b>Origin:</b> <a href="#ev-${st.steps.findIndex((s) => s.eventId === st.origin?.eventId) + 1}">${esc(st.origin.eventName)}</a> at ${esc(fmtTime(st.origin.eventTime))} — ${esc(st.origin.reason)}</p>`
+    : '<p><b>Origin:</b> none found in the records read.</p>';
+  const body = [
+    `<header><h1>${esc(f.type)}</h1><div class="sub">${esc(f.title ?? '')}</div><div class="sub mono">${esc(f.arn)}</div><div class="chips">${chips.join('')}</div></header>`,
+    '<main>',
+    `<section id="story"><h2>The story</h2><p class="summary">${esc(st.summary)}</p>${origin}${storyLine(st, g)}</section>`,
+    `<section id="flow"><h2>Attack flow</h2>${legend()}<div class="diagram">${svg}</div></section>`,
+    `<section id="timeline"><h2>Timeline <span class="muted" style="font-weight:normal;font-size:12px">(UTC; offsets from the origin; orange bar: the calls the finding is about)</span></h2>${timeStrip(st, g, limits)}${limits.timelineList ? timelineList(st, g) : '<p class="muted">The list of steps is left out to keep the report small; the evidence table below lists every step.</p>'}</section>`,
+    `<section id="escalation"><h2>Privileges and credentials granted</h2>${grantsSection(st, limits)}</section>`,
+    `<section id="lineage"><h2>Identity lineage</h2>${lineageSection(st, g)}</section>`,
+    `<section id="sources"><h2>Attacker addresses</h2>${sourcesSection(st)}</section>`,
+    `<section id="resources"><h2>Resources touched</h2>${resourcesSection(st)}</section>`,
+    `<section id="evidence"><h2>Evidence (${st.steps.length} step${st.steps.length === 1 ? '' : 's'})</h2>${evidenceTable(st, limits)}</section>`,
+    `<section id="coverage"><h2>Coverage</h2>${coverageSection(st)}</section>`,
+    '</main>',
+    `<footer>Generated by trailstory at ${esc(generatedAt)} · finding ${esc(f.id)} · this report runs no script and loads nothing.</footer>`,
+  ];
+  return (
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
+    `<meta http-equiv="Content-Security-Policy" content="${esc(REPORT_CSP)}">\n` +
+    '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +
+    '<meta name="referrer" content="no-referrer">\n' +
+    `<title>${esc(`trailstory: ${f.type} (${f.accountId})`)}</title>\n` +
+    `<style>${CSS}</style>\n</head>\n<body>\n${body.join('\n')}\n</body>\n</html>\n`
+  );
+}
+
+/** Renders the storyline as one self-contained HTML document. */
+export async function renderHtml(st: Storyline, opts: HtmlOptions = {}): Promise<string> {
+  const generatedAt = opts.generatedAt ?? new Date().toISOString();
+  const svg = await renderSvg(st);
+  let html = '';
+  for (const limits of [FULL, COMPACT, MINIMAL, LAST_RESORT]) {
+    html = buildDocument(st, svg, generatedAt, limits);
+    if (Buffer.byteLength(html, 'utf8') <= MAX_REPORT_BYTES) break;
+  }
+  return html;
+}
