@@ -10,6 +10,8 @@ import { AmbiguousFindingError, FindingInputError } from '../findings/errors';
 import { investigate } from '../storyline/investigate';
 import { EventMapError } from '../storyline/tactics';
 import { TrailInputError } from '../trail/read';
+import { renderHtml } from '../render/html';
+import { renderMarkdown } from '../render/markdown';
 import { renderMermaid } from '../render/mermaid';
 import { renderText } from '../render/text';
 import { toIsoUtc } from '../model/time';
@@ -21,7 +23,7 @@ class UsageError extends Error {}
 /** Exit codes: 0 done, 1 bad input (finding or trail), 2 usage or ambiguous finding, 70 internal error. */
 export const EXIT = { ok: 0, badInput: 1, usage: 2, internal: 70 } as const;
 
-const FORMATS = ['json', 'text', 'mermaid', 'asff'] as const;
+const FORMATS = ['json', 'text', 'mermaid', 'markdown', 'html', 'asff'] as const;
 
 const EXAMPLES = `
 Examples:
@@ -30,6 +32,7 @@ Examples:
   $ trailstory investigate --finding event.json --cloudtrail us-east-1/ --cloudtrail eu-west-1/ --format json > storyline.json
   $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format mermaid > storyline.mmd
   $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format asff --now 2026-11-29T12:00:00Z
+  $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format html > storyline.html
   $ echo '{"VerifyEmailIdentity": "TA0042"}' > my-map.json
   $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --event-map my-map.json
 `;
@@ -59,11 +62,14 @@ export async function main(
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .addOption(
-      new Option('--format <format>', 'output format: json (the storyline contract), text (a timeline), mermaid (a flowchart), asff (the BatchUpdateFindings and BatchImportFindings inputs the Security Hub writer would send)')
+      new Option(
+        '--format <format>',
+        'output format: json (the storyline contract), text (a timeline), mermaid (a flowchart), markdown (a summary with the timeline), html (a self-contained report with its flow diagram; no script, no network), asff (the BatchUpdateFindings and BatchImportFindings inputs the Security Hub writer would send)',
+      )
         .choices(FORMATS)
         .default('json'),
     )
-    .option('--now <time>', 'with --format asff: the time of the run for CreatedAt/UpdatedAt (ISO 8601), so the output is reproducible; default: now')
+    .option('--now <time>', 'with --format asff or html: the time of the run (ISO 8601), so the output is reproducible; default: now')
     .option('--event-map <file>', 'a JSON object of "EventName": "TA00xx" entries (or the shape of data/event-tactics.json) merged over the built-in eventName -> ATT&CK tactic table')
     .addHelpText('after', EXAMPLES)
     .action(async (o: { finding: string; findingId?: string; cloudtrail: string[]; format: (typeof FORMATS)[number]; eventMap?: string; now?: string }) => {
@@ -73,6 +79,8 @@ export async function main(
       if (o.format === 'json') io.out(JSON.stringify(st, null, 2) + '\n');
       else if (o.format === 'text') io.out(renderText(st));
       else if (o.format === 'mermaid') io.out(renderMermaid(st));
+      else if (o.format === 'markdown') io.out(renderMarkdown(st));
+      else if (o.format === 'html') io.out(await renderHtml(st, { generatedAt: now }));
       else {
         const existingNote = st.finding.note ? { Text: st.finding.note.text, UpdatedBy: st.finding.note.updatedBy } : undefined;
         io.out(JSON.stringify(buildSecurityHubWrites(st, { now, existingNote }), null, 2) + '\n');

@@ -519,6 +519,15 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     return s;
   });
 
+  // The ARN a principal really has (with its IAM path): from its own calls, else from the
+  // CreateUser that made it, else as the issuing record wrote it.
+  const arnOfPrincipal = (pk: string, fallback: string): string => {
+    const own = (byPrincipal.get(pk) ?? []).find((e) => e.identity.arn && e.identity.type === 'IAMUser');
+    if (own?.identity.arn) return own.identity.arn;
+    const created = issuances.find((i) => i.via === 'CreateUser' && i.mintedPrincipal === pk && i.mintedArn);
+    return created?.mintedArn ?? fallback;
+  };
+
   // Lineage: principals in order of first appearance in the chain.
   const lineage: string[] = [];
   const addLineage = (arn: string | null | undefined) => {
@@ -543,7 +552,7 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     const iss = readIssuance(j.ev);
     if (iss?.mintedArn && iss.mintedPrincipal && (iss.via === 'CreateUser' || iss.via === 'CreateAccessKey' || iss.via.startsWith('AssumeRole') || iss.via === 'GetFederationToken')) {
       const used = (byPrincipal.get(iss.mintedPrincipal) ?? []).some((e) => steps.has(e.eventId));
-      if (used || iss.via === 'CreateUser') addLineage(iss.mintedArn);
+      if (used || iss.via === 'CreateUser') addLineage(arnOfPrincipal(iss.mintedPrincipal, iss.mintedArn));
     }
   }
 
