@@ -15,6 +15,7 @@
  *   timestamp formats (`smithy.api#timestampFormat`, protocol default epoch-seconds).
  */
 import * as fs from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import * as path from 'node:path';
 
 /** A Smithy shape as it stands in the JSON AST (only the parts this module reads). */
@@ -114,8 +115,11 @@ export class SmithyModel {
   private readonly regexCache = new Map<string, RegExp | null>();
 
   /** Loads a model from a Smithy JSON AST file. Throws on unreadable JSON or a model without a service shape. */
+  /** Loads a model file (`.json`, or `.json.gz`). */
   static load(file: string): SmithyModel {
-    return new SmithyModel(JSON.parse(fs.readFileSync(file, 'utf8')) as { shapes: Record<string, SmithyShape> });
+    const raw = fs.readFileSync(file);
+    const text = file.endsWith('.gz') ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+    return new SmithyModel(JSON.parse(text) as { shapes: Record<string, SmithyShape> });
   }
 
   constructor(json: { shapes: Record<string, SmithyShape> }) {
@@ -527,7 +531,7 @@ export class SmithyModel {
  */
 export function loadModels(dir: string): Map<string, SmithyModel> {
   const out = new Map<string, SmithyModel>();
-  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.json') || n.endsWith('.json.gz')).sort()) {
     try {
       const m = SmithyModel.load(path.join(dir, f));
       out.set(m.signingName, m);
