@@ -5,6 +5,7 @@
  */
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from '../config';
 
@@ -12,6 +13,8 @@ export interface Clients {
   cloudTrail(region: string): CloudTrailClient;
   securityHub(region: string): SecurityHubClient;
   sqs(): SQSClient;
+  /** S3 client of the function's own region (the report bucket); path-style for local endpoints. */
+  s3(): S3Client;
 }
 
 /** SDK settings every client shares beyond the defaults (credentials of another account, an endpoint). */
@@ -36,5 +39,6 @@ export function makeClients(config: Pick<Config, 'endpoint'>, defaultRegion: str
     cloudTrail: (region) => get(`ct/${region}`, () => new CloudTrailClient({ ...common, region })),
     securityHub: (region) => get(`sh/${region}`, () => new SecurityHubClient({ ...common, region })),
     sqs: () => get('sqs', () => new SQSClient({ ...common, region: defaultRegion })),
+    s3: () => get('s3', () => new S3Client({ ...common, region: defaultRegion, forcePathStyle: Boolean(common.endpoint) })),
   };
 }

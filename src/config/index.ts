@@ -22,6 +22,8 @@ export interface Config {
   backfillDays: number;
   /** An endpoint for every AWS client (`AWS_ENDPOINT_URL`): the local emulator in tests and demos. */
   endpoint: string | null;
+  /** The stack's private bucket for the HTML reports (`REPORT_BUCKET`); no report when unset. */
+  reportBucket: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -50,5 +52,6 @@ export function readConfig(needs: ('ENRICH_QUEUE_URL' | 'IDEMPOTENCY_TABLE' | 'E
     maxReceives: num(env, 'MAX_RECEIVES', 3, 1, 100),
     backfillDays: num(env, 'BACKFILL_DAYS', 7, 1, 90),
     endpoint: env.AWS_ENDPOINT_URL || null,
+    reportBucket: env.REPORT_BUCKET || null,
   });
 }

@@ -18,6 +18,8 @@ export interface EnrichDeps {
   securityHub: SecurityHubClient;
   eventMap: EventMap;
   now: () => Date;
+  /** Writes the HTML report and returns the link to it; a failure is noted, not fatal. */
+  report?: (storyline: Storyline, now: string) => Promise<string>;
 }
 
 export interface EnrichOutcome {
@@ -46,7 +48,17 @@ export async function enrichFinding(finding: NormalizedFinding, deps: EnrichDeps
   } catch (e) {
     storyline.coverage.gaps.push(`the finding's current Note could not be read (${(e as Error).name}); another tool's note may be replaced`);
   }
-  const writes = buildSecurityHubWrites(storyline, { now: deps.now().toISOString(), existingNote });
+  const now = deps.now().toISOString();
+  let reportUrl: string | undefined;
+  if (deps.report && storyline.steps.length > 0) {
+    try {
+      reportUrl = await deps.report(storyline, now);
+      requests['s3:PutObject'] = (requests['s3:PutObject'] ?? 0) + 1;
+    } catch (e) {
+      storyline.coverage.gaps.push(`the report could not be written (${(e as Error).name}): no link to it`);
+    }
+  }
+  const writes = buildSecurityHubWrites(storyline, { now, existingNote, reportUrl });
   const result = await sendWrites(deps.securityHub, [writes]);
   for (const [api, n] of Object.entries(result.requests)) requests[api] = (requests[api] ?? 0) + n;
   return { storyline, writes, result, incomplete: collected.incomplete, requests };

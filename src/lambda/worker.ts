@@ -18,6 +18,8 @@ import { enrichFinding } from '../enrich/enrich';
 import { CloudTrailLookupSource } from '../sources/cloudtrail-lookup';
 import { RateBudget, realTimer, type Timer } from '../sources/rate';
 import { loadEventMap } from '../storyline/tactics';
+import type { Storyline } from '../model/storyline';
+import { putReport } from '../report/s3';
 import { messageFor, type EnrichMessage } from './messages';
 
 /** What one record's enrichment came to. */
@@ -44,12 +46,17 @@ export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: D
   const budget = new RateBudget(2, 2, timer);
   const eventMap = loadEventMap();
   const processor = new BatchProcessor(EventType.SQS);
+  /** No new CloudTrail request starts after this (epoch ms): the invocation's time, less a margin for the writes. */
+  let deadline = Infinity;
+  const reportRegion = process.env.AWS_REGION ?? 'us-east-1';
 
   const enrichOnce = makeIdempotent(
     async (msg: EnrichMessage): Promise<RecordOutcome> => {
       const f = msg.finding;
-      const trail = new CloudTrailLookupSource((r) => clients.cloudTrail(r), budget, { extraRegions: config.lookupExtraRegions }, timer);
-      const outcome = await enrichFinding(f, { trail, securityHub: clients.securityHub(f.region), eventMap, now: () => new Date(timer.now()) });
+      const trail = new CloudTrailLookupSource((r) => clients.cloudTrail(r), budget, { extraRegions: config.lookupExtraRegions, deadline }, timer);
+      const bucket = config.reportBucket;
+      const report = bucket ? (st: Storyline, now: string) => putReport(clients.s3(), bucket, reportRegion, st, now) : undefined;
+      const outcome = await enrichFinding(f, { trail, securityHub: clients.securityHub(f.region), eventMap, now: () => new Date(timer.now()), report });
       if (outcome.result.failures.length > 0) {
         throw new Error(`Security Hub refused: ${outcome.result.failures.map((x) => `${x.stage} ${x.errorCode}: ${x.errorMessage}`).join('; ')}`);
       }
@@ -99,6 +106,8 @@ export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: D
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     idempotency.registerLambdaContext(context);
+    const remaining = context.getRemainingTimeInMillis();
+    deadline = timer.now() + Math.max(0, remaining - Math.min(60_000, remaining / 4));
     return processPartialResponse(event, recordHandler, processor, { context });
   };
 }

@@ -104,7 +104,9 @@ function visibleTrail(dir: string, out: string): void {
     const clientConfig = emu.clientConfig(f.accountId, f.region);
     const queueUrl = emu.sqs.createQueue('enrich', f.accountId, f.region);
     const dlqUrl = emu.sqs.createQueue('enrich-dlq', f.accountId, f.region);
-    const config = readConfig([], { ENRICH_QUEUE_URL: queueUrl, ENRICH_DLQ_URL: dlqUrl, IDEMPOTENCY_TABLE: 'idempotency', MIN_SEVERITY: '0' });
+    const bucket = `trailstory-reports-${f.accountId}`;
+    emu.s3.createBucket(bucket, f.accountId, f.region);
+    const config = readConfig([], { ENRICH_QUEUE_URL: queueUrl, ENRICH_DLQ_URL: dlqUrl, IDEMPOTENCY_TABLE: 'idempotency', MIN_SEVERITY: '0', REPORT_BUCKET: bucket });
     const clients = makeClients(config, f.region, { endpoint: emu.endpoint, credentials: clientConfig.credentials });
     const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 
@@ -162,6 +164,14 @@ function visibleTrail(dir: string, out: string): void {
       const pf = companion?.ProductFields as Record<string, string>;
       expect(pf['trailstory/origin/eventId']).toBe(expected.origin?.eventId);
       expect(pf['trailstory/steps']).toBe(String(expected.steps.length));
+      // The report: in the stack's bucket, linked by its console URL from both findings.
+      const key = `reports/${f.accountId}/${f.region}/${f.id}.html`;
+      const object = emu.s3.getObject(bucket, key);
+      expect(object).toBeDefined();
+      expect(object?.body.toString('utf8')).toContain(`data-event-id="${expected.origin?.eventId}"`);
+      const url = `https://s3.console.aws.amazon.com/s3/object/${bucket}?region=${process.env.AWS_REGION ?? 'us-east-1'}&prefix=${encodeURIComponent(key)}`;
+      expect(companion?.SourceUrl).toBe(url);
+      expect(udf['trailstory.8.report']).toBe(url);
     }
   });
 });

@@ -15,6 +15,7 @@ describe('readConfig', () => {
       maxReceives: 3,
       backfillDays: 7,
       endpoint: null,
+      reportBucket: null,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });

@@ -129,6 +129,7 @@ describe('template.yaml: what the issue asks for', () => {
       REENRICH_DELAY_SECONDS: { Ref: 'ReenrichDelaySeconds' },
       MAX_RECEIVES: { Ref: 'MaxReceives' },
       BACKFILL_DAYS: { Ref: 'BackfillDays' },
+      REPORT_BUCKET: { Ref: 'ReportBucket' },
     };
 
     test('every variable src/config reads is documented on its field (this test reads them there)', () => {
@@ -497,6 +498,11 @@ describe('IAM: one least-privilege role per function', () => {
           // A resource of this stack that the function uses, by its ARN.
           const rid = referencedId(r);
           expect([s.Sid, rid !== undefined && ownResources.has(rid) && sameValue(r, getAtt(rid!))]).toEqual([s.Sid, true]);
+        } else if (actions.every((a) => a.startsWith('s3:'))) {
+          // S3: only the report keys of the bucket its environment names.
+          expect(actions).toEqual(['s3:PutObject']);
+          expect(envIds).toContain('ReportBucket');
+          expect(r).toEqual({ 'Fn::Sub': '${ReportBucket.Arn}/reports/*' });
         } else {
           // Security Hub: this account's hub or default product, never another account's.
           expect(actions.every((a) => a.startsWith('securityhub:'))).toBe(true);
