@@ -4,6 +4,7 @@
  * emulator needs. Only this module, the sources' I/O and the writer import `@aws-sdk/*`.
  */
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { DetectiveClient } from '@aws-sdk/client-detective';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -12,6 +13,7 @@ import type { Config } from '../config';
 export interface Clients {
   cloudTrail(region: string): CloudTrailClient;
   securityHub(region: string): SecurityHubClient;
+  detective(region: string): DetectiveClient;
   sqs(): SQSClient;
   /** S3 client of the function's own region (the report bucket); path-style for local endpoints. */
   s3(): S3Client;
@@ -38,6 +40,7 @@ export function makeClients(config: Pick<Config, 'endpoint'>, defaultRegion: str
   return {
     cloudTrail: (region) => get(`ct/${region}`, () => new CloudTrailClient({ ...common, region })),
     securityHub: (region) => get(`sh/${region}`, () => new SecurityHubClient({ ...common, region })),
+    detective: (region) => get(`dt/${region}`, () => new DetectiveClient({ ...common, region })),
     sqs: () => get('sqs', () => new SQSClient({ ...common, region: defaultRegion })),
     s3: () => get('s3', () => new S3Client({ ...common, region: defaultRegion, forcePathStyle: Boolean(common.endpoint) })),
   };

@@ -24,6 +24,8 @@ export interface Config {
   endpoint: string | null;
   /** The stack's private bucket for the HTML reports (`REPORT_BUCKET`); no report when unset. */
   reportBucket: string | null;
+  /** Ask Amazon Detective for an investigation of the actor (`USE_DETECTIVE`, `true`/`false`, default true). */
+  useDetective: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -53,5 +55,6 @@ export function readConfig(needs: ('ENRICH_QUEUE_URL' | 'IDEMPOTENCY_TABLE' | 'E
     backfillDays: num(env, 'BACKFILL_DAYS', 7, 1, 90),
     endpoint: env.AWS_ENDPOINT_URL || null,
     reportBucket: env.REPORT_BUCKET || null,
+    useDetective: (env.USE_DETECTIVE ?? 'true').toLowerCase() !== 'false',
   });
 }

@@ -8,6 +8,7 @@ import type { NormalizedFinding } from '../model/finding';
 import type { Storyline } from '../model/storyline';
 import { buildSecurityHubWrites, guardDutyProductArn, type SecurityHubWrites } from '../securityhub/asff';
 import { currentNote, sendWrites, type WriteResult } from '../securityhub/writer';
+import type { DetectiveResult, DetectiveSource } from '../sources/detective';
 import type { TrailSource } from '../sources/types';
 import { reconstruct } from '../storyline/reconstruct';
 import type { EventMap } from '../storyline/tactics';
@@ -18,6 +19,10 @@ export interface EnrichDeps {
   securityHub: SecurityHubClient;
   eventMap: EventMap;
   now: () => Date;
+  /** Amazon Detective, when the account uses it: an investigation of the actor, its indicators. */
+  detective?: DetectiveSource;
+  /** An investigation started by an earlier pass, to check again instead of starting another. */
+  previousInvestigationId?: string;
   /** Writes the HTML report and returns the link to it; a failure is noted, not fatal. */
   report?: (storyline: Storyline, now: string) => Promise<string>;
 }
@@ -26,8 +31,10 @@ export interface EnrichOutcome {
   storyline: Storyline;
   writes: SecurityHubWrites;
   result: WriteResult;
-  /** CloudTrail may not show everything yet: enrich again later. */
+  /** CloudTrail may not show everything yet, or Detective is still investigating: enrich again later. */
   incomplete: boolean;
+  /** Detective's answer, when it was asked. */
+  detective?: DetectiveResult;
   /** AWS requests made for this finding, by API. */
   requests: Record<string, number>;
 }
@@ -48,6 +55,13 @@ export async function enrichFinding(finding: NormalizedFinding, deps: EnrichDeps
   } catch (e) {
     storyline.coverage.gaps.push(`the finding's current Note could not be read (${(e as Error).name}); another tool's note may be replaced`);
   }
+  let detective: DetectiveResult | undefined;
+  if (deps.detective) {
+    detective = await deps.detective.enrich(finding, storyline, { previousInvestigationId: deps.previousInvestigationId });
+    for (const [api, n] of Object.entries(detective.requests)) requests[api] = (requests[api] ?? 0) + n;
+    storyline.detective = { status: detective.status, investigationId: detective.investigationId ?? null, indicators: detective.indicators.length };
+    if (detective.status !== 'done' && detective.note) storyline.coverage.gaps.push(detective.note);
+  }
   const now = deps.now().toISOString();
   let reportUrl: string | undefined;
   if (deps.report && storyline.steps.length > 0) {
@@ -61,5 +75,5 @@ export async function enrichFinding(finding: NormalizedFinding, deps: EnrichDeps
   const writes = buildSecurityHubWrites(storyline, { now, existingNote, reportUrl });
   const result = await sendWrites(deps.securityHub, [writes]);
   for (const [api, n] of Object.entries(result.requests)) requests[api] = (requests[api] ?? 0) + n;
-  return { storyline, writes, result, incomplete: collected.incomplete, requests };
+  return { storyline, writes, result, incomplete: collected.incomplete || (detective?.recheck ?? false), requests, detective };
 }

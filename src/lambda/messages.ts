@@ -14,12 +14,14 @@ export interface EnrichMessage {
   pass: number;
   /** What put it on the queue: `guardduty-event`, `custom-action`, `backfill`, `recheck`. */
   via: string;
+  /** On a re-check: the Detective investigation the first pass started. */
+  investigationId?: string;
 }
 
 export function enrichKey(f: NormalizedFinding, pass: number): string {
   return `${f.accountId}/${f.region}/${f.id}/${f.updatedAt ?? f.createdAt ?? '-'}/${pass}`;
 }
 
-export function messageFor(f: NormalizedFinding, via: string, pass = 1): EnrichMessage {
-  return { key: enrichKey(f, pass), finding: f, pass, via };
+export function messageFor(f: NormalizedFinding, via: string, pass = 1, investigationId?: string): EnrichMessage {
+  return { key: enrichKey(f, pass), finding: f, pass, via, ...(investigationId ? { investigationId } : {}) };
 }

@@ -16,6 +16,7 @@ import type { Clients } from '../clients';
 import type { Config } from '../config';
 import { enrichFinding } from '../enrich/enrich';
 import { CloudTrailLookupSource } from '../sources/cloudtrail-lookup';
+import { DetectiveSource } from '../sources/detective';
 import { RateBudget, realTimer, type Timer } from '../sources/rate';
 import { loadEventMap } from '../storyline/tactics';
 import type { Storyline } from '../model/storyline';
@@ -49,6 +50,7 @@ export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: D
   /** No new CloudTrail request starts after this (epoch ms): the invocation's time, less a margin for the writes. */
   let deadline = Infinity;
   const reportRegion = process.env.AWS_REGION ?? 'us-east-1';
+  const detective = config.useDetective ? new DetectiveSource((r) => clients.detective(r), timer) : null;
 
   const enrichOnce = makeIdempotent(
     async (msg: EnrichMessage): Promise<RecordOutcome> => {
@@ -56,14 +58,26 @@ export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: D
       const trail = new CloudTrailLookupSource((r) => clients.cloudTrail(r), budget, { extraRegions: config.lookupExtraRegions, deadline }, timer);
       const bucket = config.reportBucket;
       const report = bucket ? (st: Storyline, now: string) => putReport(clients.s3(), bucket, reportRegion, st, now) : undefined;
-      const outcome = await enrichFinding(f, { trail, securityHub: clients.securityHub(f.region), eventMap, now: () => new Date(timer.now()), report });
+      const outcome = await enrichFinding(f, {
+        trail,
+        securityHub: clients.securityHub(f.region),
+        eventMap,
+        now: () => new Date(timer.now()),
+        report,
+        detective: detective ?? undefined,
+        previousInvestigationId: msg.investigationId,
+      });
       if (outcome.result.failures.length > 0) {
         throw new Error(`Security Hub refused: ${outcome.result.failures.map((x) => `${x.stage} ${x.errorCode}: ${x.errorMessage}`).join('; ')}`);
       }
       let recheckQueued = false;
       if (outcome.incomplete && msg.pass < 2) {
         await clients.sqs().send(
-          new SendMessageCommand({ QueueUrl: config.enrichQueueUrl, DelaySeconds: config.reenrichDelaySeconds, MessageBody: JSON.stringify(messageFor(f, 'recheck', msg.pass + 1)) }),
+          new SendMessageCommand({
+            QueueUrl: config.enrichQueueUrl,
+            DelaySeconds: config.reenrichDelaySeconds,
+            MessageBody: JSON.stringify(messageFor(f, 'recheck', msg.pass + 1, outcome.detective?.investigationId)),
+          }),
         );
         recheckQueued = true;
       }

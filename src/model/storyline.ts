@@ -122,4 +122,6 @@ export interface Storyline {
   attackerSources: { ip: string; reason: string }[];
   coverage: Coverage;
   summary: string;
+  /** Amazon Detective's part (Lambda path only): the investigation and how many indicators it gave. */
+  detective?: { status: string; investigationId: string | null; indicators: number };
 }

@@ -16,6 +16,7 @@ describe('readConfig', () => {
       backfillDays: 7,
       endpoint: null,
       reportBucket: null,
+      useDetective: true,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -34,5 +35,6 @@ describe('enrich messages and their idempotency key (pitfalls 2 and 3)', () => {
     expect(enrichKey({ ...f, updatedAt: '2026-01-01T06:00:00Z' }, 1)).not.toBe(enrichKey(f, 1));
     expect(enrichKey(f, 2)).not.toBe(enrichKey(f, 1));
     expect(messageFor(f, 'backfill')).toEqual({ key: enrichKey(f, 1), finding: f, pass: 1, via: 'backfill' });
+    expect(messageFor(f, 'recheck', 2, '123456789012345678901')).toEqual({ key: enrichKey(f, 2), finding: f, pass: 2, via: 'recheck', investigationId: '123456789012345678901' });
   });
 });

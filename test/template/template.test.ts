@@ -130,6 +130,7 @@ describe('template.yaml: what the issue asks for', () => {
       MAX_RECEIVES: { Ref: 'MaxReceives' },
       BACKFILL_DAYS: { Ref: 'BackfillDays' },
       REPORT_BUCKET: { Ref: 'ReportBucket' },
+      USE_DETECTIVE: { Ref: 'UseDetective' },
     };
 
     test('every variable src/config reads is documented on its field (this test reads them there)', () => {
@@ -413,7 +414,7 @@ function configNeeds(id: string): { action: string; resource: Json }[] {
 }
 
 /** Actions that have no resource-level permission: the only ones a policy may grant on "*". */
-const NO_RESOURCE_LEVEL = new Set(['cloudtrail:LookupEvents']);
+const NO_RESOURCE_LEVEL = new Set(['cloudtrail:LookupEvents', 'detective:ListGraphs']);
 
 describe('IAM: one least-privilege role per function', () => {
   test('the command scan sees through aliases, namespaces, paginators and lib-dynamodb, and flags what it cannot see', () => {
@@ -498,6 +499,9 @@ describe('IAM: one least-privilege role per function', () => {
           // A resource of this stack that the function uses, by its ARN.
           const rid = referencedId(r);
           expect([s.Sid, rid !== undefined && ownResources.has(rid) && sameValue(r, getAtt(rid!))]).toEqual([s.Sid, true]);
+        } else if (actions.every((a) => a.startsWith('detective:'))) {
+          // Detective: this account's behavior graphs only.
+          expect(r).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:detective:*:${AWS::AccountId}:graph:*' });
         } else if (actions.every((a) => a.startsWith('s3:'))) {
           // S3: only the report keys of the bucket its environment names.
           expect(actions).toEqual(['s3:PutObject']);
