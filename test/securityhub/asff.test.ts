@@ -108,3 +108,32 @@ describe('limits and pitfalls', () => {
     expect(w.batchUpdateFindings.RelatedFindings).toBeUndefined();
   });
 });
+
+describe('the Note and UserDefinedFields of every public scenario, within the ASFF limits', () => {
+  const shared = path.resolve(__dirname, '../../../shared/scenarios');
+  const fsMod = require('node:fs') as typeof import('node:fs'); // eslint-disable-line @typescript-eslint/no-require-imports
+  const names = fsMod.existsSync(shared) ? fsMod.readdirSync(shared).filter((d) => fsMod.existsSync(path.join(shared, d, 'truth.json'))) : [];
+  if (names.length === 0) process.stdout.write('shared/ not found: skipping the public scenarios\' Security Hub output test\n');
+  (names.length > 0 ? test.each(names) : test.skip.each(['none']))('%s', async (name) => {
+    const st = await investigate({ findingFile: path.join(shared, name, 'finding.json'), cloudtrail: [path.join(shared, name, 'cloudtrail')] });
+    const w = buildSecurityHubWrites(st, { now: NOW, reportUrl: `https://s3.console.aws.amazon.com/s3/object/b?region=us-east-1&prefix=reports/${st.finding.id}.html` });
+    expect(asffProblems(w.batchUpdateFindings)).toEqual([]);
+    const note = w.batchUpdateFindings.Note as { Text: string; UpdatedBy: string };
+    expect(note.Text.length).toBeLessThanOrEqual(512);
+    expect(note.Text).toBe(st.steps.length > 0 ? st.summary : `trailstory: no storyline: ${st.coverage.gaps[0]}`);
+    const udf = w.batchUpdateFindings.UserDefinedFields as Record<string, string>;
+    const keys = Object.keys(udf);
+    expect(keys.length).toBeLessThanOrEqual(50);
+    expect(keys).toEqual([...keys].sort());
+    for (const [k, v] of Object.entries(udf)) {
+      expect(k.length).toBeLessThanOrEqual(128);
+      expect(v.length).toBeLessThanOrEqual(1024);
+    }
+    if (st.origin) expect(udf['trailstory.1.origin']).toContain(st.origin.eventId);
+    const companion = w.batchImportFindings?.Findings[0];
+    if (st.steps.length > 0) {
+      expect(asffProblems(companion as Record<string, unknown>)).toEqual([]);
+      expect(companion?.SourceUrl).toBe(udf['trailstory.8.report']);
+    } else expect(w.batchImportFindings).toBeNull();
+  });
+});
