@@ -5,6 +5,7 @@
  */
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { DetectiveClient } from '@aws-sdk/client-detective';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -14,6 +15,7 @@ export interface Clients {
   cloudTrail(region: string): CloudTrailClient;
   securityHub(region: string): SecurityHubClient;
   detective(region: string): DetectiveClient;
+  guardDuty(region: string): GuardDutyClient;
   sqs(): SQSClient;
   /** S3 client of the function's own region (the report bucket); path-style for local endpoints. */
   s3(): S3Client;
@@ -41,6 +43,7 @@ export function makeClients(config: Pick<Config, 'endpoint'>, defaultRegion: str
     cloudTrail: (region) => get(`ct/${region}`, () => new CloudTrailClient({ ...common, region })),
     securityHub: (region) => get(`sh/${region}`, () => new SecurityHubClient({ ...common, region })),
     detective: (region) => get(`dt/${region}`, () => new DetectiveClient({ ...common, region })),
+    guardDuty: (region) => get(`gd/${region}`, () => new GuardDutyClient({ ...common, region })),
     sqs: () => get('sqs', () => new SQSClient({ ...common, region: defaultRegion })),
     s3: () => get('s3', () => new S3Client({ ...common, region: defaultRegion, forcePathStyle: Boolean(common.endpoint) })),
   };

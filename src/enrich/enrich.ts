@@ -3,12 +3,14 @@
  * Dependencies are handed in (the trail source, the Security Hub client, the clock), so the
  * same code runs against AWS, the local emulator, or plain fakes.
  */
+import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { NormalizedFinding } from '../model/finding';
 import type { Storyline } from '../model/storyline';
 import { buildSecurityHubWrites, guardDutyProductArn, type SecurityHubWrites } from '../securityhub/asff';
 import { currentNote, sendWrites, type WriteResult } from '../securityhub/writer';
 import type { DetectiveResult, DetectiveSource } from '../sources/detective';
+import { fullFinding } from '../sources/guardduty';
 import type { TrailSource } from '../sources/types';
 import { reconstruct } from '../storyline/reconstruct';
 import type { EventMap } from '../storyline/tactics';
@@ -19,6 +21,8 @@ export interface EnrichDeps {
   securityHub: SecurityHubClient;
   eventMap: EventMap;
   now: () => Date;
+  /** GuardDuty, to read the full native finding when the finding came in ASFF. */
+  guardDuty?: GuardDutyClient;
   /** Amazon Detective, when the account uses it: an investigation of the actor, its indicators. */
   detective?: DetectiveSource;
   /** An investigation started by an earlier pass, to check again instead of starting another. */
@@ -44,11 +48,14 @@ export interface EnrichOutcome {
  * companion finding imported, GuardDuty's finding annotated (keeping another tool's Note).
  * What could not be gathered is said in the storyline's coverage gaps and so in the Note.
  */
-export async function enrichFinding(finding: NormalizedFinding, deps: EnrichDeps): Promise<EnrichOutcome> {
+export async function enrichFinding(received: NormalizedFinding, deps: EnrichDeps): Promise<EnrichOutcome> {
+  const full = deps.guardDuty ? await fullFinding(deps.guardDuty, received) : { finding: received, note: null, requests: {} };
+  const finding = full.finding;
   const collected = await deps.trail.collect(finding);
   const storyline = reconstruct(finding, collected.events, collected.stats, { eventMap: deps.eventMap });
   for (const g of collected.gaps) if (!storyline.coverage.gaps.includes(g)) storyline.coverage.gaps.push(g);
-  const requests: Record<string, number> = { ...collected.requests };
+  if (full.note) storyline.coverage.gaps.push(full.note);
+  const requests: Record<string, number> = { ...full.requests, ...collected.requests };
   let existingNote;
   try {
     existingNote = await currentNote(deps.securityHub, finding.arn, guardDutyProductArn(storyline), requests);

@@ -61,6 +61,7 @@ export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: D
       const outcome = await enrichFinding(f, {
         trail,
         securityHub: clients.securityHub(f.region),
+        guardDuty: clients.guardDuty(f.region),
         eventMap,
         now: () => new Date(timer.now()),
         report,

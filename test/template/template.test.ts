@@ -499,6 +499,9 @@ describe('IAM: one least-privilege role per function', () => {
           // A resource of this stack that the function uses, by its ARN.
           const rid = referencedId(r);
           expect([s.Sid, rid !== undefined && ownResources.has(rid) && sameValue(r, getAtt(rid!))]).toEqual([s.Sid, true]);
+        } else if (actions.every((a) => a.startsWith('guardduty:'))) {
+          // GuardDuty: this account's detectors only.
+          expect(r).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*' });
         } else if (actions.every((a) => a.startsWith('detective:'))) {
           // Detective: this account's behavior graphs only.
           expect(r).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:detective:*:${AWS::AccountId}:graph:*' });
