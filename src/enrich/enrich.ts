@@ -11,6 +11,7 @@ import { buildSecurityHubWrites, guardDutyProductArn, type SecurityHubWrites } f
 import { currentNote, sendWrites, type WriteResult } from '../securityhub/writer';
 import type { DetectiveResult, DetectiveSource } from '../sources/detective';
 import { fullFinding } from '../sources/guardduty';
+import type { EvidenceStore } from '../report/evidence';
 import type { TrailSource } from '../sources/types';
 import { reconstruct } from '../storyline/reconstruct';
 import type { EventMap } from '../storyline/tactics';
@@ -27,6 +28,8 @@ export interface EnrichDeps {
   detective?: DetectiveSource;
   /** An investigation started by an earlier pass, to check again instead of starting another. */
   previousInvestigationId?: string;
+  /** Where earlier enrichments of a finding left their evidence (re-published findings). */
+  evidence?: EvidenceStore;
   /** Writes the HTML report and returns the link to it; a failure is noted, not fatal. */
   report?: (storyline: Storyline, now: string) => Promise<string>;
 }
@@ -51,8 +54,16 @@ export interface EnrichOutcome {
 export async function enrichFinding(received: NormalizedFinding, deps: EnrichDeps): Promise<EnrichOutcome> {
   const full = deps.guardDuty ? await fullFinding(deps.guardDuty, received) : { finding: received, note: null, requests: {} };
   const finding = full.finding;
-  const collected = await deps.trail.collect(finding);
-  const storyline = reconstruct(finding, collected.events, collected.stats, { eventMap: deps.eventMap });
+  const prior = deps.evidence ? await deps.evidence.load(finding) : null;
+  const collected = await deps.trail.collect(finding, prior ? { since: prior.lookedUpUntil } : {});
+  // The earlier evidence and the new slice, deduplicated by eventID.
+  const events = [...collected.events];
+  if (prior) {
+    const have = new Set(events.map((e) => e.eventId));
+    for (const e of prior.events) if (!have.has(e.eventId)) events.push(e);
+    collected.stats.recordsRead += prior.events.length;
+  }
+  const storyline = reconstruct(finding, events, collected.stats, { eventMap: deps.eventMap });
   for (const g of collected.gaps) if (!storyline.coverage.gaps.includes(g)) storyline.coverage.gaps.push(g);
   if (full.note) storyline.coverage.gaps.push(full.note);
   const requests: Record<string, number> = { ...full.requests, ...collected.requests };
@@ -81,6 +92,15 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
   }
   const writes = buildSecurityHubWrites(storyline, { now, existingNote, reportUrl });
   const result = await sendWrites(deps.securityHub, [writes]);
+  if (deps.evidence && collected.window && result.failures.length === 0) {
+    try {
+      await deps.evidence.save(finding, { findingId: finding.id, lookedUpFrom: prior?.lookedUpFrom ?? collected.window.from, lookedUpUntil: collected.window.to, events });
+      requests['s3:PutObject'] = (requests['s3:PutObject'] ?? 0) + 1;
+    } catch (e) {
+      storyline.coverage.gaps.push(`the evidence could not be kept for the next update (${(e as Error).name})`);
+    }
+  }
+  if (prior) requests['s3:GetObject'] = (requests['s3:GetObject'] ?? 0) + 1;
   for (const [api, n] of Object.entries(result.requests)) requests[api] = (requests[api] ?? 0) + n;
   return { storyline, writes, result, incomplete: collected.incomplete || (detective?.recheck ?? false), requests, detective };
 }

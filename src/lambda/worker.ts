@@ -20,6 +20,7 @@ import { DetectiveSource } from '../sources/detective';
 import { RateBudget, realTimer, type Timer } from '../sources/rate';
 import { loadEventMap } from '../storyline/tactics';
 import type { Storyline } from '../model/storyline';
+import { S3EvidenceStore } from '../report/evidence';
 import { putReport } from '../report/s3';
 import { messageFor, type EnrichMessage } from './messages';
 
@@ -66,6 +67,7 @@ export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: D
         now: () => new Date(timer.now()),
         report,
         detective: detective ?? undefined,
+        evidence: bucket ? new S3EvidenceStore(clients.s3(), bucket) : undefined,
         previousInvestigationId: msg.investigationId,
       });
       if (outcome.result.failures.length > 0) {

@@ -16,7 +16,7 @@ import { toTrailEvent, type TrailEvent } from '../trail/event';
 import { emptyStats, type ReadStats } from '../trail/read';
 import { closeTokens, seedTokens, type Tokens } from '../storyline/investigate';
 import { RateBudget, realTimer, type Timer } from './rate';
-import type { SourceDescriptor, SourceResult, TrailSource } from './types';
+import type { CollectOptions, SourceDescriptor, SourceResult, TrailSource } from './types';
 
 export const cloudTrailLookupDescriptor: SourceDescriptor = {
   id: 'cloudtrail-lookup',
@@ -81,7 +81,7 @@ export class CloudTrailLookupSource implements TrailSource {
     private readonly timer: Timer = realTimer,
   ) {}
 
-  async collect(finding: NormalizedFinding): Promise<SourceResult> {
+  async collect(finding: NormalizedFinding, collectOpts: CollectOptions = {}): Promise<SourceResult> {
     const stats: ReadStats = emptyStats();
     const events: TrailEvent[] = [];
     const seen = new Set<string>();
@@ -94,7 +94,10 @@ export class CloudTrailLookupSource implements TrailSource {
       gaps.push('the finding has no first-seen or last-seen time: CloudTrail was not looked up');
       return { events, stats, gaps, incomplete: false, requests };
     }
-    const start = new Date(Math.max(first - (this.opts.before ?? 7 * DAY), now - 90 * DAY));
+    const fullStart = Math.max(first - (this.opts.before ?? 7 * DAY), now - 90 * DAY);
+    // A re-published finding: only the slice after the last look-up (less the delivery lag, so
+    // events that became visible late are not missed).
+    const start = new Date(collectOpts.since !== undefined ? Math.max(fullStart, collectOpts.since - DELIVERY_LAG_MS) : fullStart);
     const end = new Date(Math.min(last + (this.opts.after ?? 2 * 3600 * 1000), now));
     const incomplete = now - last < DELIVERY_LAG_MS;
     if (incomplete) gaps.push(`the finding's last activity is less than 15 minutes old: CloudTrail events may not be visible yet, look again later`);
@@ -120,7 +123,7 @@ export class CloudTrailLookupSource implements TrailSource {
       tokens = closeTokens(tokens, events);
     }
     stats.filesRead = 0;
-    return { events, stats, gaps, incomplete, requests };
+    return { events, stats, gaps, incomplete, requests, window: { from: start.getTime(), to: end.getTime() } };
   }
 
   private async lookup(

@@ -27,10 +27,17 @@ export interface SourceResult {
   incomplete: boolean;
   /** AWS requests made, by API (`cloudtrail:LookupEvents` → count). */
   requests: Record<string, number>;
+  /** The time span looked up (epoch ms), when the source works in a window. */
+  window?: { from: number; to: number };
+}
+
+/** Options of one collection: `since` (epoch ms) looks up only what came after an earlier run. */
+export interface CollectOptions {
+  since?: number;
 }
 
 export interface TrailSource {
   descriptor: SourceDescriptor;
   /** Gathers the records that can matter for `finding`. Never throws for partial failures: says so in `gaps`. */
-  collect(finding: NormalizedFinding): Promise<SourceResult>;
+  collect(finding: NormalizedFinding, opts?: CollectOptions): Promise<SourceResult>;
 }

@@ -507,7 +507,7 @@ describe('IAM: one least-privilege role per function', () => {
           expect(r).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:detective:*:${AWS::AccountId}:graph:*' });
         } else if (actions.every((a) => a.startsWith('s3:'))) {
           // S3: only the report keys of the bucket its environment names.
-          expect(actions).toEqual(['s3:PutObject']);
+          expect(actions).toEqual(['s3:PutObject', 's3:GetObject']);
           expect(envIds).toContain('ReportBucket');
           expect(r).toEqual({ 'Fn::Sub': '${ReportBucket.Arn}/reports/*' });
         } else {
