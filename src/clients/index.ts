@@ -23,7 +23,7 @@ export interface Clients {
 
 /** SDK settings every client shares beyond the defaults (credentials of another account, an endpoint). */
 export interface ClientOverrides {
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | (() => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>);
   endpoint?: string;
   maxAttempts?: number;
   /** `adaptive` (default: client-side rate limiting after throttles) or `standard`. */

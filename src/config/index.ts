@@ -26,6 +26,12 @@ export interface Config {
   reportBucket: string | null;
   /** Ask Amazon Detective for an investigation of the actor (`USE_DETECTIVE`, `true`/`false`, default true). */
   useDetective: boolean;
+  /** The account the functions run in (`OWN_ACCOUNT_ID`); findings of other accounts go through their member role. */
+  ownAccountId: string | null;
+  /** The role deployed in every member account (`MEMBER_ROLE_NAME`, default `TrailstoryMemberRole`). */
+  memberRoleName: string;
+  /** The ExternalId the member role's trust policy requires (`MEMBER_EXTERNAL_ID`). */
+  memberExternalId: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -56,5 +62,8 @@ export function readConfig(needs: ('ENRICH_QUEUE_URL' | 'IDEMPOTENCY_TABLE' | 'E
     endpoint: env.AWS_ENDPOINT_URL || null,
     reportBucket: env.REPORT_BUCKET || null,
     useDetective: (env.USE_DETECTIVE ?? 'true').toLowerCase() !== 'false',
+    ownAccountId: env.OWN_ACCOUNT_ID || null,
+    memberRoleName: env.MEMBER_ROLE_NAME || 'TrailstoryMemberRole',
+    memberExternalId: env.MEMBER_EXTERNAL_ID || null,
   });
 }

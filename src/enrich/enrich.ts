@@ -4,7 +4,8 @@
  * same code runs against AWS, the local emulator, or plain fakes.
  */
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
-import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { GetFindingsCommand, type SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { isAccessError } from '../clients/accounts';
 import type { NormalizedFinding } from '../model/finding';
 import type { Storyline } from '../model/storyline';
 import { buildSecurityHubWrites, guardDutyProductArn, type SecurityHubWrites } from '../securityhub/asff';
@@ -18,8 +19,12 @@ import type { EventMap } from '../storyline/tactics';
 
 export interface EnrichDeps {
   trail: TrailSource;
-  /** Security Hub client of the finding's own account and region. */
+  /** Security Hub client that annotates GuardDuty's finding (the administrator's, or the finding's own account's). */
   securityHub: SecurityHubClient;
+  /** Security Hub client of the finding's own account, where the companion finding is imported (default: `securityHub`). */
+  securityHubImport?: SecurityHubClient;
+  /** The finding's account, for notes when its member role cannot be reached. */
+  memberAccount?: string;
   eventMap: EventMap;
   now: () => Date;
   /** GuardDuty, to read the full native finding when the finding came in ASFF. */
@@ -44,6 +49,16 @@ export interface EnrichOutcome {
   detective?: DetectiveResult;
   /** AWS requests made for this finding, by API. */
   requests: Record<string, number>;
+}
+
+/** The annotation alone, when the companion finding cannot be imported: no link to it either. */
+function withoutImport(w: SecurityHubWrites): SecurityHubWrites {
+  const update = { ...w.batchUpdateFindings };
+  delete update.RelatedFindings;
+  const udf = { ...(update.UserDefinedFields as Record<string, string>) };
+  delete udf['trailstory.7.companion-finding'];
+  update.UserDefinedFields = udf;
+  return { batchUpdateFindings: update, batchImportFindings: null };
 }
 
 /**
@@ -80,6 +95,19 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
     storyline.detective = { status: detective.status, investigationId: detective.investigationId ?? null, indicators: detective.indicators.length };
     if (detective.status !== 'done' && detective.note) storyline.coverage.gaps.push(detective.note);
   }
+  // A member account whose role cannot be assumed (not deployed yet, AccessDenied, an opt-in
+  // region): the finding is still annotated from here, saying so; the companion finding waits.
+  let importClient: SecurityHubClient | null = deps.securityHubImport ?? deps.securityHub;
+  if (deps.securityHubImport && deps.securityHubImport !== deps.securityHub) {
+    try {
+      requests['securityhub:GetFindings'] = (requests['securityhub:GetFindings'] ?? 0) + 1;
+      await deps.securityHubImport.send(new GetFindingsCommand({ MaxResults: 1, Filters: { Id: [{ Value: finding.arn, Comparison: 'EQUALS' }] } }));
+    } catch (e) {
+      if (!isAccessError(e)) throw e;
+      importClient = null;
+      storyline.coverage.gaps.unshift(`account ${deps.memberAccount ?? finding.accountId} could not be reached in ${finding.region} (${(e as Error).name}: ${(e as Error).message.split('\n')[0]}): its CloudTrail, Detective and the companion finding are unavailable until the trailstory member role is there`);
+    }
+  }
   const now = deps.now().toISOString();
   let reportUrl: string | undefined;
   if (deps.report && storyline.steps.length > 0) {
@@ -90,8 +118,9 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
       storyline.coverage.gaps.push(`the report could not be written (${(e as Error).name}): no link to it`);
     }
   }
-  const writes = buildSecurityHubWrites(storyline, { now, existingNote, reportUrl });
-  const result = await sendWrites(deps.securityHub, [writes]);
+  const built = buildSecurityHubWrites(storyline, { now, existingNote, reportUrl });
+  const writes = importClient ? built : withoutImport(built);
+  const result = await sendWrites(deps.securityHub, [writes], importClient ?? deps.securityHub);
   if (deps.evidence && collected.window && result.failures.length === 0) {
     try {
       await deps.evidence.save(finding, { findingId: finding.id, lookedUpFrom: prior?.lookedUpFrom ?? collected.window.from, lookedUpUntil: collected.window.to, events });

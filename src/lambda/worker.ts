@@ -12,7 +12,8 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { Clients } from '../clients';
+import type { ClientOverrides, Clients } from '../clients';
+import { AccountClients } from '../clients/accounts';
 import type { Config } from '../config';
 import { enrichFinding } from '../enrich/enrich';
 import { CloudTrailLookupSource } from '../sources/cloudtrail-lookup';
@@ -36,6 +37,10 @@ export interface RecordOutcome {
 export interface WorkerOptions {
   onOutcome?: (o: RecordOutcome) => void;
   timer?: Timer;
+  /** The functions' own credentials when not the default chain (tests, the demo): the base for member-role AssumeRole. */
+  ownCredentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Client settings for member-account clients (tests: the emulator's endpoint). */
+  memberOverrides?: ClientOverrides;
 }
 
 /** Builds the SQS batch handler. `dynamo`: the client for the idempotency table. */
@@ -51,22 +56,41 @@ export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: D
   /** No new CloudTrail request starts after this (epoch ms): the invocation's time, less a margin for the writes. */
   let deadline = Infinity;
   const reportRegion = process.env.AWS_REGION ?? 'us-east-1';
-  const detective = config.useDetective ? new DetectiveSource((r) => clients.detective(r), timer) : null;
+  // In an organisation: the finding's own account through its member role.
+  const accounts = config.ownAccountId
+    ? new AccountClients(
+        config,
+        clients,
+        { ownAccount: config.ownAccountId, memberRoleName: config.memberRoleName, externalId: config.memberExternalId, partition: process.env.AWS_PARTITION ?? 'aws' },
+        opts.ownCredentials,
+        opts.memberOverrides,
+      )
+    : null;
+  const detectives = new Map<string, DetectiveSource>();
+  const detectiveFor = (account: string, c: Clients): DetectiveSource | null => {
+    if (!config.useDetective) return null;
+    let d = detectives.get(account);
+    if (!d) detectives.set(account, (d = new DetectiveSource((r) => c.detective(r), timer)));
+    return d;
+  };
 
   const enrichOnce = makeIdempotent(
     async (msg: EnrichMessage): Promise<RecordOutcome> => {
       const f = msg.finding;
-      const trail = new CloudTrailLookupSource((r) => clients.cloudTrail(r), budget, { extraRegions: config.lookupExtraRegions, deadline }, timer);
+      const own = accounts ? accounts.for(f.accountId, f.region) : clients;
+      const trail = new CloudTrailLookupSource((r) => own.cloudTrail(r), budget, { extraRegions: config.lookupExtraRegions, deadline }, timer);
       const bucket = config.reportBucket;
       const report = bucket ? (st: Storyline, now: string) => putReport(clients.s3(), bucket, reportRegion, st, now) : undefined;
       const outcome = await enrichFinding(f, {
         trail,
         securityHub: clients.securityHub(f.region),
+        securityHubImport: own.securityHub(f.region),
+        memberAccount: f.accountId,
         guardDuty: clients.guardDuty(f.region),
         eventMap,
         now: () => new Date(timer.now()),
         report,
-        detective: detective ?? undefined,
+        detective: detectiveFor(f.accountId, own) ?? undefined,
         evidence: bucket ? new S3EvidenceStore(clients.s3(), bucket) : undefined,
         previousInvestigationId: msg.investigationId,
       });

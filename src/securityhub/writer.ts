@@ -58,11 +58,13 @@ export async function currentNote(client: SecurityHubClient, findingArn: string,
 }
 
 /**
- * Sends the writes of several storylines: imports first (so the annotation's RelatedFindings
+ * Sends the writes of several storylines (`importClient`: the client of the findings' own
+ * account, where the companion finding must be imported; the annotation goes through `client`,
+ * which in an organisation is the delegated administrator's): imports first (so the annotation's RelatedFindings
  * point at a finding that exists), then updates, each in batches of at most 100, each failed
  * entry retried once. Invalid entries are not sent (pitfall 4): they come back as failures.
  */
-export async function sendWrites(client: SecurityHubClient, writes: SecurityHubWrites[]): Promise<WriteResult> {
+export async function sendWrites(client: SecurityHubClient, writes: SecurityHubWrites[], importClient: SecurityHubClient = client): Promise<WriteResult> {
   const result: WriteResult = { imported: 0, updated: 0, failures: [], requests: {} };
   const count = (api: string) => (result.requests[api] = (result.requests[api] ?? 0) + 1);
 
@@ -78,7 +80,7 @@ export async function sendWrites(client: SecurityHubClient, writes: SecurityHubW
     const retry: AwsSecurityFinding[] = [];
     for (const batch of chunks(imports, BATCH_MAX)) {
       count('securityhub:BatchImportFindings');
-      const out = await client.send(new BatchImportFindingsCommand({ Findings: batch }));
+      const out = await importClient.send(new BatchImportFindingsCommand({ Findings: batch }));
       result.imported += out.SuccessCount ?? 0;
       for (const failed of out.FailedFindings ?? []) {
         const f = batch.find((x) => x.Id === failed.Id);

@@ -17,6 +17,9 @@ describe('readConfig', () => {
       endpoint: null,
       reportBucket: null,
       useDetective: true,
+      ownAccountId: null,
+      memberRoleName: 'TrailstoryMemberRole',
+      memberExternalId: null,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });

@@ -131,6 +131,9 @@ describe('template.yaml: what the issue asks for', () => {
       BACKFILL_DAYS: { Ref: 'BackfillDays' },
       REPORT_BUCKET: { Ref: 'ReportBucket' },
       USE_DETECTIVE: { Ref: 'UseDetective' },
+      OWN_ACCOUNT_ID: { Ref: 'AWS::AccountId' },
+      MEMBER_ROLE_NAME: { Ref: 'MemberRoleName' },
+      MEMBER_EXTERNAL_ID: { Ref: 'MemberExternalId' },
     };
 
     test('every variable src/config reads is documented on its field (this test reads them there)', () => {
@@ -455,7 +458,10 @@ describe('IAM: one least-privilege role per function', () => {
     const inline = props(id).InlineCode as string | undefined;
     const own = inline !== undefined ? scanSource(inline, `${id}.InlineCode`) : scanFiles(ownInputs(id));
     const lib = inline !== undefined ? { sent: [] } : scanFiles(libraryInputs(id));
-    return { code: actionsOf(own.sent), library: actionsOf(lib.sent), config: new Set(configNeeds(id).map((n) => n.action)), unknown: own.unknown };
+    const library = actionsOf(lib.sent);
+    // The SDK's fromTemporaryCredentials provider sends STS AssumeRole itself (member accounts).
+    if (inline === undefined && Object.keys(metafiles.get(id)!.inputs).some((f) => /credential-providers\/dist-cjs\/loadSts/.test(f))) library.add('sts:AssumeRole');
+    return { code: actionsOf(own.sent), library, config: new Set(configNeeds(id).map((n) => n.action)), unknown: own.unknown };
   }
 
   test.each(serverlessFunctions.map((id) => [id]))('%s: its role allows exactly the actions it needs', (id) => {
@@ -470,7 +476,7 @@ describe('IAM: one least-privilege role per function', () => {
   });
 
   test("the worker's bundled idempotency layer calls DynamoDB with exactly the four actions granted for it", () => {
-    expect([...needs('EnrichWorkerFunction').library].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect([...needs('EnrichWorkerFunction').library].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sts:AssumeRole']);
     for (const b of bundled.filter((x) => x.id !== 'EnrichWorkerFunction')) expect([b.id, [...needs(b.id).library]]).toEqual([b.id, []]);
   });
 
@@ -499,6 +505,10 @@ describe('IAM: one least-privilege role per function', () => {
           // A resource of this stack that the function uses, by its ARN.
           const rid = referencedId(r);
           expect([s.Sid, rid !== undefined && ownResources.has(rid) && sameValue(r, getAtt(rid!))]).toEqual([s.Sid, true]);
+        } else if (actions.every((a) => a.startsWith('sts:'))) {
+          // STS: only the member role, by its name, in any account of the organisation.
+          expect(actions).toEqual(['sts:AssumeRole']);
+          expect(r).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/${MemberRoleName}' });
         } else if (actions.every((a) => a.startsWith('guardduty:'))) {
           // GuardDuty: this account's detectors only.
           expect(r).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*' });

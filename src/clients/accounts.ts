@@ -1,0 +1,74 @@
+/**
+ * Clients for the account a finding belongs to. In the functions' own account they are the
+ * functions' own clients; in a member account they carry the member role's credentials:
+ * AssumeRole of `arn:<partition>:iam::<member>:role/<MemberRoleName>` with the ExternalId,
+ * through the REGIONAL STS endpoint of the finding's region (opt-in regions reject tokens from
+ * the global endpoint: pitfall 19), cached and refreshed before expiry by the SDK's
+ * `fromTemporaryCredentials` provider. One set of clients per (account, region).
+ *
+ * STS AssumeRole: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+ */
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { makeClients, type ClientOverrides, type Clients } from './index';
+import type { Config } from '../config';
+
+/** How the functions reach member accounts. */
+export interface MemberAccess {
+  /** The account the functions run in (the delegated administrator). */
+  ownAccount: string;
+  /** The role the member StackSet deploys in every member account. */
+  memberRoleName: string;
+  /** The ExternalId the member role's trust policy requires. */
+  externalId: string | null;
+  partition: string;
+}
+
+/** Role session name (2-64 characters, `[\w+=,.@-]*`). */
+export const MEMBER_SESSION_NAME = 'trailstory-enrich';
+
+export class AccountClients {
+  private readonly cache = new Map<string, Clients>();
+
+  constructor(
+    private readonly config: Pick<Config, 'endpoint'>,
+    private readonly own: Clients,
+    private readonly access: MemberAccess,
+    /** The functions' own credentials, when not the default chain (tests, the demo). */
+    private readonly ownCredentials?: AwsCredentialIdentity,
+    private readonly overrides: ClientOverrides = {},
+  ) {}
+
+  /** The member role's ARN in `account`. */
+  roleArn(account: string): string {
+    return `arn:${this.access.partition}:iam::${account}:role/${this.access.memberRoleName}`;
+  }
+
+  /** Clients for `account` in `region` (the functions' own for their own account). */
+  for(account: string, region: string): Clients {
+    if (account === this.access.ownAccount) return this.own;
+    const key = `${account}/${region}`;
+    let c = this.cache.get(key);
+    if (!c) {
+      const credentials = fromTemporaryCredentials({
+        params: {
+          RoleArn: this.roleArn(account),
+          RoleSessionName: MEMBER_SESSION_NAME,
+          DurationSeconds: 3600,
+          ...(this.access.externalId ? { ExternalId: this.access.externalId } : {}),
+        },
+        clientConfig: { region, ...(this.config.endpoint ? { endpoint: this.config.endpoint } : {}) },
+        ...(this.ownCredentials ? { masterCredentials: this.ownCredentials } : {}),
+      });
+      c = makeClients(this.config, region, { ...this.overrides, credentials });
+      this.cache.set(key, c);
+    }
+    return c;
+  }
+}
+
+/** True for errors that say the account or region cannot be reached at all (retrying will not help). */
+export function isAccessError(e: unknown): boolean {
+  const name = (e as { name?: string } | null)?.name ?? '';
+  return /AccessDenied|CredentialsProviderError|InvalidClientTokenId|UnrecognizedClient|ExpiredToken|RegionDisabled|NotAuthorized|OptInRequired/i.test(name);
+}
