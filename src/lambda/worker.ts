@@ -66,13 +66,8 @@ export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: D
         opts.memberOverrides,
       )
     : null;
-  const detectives = new Map<string, DetectiveSource>();
-  const detectiveFor = (account: string, c: Clients): DetectiveSource | null => {
-    if (!config.useDetective) return null;
-    let d = detectives.get(account);
-    if (!d) detectives.set(account, (d = new DetectiveSource((r) => c.detective(r), timer)));
-    return d;
-  };
+  const detective = config.useDetective ? new DetectiveSource((r) => clients.detective(r), timer) : null;
+
 
   const enrichOnce = makeIdempotent(
     async (msg: EnrichMessage): Promise<RecordOutcome> => {
@@ -90,7 +85,8 @@ export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: D
         eventMap,
         now: () => new Date(timer.now()),
         report,
-        detective: detectiveFor(f.accountId, own) ?? undefined,
+        // Detective's behavior graph lives in the administrator account: its own clients.
+        detective: detective ?? undefined,
         evidence: bucket ? new S3EvidenceStore(clients.s3(), bucket) : undefined,
         previousInvestigationId: msg.investigationId,
       });
