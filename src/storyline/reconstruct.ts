@@ -165,6 +165,17 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
         }
       }
     }
+    // Identity Center sessions: their creationDate is not always the sign-in's time. The latest
+    // GetRoleCredentials for the session's role before its first use (same address preferred,
+    // within an Identity Center session's 12 hours) issued it.
+    if (!best && ev.identity.type === 'AssumedRole') {
+      const firstUse = ev.epochMs;
+      const ip = ipOf(ev);
+      const before = (candidates ?? []).filter((c) => c.event.epochMs <= firstUse + 60_000 && firstUse - c.event.epochMs <= 12 * 3600 * 1000);
+      const sameIp = before.filter((c) => ip !== null && ipOf(c.event) === ip);
+      const pool = sameIp.length > 0 ? sameIp : before.filter((c) => firstUse - c.event.epochMs <= 15 * 60 * 1000);
+      best = pool.sort((a, b) => b.event.epochMs - a.event.epochMs)[0];
+    }
     if (best) mintedBy.set(k, best);
   }
 
@@ -226,11 +237,14 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
 
   // Backward lineage: who minted the seed keys, recursively, while the minting was the attacker's
   // (decided below once sources are known) or at least record the edge.
-  const backward = (key: string, depth: number): void => {
+  /** Backward issuances reached from a key the finding itself names (not from every key of its principal). */
+  const seedChainIssuances = new Set<string>();
+  const backward = (key: string, depth: number, fromSeed = seedKeys.has(key)): void => {
     if (depth > 20) return;
     const iss = mintedBy.get(key);
     if (!iss) return;
     backwardIssuances.add(iss.event.eventId);
+    if (fromSeed) seedChainIssuances.add(iss.event.eventId);
     const minted = keyPrincipal.get(key);
     addEdge(credLabel(iss.event), minted ? credLabel(minted) : key, iss, false);
     const callerKey = iss.event.identity.accessKeyId;
@@ -242,7 +256,7 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     }
     if (callerKey && !noveltyKeys.has(callerKey)) {
       noveltyKeys.add(callerKey);
-      backward(callerKey, depth + 1);
+      backward(callerKey, depth + 1, fromSeed);
     }
   };
   for (const k of [...noveltyKeys]) backward(k, 0);
@@ -287,7 +301,13 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
   };
 
   // Baselines per principal: sources seen before the attack began.
-  const baselineCache = new Map<string, { ips: Set<string>; nets: Set<string>; agents: Set<string>; from: number | null; count: number }>();
+  const baselineCache = new Map<string, { ips: Set<string>; nets: Set<string>; agents: Set<string>; clients: Set<string>; from: number | null; count: number }>();
+  /**
+   * Addresses the finding names that the lineage had used on three or more days before the
+   * finding's window (a shared NAT, the office): there the address says nothing, and only a
+   * client never seen with it marks the attacker ("Usual sources": addresses and user agents).
+   */
+  const establishedFindingIps = new Set<string>();
   /**
    * The attack's anchor: the first use of a finding address by the lineage, else the finding's
    * first-seen time. Sources seen before `anchor - BASELINE_GAP_MS` are the baseline; any use
@@ -296,23 +316,30 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
    */
   let anchor = Infinity;
   const firstSeenMs = finding.eventFirstSeen ? Date.parse(finding.eventFirstSeen) : NaN;
-  const baselineOf = (pk: string) => {
-    let b = baselineCache.get(pk);
+  /**
+   * A principal's baseline: its sources before `before` (default: a day before the anchor).
+   * An issuing event behind the finding's credentials is judged against the baseline before
+   * its own time, so an attack that began days before the finding does not make itself usual.
+   */
+  const baselineOf = (pk: string, before: number = anchor - BASELINE_GAP_MS) => {
+    const cacheKey = `${pk}|${before}`;
+    let b = baselineCache.get(cacheKey);
     if (b) return b;
-    b = { ips: new Set(), nets: new Set(), agents: new Set(), from: null, count: 0 };
+    b = { ips: new Set(), nets: new Set(), agents: new Set(), clients: new Set(), from: null, count: 0 };
     for (const ev of byPrincipal.get(pk) ?? []) {
-      if (ev.epochMs >= anchor - BASELINE_GAP_MS) break;
+      if (ev.epochMs >= before) break;
       const k = ev.identity.accessKeyId;
       if (k && attackerKeys.has(k)) continue;
       const ip = ipOf(ev);
-      if (!ip || attackerIps.has(ip)) continue;
+      if (!ip || (attackerIps.has(ip) && !establishedFindingIps.has(ip))) continue;
       b.ips.add(ip);
       b.nets.add(net24(ip));
       b.agents.add(agentFamily(ev.userAgent));
+      b.clients.add(ev.userAgent);
       b.count++;
       if (b.from === null) b.from = ev.epochMs;
     }
-    baselineCache.set(pk, b);
+    baselineCache.set(cacheKey, b);
     return b;
   };
 
@@ -365,11 +392,27 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
       if (!b.ips.has(ip)) return { ev, reason: 'attacker-created-principal', why: `sign-in with the console password the attacker set for ${principalLabel(ev.identity)}` };
     }
     if (ip) {
+      if (establishedFindingIps.has(ip) && inNovelty && pk) {
+        const b = baselineOf(pk);
+        const novelClient = !b.clients.has(ev.userAgent) && !b.agents.has(agentFamily(ev.userAgent));
+        if (ev.epochMs >= anchor - BASELINE_GAP_MS && novelClient) {
+          return { ev, reason: 'attacker-source', why: `from ${ip}, the finding's address, with a client never seen with ${principalLabel(ev.identity)} there (${ev.userAgent.slice(0, 60)})` };
+        }
+        return null;
+      }
       if (inLineage && attackerIps.has(ip)) return { ev, reason: 'attacker-source', why: `from ${ip}, ${attackerIps.get(ip)}` };
       if (inNovelty && pk && (ev.epochMs >= anchor - BASELINE_GAP_MS || backwardIssuances.has(ev.eventId))) {
-        const b = baselineOf(pk);
+        const b = backwardIssuances.has(ev.eventId) ? baselineOf(pk, Math.min(anchor, ev.epochMs) - BASELINE_GAP_MS) : baselineOf(pk);
+        // The issue of the credential the attacker used, shortly before the attack, by a caller
+        // with no history at all (a user the attacker created, a web identity never seen): the
+        // attacker's own step, which carries the chain on backwards.
+        if (b.count === 0 && seedChainIssuances.has(ev.eventId) && ev.epochMs >= anchor - 7 * DAY_MS) {
+          return { ev, reason: 'attacker-source', why: `issued the credentials the attacker used, from ${ip}, by a principal with no earlier activity` };
+        }
         if (b.count > 0) {
-          const usual = b.ips.has(ip) || (b.nets.has(net24(ip)) && b.agents.has(agentFamily(ev.userAgent)));
+          // Usual: a known address, a known network with a known client, or the very client the
+          // principal always used (its owner on a new network).
+          const usual = b.ips.has(ip) || (b.nets.has(net24(ip)) && b.agents.has(agentFamily(ev.userAgent))) || b.clients.has(ev.userAgent);
           if (!usual) {
             if (!attackerIps.has(ip)) attackerIps.set(ip, `never seen with ${principalLabel(ev.identity)} before the attack, used with its credentials during it`);
             return { ev, reason: 'attacker-source', why: `from ${ip}, never seen with ${principalLabel(ev.identity)} in its baseline` };
@@ -466,7 +509,7 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     for (const ev of candidateSet) {
       const ip = ipOf(ev);
       const pk = ev.identity.key;
-      if (ip && attackerIps.has(ip) && ((pk && (lineagePrincipals.has(pk) || noveltyPrincipals.has(pk))) || (ev.identity.accessKeyId && noveltyKeys.has(ev.identity.accessKeyId)))) {
+      if (ip && attackerIps.has(ip) && !establishedFindingIps.has(ip) && ((pk && (lineagePrincipals.has(pk) || noveltyPrincipals.has(pk))) || (ev.identity.accessKeyId && noveltyKeys.has(ev.identity.accessKeyId)))) {
         t = Math.min(t, ev.epochMs);
       }
     }
@@ -474,6 +517,14 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     return t;
   };
 
+  if (!Number.isNaN(firstSeenMs)) {
+    const inScope = (e: TrailEvent) => (e.identity.key && noveltyPrincipals.has(e.identity.key)) || (e.identity.accessKeyId && noveltyKeys.has(e.identity.accessKeyId));
+    // Established: used by the lineage on at least three different days before the window.
+    for (const r of finding.remoteIps) {
+      const days = new Set((byIp.get(r.ip) ?? []).filter((e) => e.epochMs < firstSeenMs - BASELINE_GAP_MS && inScope(e)).map((e) => Math.floor(e.epochMs / DAY_MS)));
+      if (days.size >= 3) establishedFindingIps.add(r.ip);
+    }
+  }
   anchor = computeStart();
   for (let round = 0; round < 50; round++) {
     let changed = false;
