@@ -1,13 +1,14 @@
 /**
  * Seeding the emulator from a scenario directory (the layout of /work/shared/scenarios/*):
  * `finding.json` (GuardDuty native, GuardDuty GetFindings output, EventBridge event, or ASFF)
- * and `cloudtrail/` (S3 delivery `.json` / `.json.gz`, LookupEvents pages, arrays, JSON Lines).
+ * and `cloudtrail/` (S3 delivery `.json` / `.json.gz`, LookupEvents pages, arrays, JSON Lines);
+ * and an organisation from a spec ({@link seedOrganization}).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { AwsEmulator } from './server';
-import type { Json } from './services';
+import type { Json, Organization, OrgAccount } from './services';
 
 function isObj(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -236,4 +237,61 @@ export function seedScenario(emu: AwsEmulator, dir: string): SeedResult {
     }
   }
   return result;
+}
+
+/** One account of {@link OrganizationSpec}. */
+export interface OrganizationAccountSpec {
+  id: string;
+  name: string;
+  /** Regions the account works in; the opt-in ones among them are enabled for it. */
+  regions?: string[];
+  /** Default ACTIVE. */
+  status?: OrgAccount['Status'];
+}
+
+/** What {@link seedOrganization} builds. */
+export interface OrganizationSpec {
+  /** The management account (under the root). */
+  managementAccount: string;
+  /** `o-[a-z0-9]{10,32}`; default derived from the management account. */
+  orgId?: string;
+  /** Name of the management account (default `management`). */
+  managementName?: string;
+  /** Regions of the management account (opt-in ones are enabled). */
+  managementRegions?: string[];
+  /** OUs directly under the root, with their accounts. */
+  ous: { name: string; accounts: OrganizationAccountSpec[] }[];
+  /** Delegated administrators per service principal (`securityhub.amazonaws.com`, …). */
+  delegatedAdmins?: { account: string; servicePrincipal: string }[];
+}
+
+/** What {@link seedOrganization} made: the organisation and the OU ids by name. */
+export interface SeededOrganization {
+  organization: Organization;
+  rootId: string;
+  ouIds: Record<string, string>;
+}
+
+/**
+ * Creates the emulator's organisation (replacing any previous one): the management account
+ * under the root, one OU per `ous` entry with its accounts, the delegated administrators; the
+ * opt-in regions listed in an account's `regions` are enabled for it. IAM roles are not made:
+ * put them with `emu.identities.putRole`.
+ */
+export function seedOrganization(emu: AwsEmulator, spec: OrganizationSpec): SeededOrganization {
+  const orgs = emu.organizations;
+  const organization = orgs.createOrganization(spec.managementAccount, { name: spec.managementName ?? 'management', ...(spec.orgId ? { orgId: spec.orgId } : {}) });
+  const optIn = (regions: string[] | undefined): string[] => (regions ?? []).filter((r) => emu.optInRegions.has(r));
+  emu.enableRegions(spec.managementAccount, ...optIn(spec.managementRegions));
+  const ouIds: Record<string, string> = {};
+  for (const ou of spec.ous) {
+    const unit = orgs.addOrganizationalUnit(ou.name);
+    ouIds[ou.name] = unit.Id;
+    for (const a of ou.accounts) {
+      orgs.addAccount(a.id, a.name, { parentId: unit.Id, ...(a.status ? { status: a.status } : {}) });
+      emu.enableRegions(a.id, ...optIn(a.regions));
+    }
+  }
+  for (const d of spec.delegatedAdmins ?? []) orgs.registerDelegatedAdministrator(d.account, d.servicePrincipal);
+  return { organization, rootId: organization.rootId, ouIds };
 }

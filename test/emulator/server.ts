@@ -7,7 +7,9 @@
  * Routing: the SigV4 `Authorization` header's credential scope
  * (`Credential=<key>/<date>/<region>/<service>/aws4_request`, or `X-Amz-Credential` in the query)
  * names the region and the service; the access key names the account
- * ({@link AwsEmulator.accountForAccessKey}). Signatures are not verified.
+ * ({@link AwsEmulator.accountForAccessKey}). Signatures are not verified; STS session tokens,
+ * their expiry and opt-in regions are (see identity.ts: an account that has not enabled an
+ * opt-in region, or global-endpoint STS credentials there, get HTTP 403 from every service).
  *
  * Protocols (as in each model's service traits): restJson1 (Security Hub, GuardDuty, Detective),
  * awsJson1_1 (CloudTrail, Organizations), awsJson1_0 + awsQueryCompatible (SQS), awsQuery (STS),
@@ -129,13 +131,13 @@ export class AwsEmulator {
   cloudTrail!: CloudTrailState;
   /** Detective graphs, members, investigations. */
   detective!: DetectiveState;
-  /** Organizations accounts. */
+  /** The organisation: root, OUs, accounts, delegated administrators. */
   organizations!: OrganizationsState;
   /** SQS queues and messages. */
   sqs!: SqsState;
   /** S3 buckets and objects. */
   s3!: S3State;
-  /** Access key → account / ARN. */
+  /** Access key → account / ARN; IAM roles with trust policies; opt-in and enabled regions. */
   identities!: IdentityState;
   private handlers: Record<string, Record<string, HandlerEntry>> = {};
   private random: () => number;
@@ -196,7 +198,7 @@ export class AwsEmulator {
     this.organizations = new OrganizationsState();
     this.sqs = new SqsState(() => this.endpoint);
     this.s3 = new S3State();
-    this.identities = new IdentityState();
+    this.identities = new IdentityState(this.organizations);
     this.handlers = buildHandlers({
       securityHub: this.securityHub, guardDuty: this.guardDuty, cloudTrail: this.cloudTrail, detective: this.detective,
       identities: this.identities, organizations: this.organizations, sqs: this.sqs, s3: this.s3,
@@ -206,9 +208,54 @@ export class AwsEmulator {
   /**
    * Maps an access key id to an account (and optionally the caller ARN that STS GetCallerIdentity returns;
    * default `arn:aws:iam::<account>:user/<accessKeyId>`). Unknown keys act in the default account.
+   * For a role session (`arn:aws:sts::<account>:assumed-role/<role>/<session>`), trust policies
+   * match `opts.roleArn`, else the ARN of the role of that name put with `identities.putRole`, else
+   * `arn:aws:iam::<account>:role/<role>`. `opts.issuedRegion` marks STS credentials (the signing
+   * region of the STS endpoint that issued them; us-east-1 = the global endpoint), `opts.sessionToken`
+   * the token requests must carry.
    */
-  accountForAccessKey(accessKeyId: string, account: string, arn?: string): void {
-    this.identities.keys.set(accessKeyId, { account, arn: arn ?? `arn:aws:iam::${account}:user/${accessKeyId}`, userId: `AIDA${accessKeyId.slice(-12)}` });
+  accountForAccessKey(accessKeyId: string, account: string, arn?: string, opts: { roleArn?: string; issuedRegion?: string; sessionToken?: string } = {}): void {
+    const a = arn ?? `arn:aws:iam::${account}:user/${accessKeyId}`;
+    const session = /:assumed-role\/[^/]+\/(.+)$/.exec(a)?.[1];
+    this.identities.keys.set(accessKeyId, { account, arn: a, userId: session ? `AROA${accessKeyId.slice(-12)}:${session}` : `AIDA${accessKeyId.slice(-12)}`, ...opts });
+  }
+
+  /** The opt-in regions (default `me-central-1`, `ap-east-1`); a mutable set, new after {@link reset}. */
+  get optInRegions(): Set<string> {
+    return this.identities.optInRegions;
+  }
+
+  /** Enables opt-in regions for an account (its `enabledRegions`: `identities.enabledRegions.get(account)`). */
+  enableRegions(account: string, ...regions: string[]): void {
+    this.identities.enableRegions(account, ...regions);
+  }
+
+  /**
+   * SDK client configuration acting as a session of a role (as if the role had been assumed, without
+   * a trust check): a new key `ASIAEMU…` mapped to `arn:aws:sts::<account>:assumed-role/<roleName>/<sessionName>`
+   * (role ARN with the path of the role put with `identities.putRole`, if any). `issuedRegion` marks the
+   * credentials as issued by that STS endpoint (us-east-1 = global: rejected in opt-in regions); default
+   * none (valid in every region the account has enabled).
+   */
+  sessionClientConfig(account: string, roleName: string, region: string, opts: { sessionName?: string; issuedRegion?: string; maxAttempts?: number } = {}): {
+    region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string }; forcePathStyle: true; maxAttempts?: number;
+  } {
+    const session = opts.sessionName ?? 'emulator';
+    const accessKeyId = `ASIAEMU${randomUUID().replace(/-/g, '').slice(0, 13).toUpperCase()}`;
+    const sessionToken = `emu-${randomUUID()}`;
+    const roleArn = this.identities.getRole(account, roleName)?.arn ?? `arn:aws:iam::${account}:role/${roleName}`;
+    this.accountForAccessKey(accessKeyId, account, `arn:aws:sts::${account}:assumed-role/${roleName}/${session}`, { roleArn, sessionToken, ...(opts.issuedRegion ? { issuedRegion: opts.issuedRegion } : {}) });
+    return { region, endpoint: this.endpoint, credentials: { accessKeyId, secretAccessKey: 'emulator-secret', sessionToken }, forcePathStyle: true, ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}) };
+  }
+
+  /** SDK client configuration from the `Credentials` of an STS AssumeRole answer. */
+  credentialsClientConfig(creds: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string } | undefined, region: string, maxAttempts?: number): {
+    region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string }; forcePathStyle: true; maxAttempts?: number;
+  } {
+    return {
+      region, endpoint: this.endpoint, forcePathStyle: true, ...(maxAttempts ? { maxAttempts } : {}),
+      credentials: { accessKeyId: creds?.AccessKeyId ?? '', secretAccessKey: creds?.SecretAccessKey ?? '', sessionToken: creds?.SessionToken ?? '' },
+    };
   }
 
   /** The account of an access key (the default account for unknown keys). */
@@ -295,6 +342,11 @@ export class AwsEmulator {
         entry.operation = op.name;
         input = op.input ? queryInput(model, op.input, form, '') : {};
       }
+
+      // Authentication: session token, expiry, opt-in regions (before any knob draw).
+      const token = req.headers['x-amz-security-token'] ?? url.searchParams.get('X-Amz-Security-Token') ?? undefined;
+      const authFailure = this.identities.authFailure(accessKeyId, account, region, Array.isArray(token) ? token[0] : token, new Date());
+      if (authFailure) throw authFailure;
 
       // Knobs: latency, throttling, server errors (one PRNG draw each, in this order).
       if (this.knobs.latencyMs > 0) await new Promise((r) => setTimeout(r, this.knobs.latencyMs));

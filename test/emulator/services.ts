@@ -10,6 +10,14 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AwsError } from './errors';
 import { Problem, problemsMessage, SmithyModel } from './models';
+import { IdentityState, OrganizationsState, organizationsHandlers, stsHandlers } from './identity';
+
+export {
+  DEFAULT_OPT_IN_REGIONS, evaluateTrustPolicy, GLOBAL_STS_REGIONS, IdentityState, OrganizationsState,
+} from './identity';
+export type {
+  AddAccountOptions, DelegatedAdmin, IamRole, KeyIdentity, Organization, OrgAccount, OrgUnit, PrincipalContext, PutRoleOptions, TrustRequest,
+} from './identity';
 
 /** A plain JSON object. */
 export type Json = Record<string, unknown>;
@@ -785,71 +793,7 @@ function detectiveHandlers(st: DetectiveState): Record<string, HandlerEntry> {
 }
 
 // ─────────────────────────────── STS / Organizations ───────────────────────────────
-
-/** An identity behind an access key: account, ARN, user id. */
-export interface KeyIdentity {
-  account: string;
-  arn: string;
-  userId: string;
-}
-
-/** Access key → identity (for STS GetCallerIdentity and for routing every call to an account). */
-export class IdentityState {
-  readonly keys = new Map<string, KeyIdentity>();
-}
-
-function stsHandlers(ids: IdentityState, defaultAccount: () => string): Record<string, HandlerEntry> {
-  return {
-    GetCallerIdentity: {
-      fn: (ctx) => {
-        const id = ids.keys.get(ctx.accessKeyId);
-        return { UserId: id?.userId ?? 'AIDAEMULATOREXAMPLE', Account: ctx.account, Arn: id?.arn ?? `arn:${ctx.partition}:iam::${ctx.account}:user/emulator` };
-      },
-    },
-    AssumeRole: {
-      fn: (ctx, input) => {
-        const roleArn = String(input.RoleArn);
-        const m = /^arn:[\w-]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn);
-        if (!m) throw new AwsError('ValidationError', `${roleArn} is not a valid role ARN`, 400);
-        const account = m[1] ?? defaultAccount();
-        const session = String(input.RoleSessionName);
-        const akid = 'ASIA' + randomBytes(8).toString('hex').toUpperCase();
-        const roleId = 'AROA' + createHash('sha1').update(roleArn).digest('hex').slice(0, 17).toUpperCase();
-        const arn = `arn:${ctx.partition}:sts::${account}:assumed-role/${m[2] ?? ''}/${session}`;
-        ids.keys.set(akid, { account, arn, userId: `${roleId}:${session}` });
-        const dur = Number(input.DurationSeconds ?? 3600);
-        return {
-          Credentials: { AccessKeyId: akid, SecretAccessKey: randomBytes(20).toString('base64'), SessionToken: randomBytes(48).toString('base64'), Expiration: new Date(ctx.now.getTime() + dur * 1000) },
-          AssumedRoleUser: { AssumedRoleId: `${roleId}:${session}`, Arn: arn },
-        };
-      },
-    },
-  };
-}
-
-/** Accounts of the organization (Organizations ListAccounts). Empty → AWSOrganizationsNotInUseException. */
-export class OrganizationsState {
-  readonly accounts: Json[] = [];
-  /** Adds an ACTIVE account to the organization. */
-  addAccount(id: string, name = `account-${id}`, managementAccount = id): void {
-    this.accounts.push({ Id: id, Arn: `arn:aws:organizations::${managementAccount}:account/o-emulator/${id}`, Email: `${id}@example.com`, Name: name, Status: 'ACTIVE', State: 'ACTIVE', JoinedMethod: 'CREATED', JoinedTimestamp: new Date('2020-01-01T00:00:00Z') });
-  }
-}
-
-function organizationsHandlers(st: OrganizationsState): Record<string, HandlerEntry> {
-  return {
-    ListAccounts: {
-      fn: (_ctx, input) => {
-        if (!st.accounts.length) throw new AwsError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.');
-        const max = Number(input.MaxResults ?? 20);
-        const offset = input.NextToken ? Number(decodeToken(String(input.NextToken))?.o ?? NaN) : 0;
-        if (Number.isNaN(offset)) throw new AwsError('InvalidInputException', 'Invalid NextToken.');
-        const next = offset + max < st.accounts.length ? encodeToken({ o: offset + max }) : undefined;
-        return { Accounts: st.accounts.slice(offset, offset + max), ...(next ? { NextToken: next } : {}) };
-      },
-    },
-  };
-}
+// In identity.ts (IAM roles, trust policies, opt-in regions, the organisation).
 
 // ─────────────────────────────── SQS ───────────────────────────────
 
@@ -1072,13 +1016,13 @@ export interface ServiceStates {
 }
 
 /** The handler table: signing name → operation name → handler. */
-export function buildHandlers(st: ServiceStates, defaultAccount: () => string): Record<string, Record<string, HandlerEntry>> {
+export function buildHandlers(st: ServiceStates, _defaultAccount?: () => string): Record<string, Record<string, HandlerEntry>> {
   return {
     securityhub: securityHubHandlers(st.securityHub),
     guardduty: guardDutyHandlers(st.guardDuty),
     cloudtrail: cloudTrailHandlers(st.cloudTrail),
     detective: detectiveHandlers(st.detective),
-    sts: stsHandlers(st.identities, defaultAccount),
+    sts: stsHandlers(st.identities),
     organizations: organizationsHandlers(st.organizations),
     sqs: sqsHandlers(st.sqs),
     s3: s3Handlers(st.s3),
