@@ -39,10 +39,12 @@ function short(seed: string, n: number): string {
   for (let i = 0; out.length < n; i++) out += ((h[i % h.length] ?? 0) % 36).toString(36);
   return out;
 }
-function encodeToken(o: Json): string {
+/** A page token: the parameters and position, base64 JSON. */
+export function encodeToken(o: Json): string {
   return Buffer.from(JSON.stringify(o)).toString('base64');
 }
-function decodeToken(t: string): Json | undefined {
+/** The page token's content, or undefined when it is not one of ours. */
+export function decodeToken(t: string): Json | undefined {
   try {
     const v: unknown = JSON.parse(Buffer.from(t, 'base64').toString('utf8'));
     return isObj(v) ? v : undefined;

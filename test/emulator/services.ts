@@ -10,7 +10,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AwsError } from './errors';
 import { Problem, problemsMessage, SmithyModel } from './models';
-import { IdentityState, OrganizationsState, organizationsHandlers, stsHandlers } from './identity';
+import { decodeToken, encodeToken, IdentityState, OrganizationsState, organizationsHandlers, stsHandlers } from './identity';
 
 export {
   DEFAULT_OPT_IN_REGIONS, evaluateTrustPolicy, GLOBAL_STS_REGIONS, IdentityState, OrganizationsState,
@@ -84,17 +84,6 @@ function getPath(o: unknown, dotted: string): unknown {
     cur = cur[p];
   }
   return cur;
-}
-function encodeToken(o: Json): string {
-  return Buffer.from(JSON.stringify(o)).toString('base64');
-}
-function decodeToken(t: string): Json | undefined {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(t, 'base64').toString('utf8'));
-    return isObj(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
 }
 function hashOf(v: unknown): string {
   return createHash('sha256').update(JSON.stringify(v, (_k, x: unknown) => (x instanceof Date ? x.toISOString() : x))).digest('hex').slice(0, 16);
