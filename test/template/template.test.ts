@@ -18,14 +18,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import Ajv from 'ajv-draft-04';
-import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
+import { checkProps, specOf } from './spec';
 import type { Metafile } from 'esbuild';
 import {
   actionsOf,
   allows,
   asList,
   getAtt,
-  isIntrinsic,
   isObject,
   loadTemplate,
   references,
@@ -275,75 +274,7 @@ describe('SAM schema (../shared/schemas/sam.schema.json)', () => {
 
 /* ====================================================================== CloudFormation resource specification */
 
-interface SpecType {
-  type: string;
-  reference?: { $ref: string };
-  element?: SpecType;
-  types?: SpecType[];
-}
-interface SpecProp {
-  type: SpecType;
-  required?: boolean;
-}
-interface SpecResource {
-  cloudFormationType: string;
-  properties: Record<string, SpecProp>;
-  attributes: Record<string, unknown>;
-}
-interface SpecDb {
-  lookup(entity: 'resource', index: 'cloudFormationType', op: 'equals', value: string): ArrayLike<SpecResource>;
-  get(entity: 'typeDefinition', id: string): { name: string; properties: Record<string, SpecProp> };
-}
-
 describe('CloudFormation resource specification (@aws-cdk/aws-service-spec)', () => {
-  let db: SpecDb;
-  beforeAll(() => {
-    db = loadAwsServiceSpecSync() as unknown as SpecDb;
-  });
-  const specOf = (type: string): SpecResource | undefined => db.lookup('resource', 'cloudFormationType', 'equals', type)[0];
-
-  /** Problems of a value against a property type, recursively; intrinsics are not resolved. */
-  function check(value: unknown, type: SpecType, where: string, errors: string[]): void {
-    if (isIntrinsic(value)) return;
-    switch (type.type) {
-      case 'ref': {
-        const def = db.get('typeDefinition', type.reference!.$ref);
-        if (!isObject(value)) errors.push(`${where}: expected an object (${def.name})`);
-        else checkProps(value, def.properties, where, errors);
-        return;
-      }
-      case 'array':
-        if (!Array.isArray(value)) errors.push(`${where}: expected a list`);
-        else value.forEach((v, i) => check(v, type.element!, `${where}[${i}]`, errors));
-        return;
-      case 'map':
-        if (!isObject(value)) errors.push(`${where}: expected a map`);
-        else for (const [k, v] of Object.entries(value)) check(v, type.element!, `${where}.${k}`, errors);
-        return;
-      case 'union': {
-        const tries = type.types!.map((u) => {
-          const e: string[] = [];
-          check(value, u, where, e);
-          return e;
-        });
-        if (!tries.some((e) => e.length === 0)) errors.push(...tries[0]!);
-        return;
-      }
-      case 'json':
-        return;
-      default:
-        if (isObject(value) || Array.isArray(value)) errors.push(`${where}: expected a ${type.type}`);
-    }
-  }
-  function checkProps(value: JsonObject, spec: Record<string, SpecProp>, where: string, errors: string[]): void {
-    for (const [k, v] of Object.entries(value)) {
-      const p = spec[k];
-      if (!p) errors.push(`${where}.${k}: no such property`);
-      else check(v, p.type, `${where}.${k}`, errors);
-    }
-    for (const [k, p] of Object.entries(spec)) if (p.required && !(k in value)) errors.push(`${where}.${k}: required`);
-  }
-
   test('every non-Serverless resource: its type, property names (nested) and required properties', () => {
     const errors: string[] = [];
     let checked = 0;
