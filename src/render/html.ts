@@ -13,7 +13,7 @@
  * the number of steps; the timeline and evidence list every step, with user agents and policy
  * documents cut when the report would otherwise pass `MAX_REPORT_BYTES`.
  */
-import type { Step, Storyline } from '../model/storyline';
+import type { Grant, Step, Storyline } from '../model/storyline';
 import { esc } from './escape';
 import { buildStoryGraph, describeIdentity, type StoryGraph } from './story-graph';
 import { ATTACKER, FINDING, LEGIT, TACTIC_COLORS, UNMAPPED_COLOR, clipCols, compactDocument, grantText, renderSvg, tacticColor } from './svg';
@@ -338,6 +338,20 @@ function sourcesSection(st: Storyline): string {
     .join('')}</tbody></table>`;
 }
 
+/** What each kind of grant names, as resources touched: [its value, its target]. */
+const GRANT_RESOURCE_KINDS: Record<Grant['kind'], [string | null, string | null]> = {
+  'managed-policy': ['policy', 'principal'],
+  'inline-policy': ['inline policy', 'principal'],
+  'policy-version': ['policy', null],
+  'group-membership': ['group', 'principal'],
+  'trust-policy': [null, 'role'],
+  'passed-role': ['role', 'resource'],
+  'access-key': ['access key', 'principal'],
+  'login-profile': [null, 'principal'],
+  session: [null, 'role'],
+  user: ['principal', null],
+};
+
 /** Resources the steps touched, as far as the storyline names them (what the steps granted). */
 function resourcesSection(st: Storyline): string {
   const res = new Map<string, { kind: string; calls: Set<string>; n: number }>();
@@ -351,43 +365,9 @@ function resourcesSection(st: Storyline): string {
   };
   for (const s of st.steps) {
     for (const gr of s.grants ?? []) {
-      switch (gr.kind) {
-        case 'managed-policy':
-          add('policy', gr.value, s.eventName);
-          add('principal', gr.target, s.eventName);
-          break;
-        case 'inline-policy':
-          add('inline policy', gr.value, s.eventName);
-          add('principal', gr.target, s.eventName);
-          break;
-        case 'policy-version':
-          add('policy', gr.value, s.eventName);
-          break;
-        case 'group-membership':
-          add('group', gr.value, s.eventName);
-          add('principal', gr.target, s.eventName);
-          break;
-        case 'trust-policy':
-          add('role', gr.target, s.eventName);
-          break;
-        case 'passed-role':
-          add('role', gr.value, s.eventName);
-          add('resource', gr.target, s.eventName);
-          break;
-        case 'access-key':
-          add('access key', gr.value, s.eventName);
-          add('principal', gr.target, s.eventName);
-          break;
-        case 'login-profile':
-          add('principal', gr.target, s.eventName);
-          break;
-        case 'session':
-          add('role', gr.target, s.eventName);
-          break;
-        case 'user':
-          add('principal', gr.value, s.eventName);
-          break;
-      }
+      const [valueKind, targetKind] = GRANT_RESOURCE_KINDS[gr.kind];
+      if (valueKind) add(valueKind, gr.value, s.eventName);
+      if (targetKind) add(targetKind, gr.target, s.eventName);
     }
   }
   const services = new Map<string, number>();
