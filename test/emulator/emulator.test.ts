@@ -15,6 +15,7 @@ import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMe
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AwsEmulator } from './server';
 import { seedScenario } from './seed';
+import { rejection } from './testing';
 
 const SHARED = path.resolve(__dirname, '../../../shared');
 const HAVE_SHARED = fs.existsSync(path.join(SHARED, 'aws-models'));
@@ -25,15 +26,6 @@ const A = '111111111111';
 const B = '222222222222';
 const R = 'us-east-1';
 
-async function rejection(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, message: err.message, ...(err.$metadata?.httpStatusCode ? { status: err.$metadata.httpStatusCode } : {}) };
-  }
-  throw new Error('expected a rejection');
-}
 
 function finding(account: string, region: string, over: Partial<AwsSecurityFinding> = {}): AwsSecurityFinding {
   return {

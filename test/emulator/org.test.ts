@@ -9,6 +9,7 @@ import { GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityh
 import { AwsEmulator } from './server';
 import { seedOrganization, SeededOrganization } from './seed';
 import { evaluateTrustPolicy } from './identity';
+import { rejection } from './testing';
 
 const SHARED = path.resolve(__dirname, '../../../shared');
 const describeShared = fs.existsSync(path.join(SHARED, 'aws-models')) ? describe : describe.skip;
@@ -25,15 +26,6 @@ const OPT_IN = 'me-central-1';
 const ROLLOUT = `arn:aws:iam::${M}:role/rollout/TrailstoryRollout`;
 const memberRole = (account: string): string => `arn:aws:iam::${account}:role/trailstory/TrailstoryMember`;
 
-async function rejection(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, message: err.message, ...(err.$metadata?.httpStatusCode ? { status: err.$metadata.httpStatusCode } : {}) };
-  }
-  throw new Error('expected a rejection');
-}
 
 describeShared('AwsEmulator organisation, roles and opt-in regions', () => {
   let emu: AwsEmulator;
