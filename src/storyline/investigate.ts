@@ -8,8 +8,8 @@
  * closure over the issuing events then names every credential and principal that can take
  * part, and pass 2 reopens only the files where the new ones occur.
  */
-import * as fs from 'node:fs';
 import type { NormalizedFinding } from '../model/finding';
+import { readJsonFile } from '../model/json-file';
 import type { Storyline } from '../model/storyline';
 import { principalKeyFromArn } from '../identity/principal';
 import { FindingInputError } from '../findings/errors';
@@ -38,18 +38,7 @@ export interface InvestigateOptions {
  *   not a finding, or holds several findings and no id was chosen (AmbiguousFindingError).
  */
 export function readFinding(file: string, findingId?: string): NormalizedFinding {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new FindingInputError(file, `cannot read the finding file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new FindingInputError(file, `is not valid JSON (${(e as Error).message.split('\n')[0]})`);
-  }
+  const doc = readJsonFile(file, { unreadable: 'cannot read the finding file', invalid: 'is not valid JSON' }, (problem) => new FindingInputError(file, problem));
   return selectFinding(parseFindings(doc, file), file, findingId);
 }
 

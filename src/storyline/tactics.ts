@@ -15,8 +15,8 @@
  *  5. A failed ConsoleLogin is Credential Access (T1110 Brute Force).
  *  6. Read-only calls not in the table default to Discovery.
  */
-import * as fs from 'node:fs';
 import defaultEventMap from '../../data/event-tactics.json';
+import { readJsonFile } from '../model/json-file';
 import type { Tactic } from '../model/storyline';
 import type { TrailEvent } from '../trail/event';
 
@@ -54,18 +54,7 @@ const TACTIC_ID = /^TA\d{4}$/;
 export function loadEventMap(userFile?: string): EventMap {
   const base = loadDefaultEventMap();
   if (!userFile) return base;
-  let text: string;
-  try {
-    text = fs.readFileSync(userFile, 'utf8');
-  } catch (e) {
-    throw new EventMapError(userFile, `cannot read the event map (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new EventMapError(userFile, `the event map is not valid JSON (${(e as Error).message.split('\n')[0]})`);
-  }
+  const doc = readJsonFile(userFile, { unreadable: 'cannot read the event map', invalid: 'the event map is not valid JSON' }, (problem) => new EventMapError(userFile, problem));
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new EventMapError(userFile, 'an event map is a JSON object of "EventName": "TA00xx" entries');
   const o = doc as Record<string, unknown>;
   const entries = o.events && typeof o.events === 'object' && !Array.isArray(o.events) ? (o.events as Record<string, unknown>) : o;
