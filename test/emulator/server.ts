@@ -123,13 +123,13 @@ export class AwsEmulator {
   requests: RequestLogEntry[] = [];
   /** Loaded Smithy models by signing name. */
   readonly models: Map<string, SmithyModel>;
-  /** Security Hub findings per region. */
+  /** Security Hub findings per region, hubs, administrators and members per region, finding aggregators. */
   securityHub!: SecurityHubState;
-  /** GuardDuty detectors and native findings. */
+  /** GuardDuty detectors (with status) and native findings, delegated administrators and members per region. */
   guardDuty!: GuardDutyState;
   /** CloudTrail LookupEvents store per account and region. */
   cloudTrail!: CloudTrailState;
-  /** Detective graphs, members, investigations. */
+  /** Detective graphs (the creator is the administrator), members, organisation auto-enable, investigations. */
   detective!: DetectiveState;
   /** The organisation: root, OUs, accounts, delegated administrators. */
   organizations!: OrganizationsState;
@@ -191,7 +191,8 @@ export class AwsEmulator {
   }
 
   private resetState(): void {
-    this.securityHub = new SecurityHubState();
+    // Opt-in regions decide the home Region and linked Regions of finding aggregators; `identities` is read when asked (it is made below).
+    this.securityHub = new SecurityHubState({ isOptInRegion: (r) => this.identities.optInRegions.has(r), isRegionEnabled: (a, r) => this.identities.isRegionEnabled(a, r) });
     this.guardDuty = new GuardDutyState();
     this.cloudTrail = new CloudTrailState();
     this.detective = new DetectiveState();

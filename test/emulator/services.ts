@@ -111,16 +111,72 @@ export interface ImportFailure {
 }
 
 /**
- * Security Hub findings per region (ASFF objects as imported), with the administrator →
- * member links that decide who may read and update whose findings.
+ * Member status values of Security Hub (`Member.MemberStatus`, AWS Security Hub API reference,
+ * "Member" data type): Created, Invited, Enabled, Removed, Resigned, Deleted, AccountSuspended.
+ */
+export const SECURITY_HUB_MEMBER_STATUSES = ['Created', 'Invited', 'Enabled', 'Removed', 'Resigned', 'Deleted', 'AccountSuspended'] as const;
+/** One of {@link SECURITY_HUB_MEMBER_STATUSES}. */
+export type SecurityHubMemberStatus = (typeof SECURITY_HUB_MEMBER_STATUSES)[number];
+
+/** Region linking modes of a finding aggregator (CreateFindingAggregator `RegionLinkingMode`). */
+export const REGION_LINKING_MODES = ['ALL_REGIONS', 'ALL_REGIONS_EXCEPT_SPECIFIED', 'SPECIFIED_REGIONS', 'NO_REGIONS'] as const;
+/** One of {@link REGION_LINKING_MODES}. */
+export type RegionLinkingMode = (typeof REGION_LINKING_MODES)[number];
+
+/** A Security Hub member account of an administrator in one region. */
+export interface SecurityHubMember {
+  administrator: string;
+  accountId: string;
+  email: string;
+  status: SecurityHubMemberStatus;
+  /** Absent for `Created` (added, not invited yet). */
+  invitedAt?: Date;
+  updatedAt: Date;
+}
+
+/** A finding aggregator (cross-Region aggregation) of one account. */
+export interface FindingAggregator {
+  arn: string;
+  account: string;
+  /** The home Region (API: `FindingAggregationRegion`). */
+  homeRegion: string;
+  mode: RegionLinkingMode;
+  /** Excluded (ALL_REGIONS_EXCEPT_SPECIFIED) or included (SPECIFIED_REGIONS) Regions; empty otherwise. */
+  regions: string[];
+}
+
+/** What Security Hub asks of the emulator's identities (opt-in regions); defaults: no opt-in region. */
+export interface SecurityHubRegionHooks {
+  /** Whether a region is an opt-in region (disabled by default). */
+  isOptInRegion?: (region: string) => boolean;
+  /** Whether an account may use a region (always true for regions that are not opt-in). */
+  isRegionEnabled?: (account: string, region: string) => boolean;
+}
+
+/**
+ * Security Hub per region: findings (ASFF objects as imported), the accounts that enabled
+ * Security Hub (hubs), the administrator account of each region with its members, and the
+ * finding aggregators (cross-Region aggregation) that decide which regions' findings an account
+ * sees from its home Region.
  */
 export class SecurityHubState {
   /** region → `ProductArn\nId` → finding. */
   readonly findings = new Map<string, Map<string, Json>>();
-  /** member account → administrator account. */
+  /** member account → administrator account, in every region ({@link linkMembers}). */
   readonly administratorOf = new Map<string, string>();
   /** Token buckets of the quotas (`account:region:operation`), used when `knobs.securityHubQuotas` is on. */
   readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** `account:region` → when the account enabled Security Hub there (DescribeHub `SubscribedAt`). */
+  readonly hubs = new Map<string, Date>();
+  /** region → the Security Hub administrator account of the organisation there and its auto-enable setting. */
+  readonly administrators = new Map<string, { account: string; autoEnable: boolean }>();
+  /** region → member account → membership (one administrator per member and region). */
+  readonly members = new Map<string, Map<string, SecurityHubMember>>();
+  /** account → its finding aggregator (one per account). */
+  readonly aggregators = new Map<string, FindingAggregator>();
+
+  /** @param hooks opt-in regions of the emulator's identities (home and linked Region rules). */
+  constructor(private readonly hooks: SecurityHubRegionHooks = {}) {}
 
   /** Stores a finding as is (no rules): for seeding GuardDuty findings in ASFF. Region from `finding.Region`. */
   put(finding: Json, region = s(finding.Region) ?? 'us-east-1'): void {
@@ -140,14 +196,135 @@ export class SecurityHubState {
     return this.all(region).find((f) => f.Id === id);
   }
 
-  /** Makes `admin` the Security Hub administrator of `members` (they may read and update the members' findings). */
+  /** Makes `admin` the Security Hub administrator of `members` in every region (they may read and update the members' findings). */
   linkMembers(admin: string, members: string[]): void {
     for (const m of members) this.administratorOf.set(m, admin);
   }
 
-  /** Whether `caller` may see / update findings of `owner`. */
-  canAccess(caller: string, owner: string): boolean {
-    return caller === owner || this.administratorOf.get(owner) === caller;
+  /**
+   * Whether `caller` may see / update findings of `owner` (in `region` when given): its own, those
+   * of accounts linked with {@link linkMembers}, and those of its members with status `Enabled`
+   * in that region ({@link addMember}).
+   */
+  canAccess(caller: string, owner: string, region?: string): boolean {
+    if (caller === owner || this.administratorOf.get(owner) === caller) return true;
+    if (region === undefined) return false;
+    const m = this.members.get(region)?.get(owner);
+    return m?.administrator === caller && m.status === 'Enabled';
+  }
+
+  /**
+   * Enables Security Hub for an account in a region (no-op when enabled). DescribeHub then
+   * answers HubArn `arn:<partition>:securityhub:<region>:<account>:hub/default`, SubscribedAt
+   * (now), AutoEnableControls true and ControlFindingGenerator `SECURITY_CONTROL`.
+   */
+  enableHub(account: string, region: string): void {
+    if (!this.hubs.has(key(account, region))) this.hubs.set(key(account, region), new Date());
+  }
+
+  /** Whether the account has enabled Security Hub in the region. */
+  isHubEnabled(account: string, region: string): boolean {
+    return this.hubs.has(key(account, region));
+  }
+
+  /** The ARN of the hub of an account in a region (whether enabled or not). */
+  hubArn(account: string, region: string): string {
+    return `arn:${partitionOfRegion(region)}:securityhub:${region}:${account}:hub/default`;
+  }
+
+  /**
+   * Makes `admin` the Security Hub administrator account of the organisation in `region`
+   * (replacing any other there) and enables Security Hub for it there: "Security Hub is enabled
+   * automatically for the chosen account" (Security Hub user guide, "Setting up Security Hub").
+   * DescribeOrganizationConfiguration then answers `AutoEnable` (`opts.autoEnable`, default false
+   * as documented), MemberAccountLimitReached false, AutoEnableStandards `DEFAULT` and
+   * OrganizationConfiguration `{ ConfigurationType: 'LOCAL', Status: 'ENABLED' }`.
+   */
+  setAdministrator(region: string, admin: string, opts: { autoEnable?: boolean } = {}): void {
+    this.administrators.set(region, { account: admin, autoEnable: opts.autoEnable ?? false });
+    this.enableHub(admin, region);
+  }
+
+  /**
+   * Adds (or replaces) `member` as a member account of `admin` in `region` with a
+   * `MemberStatus` of {@link SECURITY_HUB_MEMBER_STATUSES}. With `Enabled`, `admin` may read and
+   * update the member's findings of that region, and Security Hub is enabled for the member there
+   * ("Those organization accounts also have Security Hub enabled automatically", user guide).
+   * @throws for a status the API reference does not list, for `member === admin`, and when the
+   *   member is `Enabled` under another administrator in that region ("Member accounts can only be
+   *   associated with a single administrator account").
+   */
+  addMember(region: string, admin: string, member: string, status: string): void {
+    if (!(SECURITY_HUB_MEMBER_STATUSES as readonly string[]).includes(status)) {
+      throw new Error(`Security Hub MemberStatus ${status} is not one of ${SECURITY_HUB_MEMBER_STATUSES.join(', ')}`);
+    }
+    if (member === admin) throw new Error('an administrator account cannot be its own member');
+    let byMember = this.members.get(region);
+    if (!byMember) this.members.set(region, (byMember = new Map()));
+    const prev = byMember.get(member);
+    if (prev && prev.administrator !== admin && prev.status === 'Enabled') {
+      throw new Error(`${member} is already an Enabled member of ${prev.administrator} in ${region}`);
+    }
+    const now = new Date();
+    byMember.set(member, {
+      administrator: admin, accountId: member, email: `${member}@example.com`, status: status as SecurityHubMemberStatus,
+      ...(status === 'Created' ? {} : { invitedAt: prev?.invitedAt ?? now }), updatedAt: now,
+    });
+    if (status === 'Enabled') this.enableHub(member, region);
+  }
+
+  /** The member accounts of an administrator in a region, in the order they were added. */
+  membersOf(region: string, admin: string): SecurityHubMember[] {
+    return [...(this.members.get(region)?.values() ?? [])].filter((m) => m.administrator === admin);
+  }
+
+  /**
+   * Creates the finding aggregator of `account` with its home Region (cross-Region
+   * aggregation) and enables Security Hub for the account there; returns the aggregator ARN
+   * `arn:<partition>:securityhub:<home>:<account>:finding-aggregator/<uuid>`. `regions` are the
+   * excluded (ALL_REGIONS_EXCEPT_SPECIFIED) or included (SPECIFIED_REGIONS) Regions.
+   * Linked Regions: every other Region of the home Region's partition (ALL_REGIONS), all but
+   * `regions` (ALL_REGIONS_EXCEPT_SPECIFIED), `regions` (SPECIFIED_REGIONS), none (NO_REGIONS);
+   * an opt-in Region only once the account has enabled it (user guide, "Updating cross-Region
+   * aggregation settings").
+   * @throws for an unknown mode, `regions` given with ALL_REGIONS / NO_REGIONS or missing with the
+   *   other modes, an opt-in home Region ("You can't use an AWS Region that is disabled by default
+   *   as your home Region", user guide "Enabling cross-Region aggregation"), or an account that
+   *   already has an aggregator. `id`: the ARN's last part (default a random UUID; fixed for reproducible output).
+   */
+  createFindingAggregator(account: string, homeRegion: string, mode: RegionLinkingMode, regions: string[] = [], id: string = randomUUID()): string {
+    if (!(REGION_LINKING_MODES as readonly string[]).includes(mode)) throw new Error(`RegionLinkingMode ${String(mode)} is not one of ${REGION_LINKING_MODES.join(', ')}`);
+    const listed = mode === 'ALL_REGIONS_EXCEPT_SPECIFIED' || mode === 'SPECIFIED_REGIONS';
+    if (listed && !regions.length) throw new Error(`${mode} needs the list of Regions`);
+    if (!listed && regions.length) throw new Error(`${mode} takes no list of Regions`);
+    if (this.hooks.isOptInRegion?.(homeRegion)) throw new Error(`${homeRegion} is an opt-in Region and cannot be the home Region`);
+    if (this.aggregators.has(account)) throw new Error(`account ${account} already has a finding aggregator (${this.aggregators.get(account)?.arn ?? ''})`);
+    const arn = `arn:${partitionOfRegion(homeRegion)}:securityhub:${homeRegion}:${account}:finding-aggregator/${id}`;
+    this.aggregators.set(account, { arn, account, homeRegion, mode, regions: [...regions] });
+    this.enableHub(account, homeRegion);
+    return arn;
+  }
+
+  /** Whether `region` is a linked Region of the aggregator (never its home Region). */
+  isLinked(agg: FindingAggregator, region: string): boolean {
+    if (region === agg.homeRegion || partitionOfRegion(region) !== partitionOfRegion(agg.homeRegion)) return false;
+    if (this.hooks.isOptInRegion?.(region) && !(this.hooks.isRegionEnabled?.(agg.account, region) ?? false)) return false;
+    switch (agg.mode) {
+      case 'ALL_REGIONS': return true;
+      case 'ALL_REGIONS_EXCEPT_SPECIFIED': return !agg.regions.includes(region);
+      case 'SPECIFIED_REGIONS': return agg.regions.includes(region);
+      default: return false;
+    }
+  }
+
+  /**
+   * The regions whose findings `account` sees when it calls in `region`: that region, plus the
+   * linked Regions when it is the home Region of the account's finding aggregator.
+   */
+  visibleRegions(account: string, region: string): string[] {
+    const agg = this.aggregators.get(account);
+    if (!agg || agg.homeRegion !== region) return [region];
+    return [region, ...[...this.findings.keys()].filter((r) => this.isLinked(agg, r)).sort()];
   }
 }
 
@@ -273,13 +450,95 @@ function takeSecurityHubToken(st: SecurityHubState, ctx: CallContext, op: string
   b.tokens -= 1;
 }
 
+/**
+ * A page of `items` by the request's `MaxResults` (default `defaultMax`) and `NextToken`; a token
+ * is bound to `scope` (the caller and the parameters that shape the list) and is refused with
+ * `invalid()` when it is not ours or came with other parameters.
+ */
+function pageOf<T>(items: T[], input: Json, scope: string, defaultMax: number, invalid: () => AwsError): { items: T[]; NextToken?: string } {
+  const max = Number(input.MaxResults ?? defaultMax);
+  const h = hashOf({ scope, max });
+  let offset = 0;
+  if (input.NextToken !== undefined && input.NextToken !== '') {
+    const t = decodeToken(String(input.NextToken));
+    if (!t || t.h !== h || typeof t.o !== 'number') throw invalid();
+    offset = t.o;
+  }
+  const next = offset + max < items.length ? encodeToken({ o: offset + max, h }) : undefined;
+  return { items: items.slice(offset, offset + max), ...(next ? { NextToken: next } : {}) };
+}
+
 function securityHubHandlers(st: SecurityHubState): Record<string, HandlerEntry> {
   const regionMap = (region: string): Map<string, Json> => {
     let m = st.findings.get(region);
     if (!m) st.findings.set(region, (m = new Map()));
     return m;
   };
+  // "Account <id> is not subscribed to AWS Security Hub": InvalidAccessException (HTTP 401 in the
+  // model) when the account has not enabled Security Hub in the calling region.
+  const requireHub = (ctx: CallContext): void => {
+    if (!st.isHubEnabled(ctx.account, ctx.region)) throw new AwsError('InvalidAccessException', `Account ${ctx.account} is not subscribed to AWS Security Hub`);
+  };
+  const invalidToken = (): AwsError => new AwsError('InvalidInputException', 'Invalid NextToken');
+  const aggregatorOut = (a: FindingAggregator): Json => ({
+    FindingAggregatorArn: a.arn, FindingAggregationRegion: a.homeRegion, RegionLinkingMode: a.mode,
+    ...(a.regions.length ? { Regions: a.regions } : {}),
+  });
   return {
+    DescribeHub: {
+      fn: (ctx, input) => {
+        requireHub(ctx);
+        const arn = st.hubArn(ctx.account, ctx.region);
+        if (input.HubArn !== undefined && input.HubArn !== arn) throw new AwsError('ResourceNotFoundException', `Hub ${String(input.HubArn)} not found`);
+        return { HubArn: arn, SubscribedAt: (st.hubs.get(key(ctx.account, ctx.region)) ?? ctx.now).toISOString(), AutoEnableControls: true, ControlFindingGenerator: 'SECURITY_CONTROL' };
+      },
+    },
+    DescribeOrganizationConfiguration: {
+      fn: (ctx) => {
+        requireHub(ctx);
+        const admin = st.administrators.get(ctx.region);
+        // Only the Security Hub administrator account can invoke this operation (API reference).
+        if (admin?.account !== ctx.account) throw new AwsError('InvalidAccessException', `Account ${ctx.account} is not an administrator for this organization`);
+        return {
+          AutoEnable: admin.autoEnable, MemberAccountLimitReached: false, AutoEnableStandards: 'DEFAULT',
+          OrganizationConfiguration: { ConfigurationType: 'LOCAL', Status: 'ENABLED' },
+        };
+      },
+    },
+    ListMembers: {
+      fn: (ctx, input) => {
+        requireHub(ctx);
+        // OnlyAssociated: default TRUE; TRUE lists the members whose status is ENABLED, FALSE all (API reference).
+        const onlyAssociated = input.OnlyAssociated !== false;
+        const list = st.membersOf(ctx.region, ctx.account).filter((m) => !onlyAssociated || m.status === 'Enabled');
+        const p = pageOf(list, input, `sh-members:${ctx.account}:${ctx.region}:${String(onlyAssociated)}`, 50, invalidToken);
+        return {
+          Members: p.items.map((m) => ({
+            AccountId: m.accountId, Email: m.email, MasterId: m.administrator, AdministratorId: m.administrator, MemberStatus: m.status,
+            ...(m.invitedAt ? { InvitedAt: m.invitedAt } : {}), UpdatedAt: m.updatedAt,
+          })),
+          ...(p.NextToken ? { NextToken: p.NextToken } : {}),
+        };
+      },
+    },
+    ListFindingAggregators: {
+      // "You can run this operation from any AWS Region" (API reference).
+      fn: (ctx, input) => {
+        requireHub(ctx);
+        const agg = st.aggregators.get(ctx.account);
+        const p = pageOf(agg ? [agg] : [], input, `sh-aggregators:${ctx.account}`, 100, invalidToken);
+        return { FindingAggregators: p.items.map((a) => ({ FindingAggregatorArn: a.arn })), ...(p.NextToken ? { NextToken: p.NextToken } : {}) };
+      },
+    },
+    GetFindingAggregator: {
+      // "Returns the current configuration in the calling account for cross-Region aggregation" (API reference).
+      fn: (ctx, input) => {
+        requireHub(ctx);
+        const agg = st.aggregators.get(ctx.account);
+        if (!agg || agg.arn !== input.FindingAggregatorArn) throw new AwsError('ResourceNotFoundException', `Finding aggregator ${String(input.FindingAggregatorArn)} not found`);
+        return aggregatorOut(agg);
+      },
+    },
     BatchImportFindings: {
       selfValidate: true,
       fn: (ctx, input) => {
@@ -344,13 +603,18 @@ function securityHubHandlers(st: SecurityHubState): Record<string, HandlerEntry>
         if (types.length > 50) throw new AwsError('InvalidInputException', 'Types takes at most 50 values');
         const related = arr(input.RelatedFindings);
         if (related.length > 10) throw new AwsError('InvalidInputException', 'RelatedFindings takes at most 10 items');
-        const store = regionMap(ctx.region);
+        // In the home Region of the caller's finding aggregator, findings of the linked Regions
+        // too; the update lands on the finding in its own region ("Updates that occur in the home
+        // Region are replicated back to the linked Region", user guide, cross-Region aggregation).
+        const regions = st.visibleRegions(ctx.account, ctx.region);
         const processed: Json[] = [];
         const unprocessed: Json[] = [];
         for (const fi of ids) {
-          const f = store.get(`${s(fi.ProductArn) ?? ''}\n${s(fi.Id) ?? ''}`);
-          if (!f) { unprocessed.push({ FindingIdentifier: fi, ErrorCode: 'FindingNotFound', ErrorMessage: 'Finding Not Found' }); continue; }
-          if (!st.canAccess(ctx.account, String(f.AwsAccountId))) {
+          const k = `${s(fi.ProductArn) ?? ''}\n${s(fi.Id) ?? ''}`;
+          const region = regions.find((r) => st.findings.get(r)?.has(k));
+          const f = region === undefined ? undefined : st.findings.get(region)?.get(k);
+          if (!f || region === undefined) { unprocessed.push({ FindingIdentifier: fi, ErrorCode: 'FindingNotFound', ErrorMessage: 'Finding Not Found' }); continue; }
+          if (!st.canAccess(ctx.account, String(f.AwsAccountId), region)) {
             unprocessed.push({ FindingIdentifier: fi, ErrorCode: 'AccessDeniedException', ErrorMessage: `Account ${ctx.account} may not update findings of account ${String(f.AwsAccountId)}` });
             continue;
           }
@@ -392,7 +656,10 @@ function securityHubHandlers(st: SecurityHubState): Record<string, HandlerEntry>
           if (!t || t.h !== paramsHash || typeof t.o !== 'number') throw new AwsError('InvalidInputException', 'Invalid NextToken');
           offset = t.o;
         }
-        let list = st.all(ctx.region).filter((f) => st.canAccess(ctx.account, String(f.AwsAccountId)));
+        // The calling region's findings, and in the home Region of the caller's finding
+        // aggregator those of the linked Regions too (each keeps its own Region).
+        let list = st.visibleRegions(ctx.account, ctx.region)
+          .flatMap((r) => [...(st.findings.get(r)?.values() ?? [])].filter((f) => st.canAccess(ctx.account, String(f.AwsAccountId), r)));
         for (const [field, fl] of Object.entries(filters)) {
           const fls = arr(fl);
           if (!fls.length) continue;
@@ -425,22 +692,130 @@ function securityHubHandlers(st: SecurityHubState): Record<string, HandlerEntry>
 
 // ─────────────────────────────── GuardDuty ───────────────────────────────
 
-/** GuardDuty detectors per account and region and their native findings (wire form, camelCase). */
+/**
+ * GuardDuty member relationship statuses (`Member.RelationshipStatus`, a plain string in the
+ * model): Created, Invited, Disabled, Enabled, Removed, Resigned, EmailVerificationInProgress,
+ * EmailVerificationFailed (the GetMembers page of the older GuardDuty user guide lists these
+ * eight), RegionDisabled and AccountSuspended (not found in the stored docs; kept as asked).
+ */
+export const GUARDDUTY_RELATIONSHIP_STATUSES = [
+  'Created', 'Invited', 'Disabled', 'Enabled', 'Removed', 'Resigned', 'EmailVerificationInProgress', 'EmailVerificationFailed', 'RegionDisabled', 'AccountSuspended',
+] as const;
+/** One of {@link GUARDDUTY_RELATIONSHIP_STATUSES}. */
+export type GuardDutyRelationshipStatus = (typeof GUARDDUTY_RELATIONSHIP_STATUSES)[number];
+/**
+ * Statuses ListMembers returns with onlyAssociated true, its default: "If onlyAssociated is set to
+ * TRUE, the response will include member accounts whose relationship status with the master is set
+ * to Enabled, Disabled" (earlier ListMembers documentation of the 2017-11-28 API; today's reference
+ * only says "associated members" versus all, "including members who haven't been invited yet or
+ * have been disassociated").
+ */
+export const GUARDDUTY_ASSOCIATED_STATUSES: readonly string[] = ['Enabled', 'Disabled'];
+/** "A delegated GuardDuty administrator account can manage a maximum of 50,000 members" (GuardDuty user guide). */
+export const GUARDDUTY_MEMBER_LIMIT = 50_000;
+
+/** A GuardDuty detector. */
+export interface GuardDutyDetector {
+  id: string;
+  account: string;
+  region: string;
+  status: 'ENABLED' | 'DISABLED';
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A GuardDuty member account of an administrator in one region. */
+export interface GuardDutyMember {
+  administrator: string;
+  accountId: string;
+  email: string;
+  relationshipStatus: GuardDutyRelationshipStatus;
+  invitedAt?: Date;
+  updatedAt: Date;
+}
+
+/**
+ * GuardDuty detectors per account and region and their native findings (wire form, camelCase),
+ * the delegated administrator of each region and its members.
+ */
 export class GuardDutyState {
   /** `account:region` → detector id. */
   readonly detectors = new Map<string, string>();
+  /** detector id → detector (status, times). */
+  readonly detectorInfo = new Map<string, GuardDutyDetector>();
   /** detector id → finding id → native finding. */
   readonly findings = new Map<string, Map<string, Json>>();
+  /** region → the delegated GuardDuty administrator account and its auto-enable setting. */
+  readonly administrators = new Map<string, { account: string; autoEnableOrganizationMembers: 'NEW' | 'ALL' | 'NONE' }>();
+  /** region → member account → membership. */
+  readonly members = new Map<string, Map<string, GuardDutyMember>>();
 
-  /** Creates (or returns) the detector of an account and region. */
+  /** Creates (or returns) the detector of an account and region (status ENABLED when created). */
   ensureDetector(account: string, region: string, detectorId?: string): string {
     const k = key(account, region);
     const existing = this.detectors.get(k);
     if (existing) return existing;
     const id = detectorId ?? randomBytes(16).toString('hex');
+    const now = new Date();
     this.detectors.set(k, id);
+    this.detectorInfo.set(id, { id, account, region, status: 'ENABLED', createdAt: now, updatedAt: now });
     this.findings.set(id, new Map());
     return id;
+  }
+
+  /**
+   * Sets the status of the detector of an account and region (GetDetector `Status`; DISABLED =
+   * GuardDuty suspended), creating the detector when missing. Returns the detector id.
+   */
+  setDetectorStatus(account: string, region: string, status: 'ENABLED' | 'DISABLED'): string {
+    const id = this.ensureDetector(account, region);
+    const d = this.detectorInfo.get(id);
+    if (d && d.status !== status) {
+      d.status = status;
+      d.updatedAt = new Date();
+    }
+    return id;
+  }
+
+  /**
+   * Makes `admin` the delegated GuardDuty administrator account in `region` (replacing any other
+   * there) with its detector ("For this administrator account, GuardDuty gets enabled
+   * automatically only in the designated AWS Region", GuardDuty user guide). DescribeOrganizationConfiguration
+   * then answers `AutoEnableOrganizationMembers` (default NONE), `AutoEnable` (true for NEW and
+   * ALL) and `MemberAccountLimitReached`.
+   */
+  setAdministrator(region: string, admin: string, opts: { autoEnableOrganizationMembers?: 'NEW' | 'ALL' | 'NONE' } = {}): void {
+    const mode = opts.autoEnableOrganizationMembers ?? 'NONE';
+    if (!['NEW', 'ALL', 'NONE'].includes(mode)) throw new Error(`autoEnableOrganizationMembers ${String(mode)} is not one of NEW, ALL, NONE`);
+    this.administrators.set(region, { account: admin, autoEnableOrganizationMembers: mode });
+    this.ensureDetector(admin, region);
+  }
+
+  /**
+   * Adds (or replaces) `member` as a member account of `admin` in `region` with a
+   * `RelationshipStatus` of {@link GUARDDUTY_RELATIONSHIP_STATUSES}. An `Enabled` member gets a
+   * detector in that region when it has none (ListMembers reports its `DetectorId`).
+   * @throws for another status, or `member === admin`.
+   */
+  addMember(region: string, admin: string, member: string, relationshipStatus: string): void {
+    if (!(GUARDDUTY_RELATIONSHIP_STATUSES as readonly string[]).includes(relationshipStatus)) {
+      throw new Error(`GuardDuty RelationshipStatus ${relationshipStatus} is not one of ${GUARDDUTY_RELATIONSHIP_STATUSES.join(', ')}`);
+    }
+    if (member === admin) throw new Error('an administrator account cannot be its own member');
+    let byMember = this.members.get(region);
+    if (!byMember) this.members.set(region, (byMember = new Map()));
+    const prev = byMember.get(member);
+    const now = new Date();
+    byMember.set(member, {
+      administrator: admin, accountId: member, email: `${member}@example.com`, relationshipStatus: relationshipStatus as GuardDutyRelationshipStatus,
+      ...(relationshipStatus === 'Created' ? {} : { invitedAt: prev?.invitedAt ?? now }), updatedAt: now,
+    });
+    if (relationshipStatus === 'Enabled') this.ensureDetector(member, region);
+  }
+
+  /** The member accounts of an administrator in a region, in the order they were added. */
+  membersOf(region: string, admin: string): GuardDutyMember[] {
+    return [...(this.members.get(region)?.values() ?? [])].filter((m) => m.administrator === admin);
   }
 
   /** Adds a native finding (`accountId`, `region`, `id`, `service.detectorId`) under its detector. */
@@ -480,11 +855,62 @@ function guardDutyHandlers(st: GuardDutyState): Record<string, HandlerEntry> {
       return true;
     });
   };
+  // Message of GuardDuty's BadRequestException for a value it refuses (seen in real answers).
+  const badValue = (): AwsError => new AwsError('BadRequestException', 'The request is rejected because an invalid or out-of-range value is specified as an input parameter.');
   return {
     ListDetectors: {
       fn: (ctx) => {
         const d = st.detectors.get(key(ctx.account, ctx.region));
         return { DetectorIds: d ? [d] : [] };
+      },
+    },
+    GetDetector: {
+      fn: (ctx, input) => {
+        owned(ctx, input.DetectorId);
+        const d = st.detectorInfo.get(String(input.DetectorId));
+        const createdAt = (d?.createdAt ?? ctx.now).toISOString();
+        return {
+          CreatedAt: createdAt, UpdatedAt: (d?.updatedAt ?? ctx.now).toISOString(), FindingPublishingFrequency: 'SIX_HOURS',
+          ServiceRole: `arn:${ctx.partition}:iam::${ctx.account}:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty`,
+          Status: d?.status ?? 'ENABLED',
+        };
+      },
+    },
+    DescribeOrganizationConfiguration: {
+      fn: (ctx, input) => {
+        owned(ctx, input.DetectorId);
+        const admin = st.administrators.get(ctx.region);
+        // Only the delegated GuardDuty administrator; others get BadRequestException with the
+        // message GuardDuty answers to an organisation operation of a non-administrator.
+        if (admin?.account !== ctx.account) throw new AwsError('BadRequestException', 'The request failed because you do not have required AWS Organization master permission.');
+        const associated = st.membersOf(ctx.region, ctx.account).filter((m) => GUARDDUTY_ASSOCIATED_STATUSES.includes(m.relationshipStatus)).length;
+        return {
+          AutoEnable: admin.autoEnableOrganizationMembers !== 'NONE', AutoEnableOrganizationMembers: admin.autoEnableOrganizationMembers,
+          MemberAccountLimitReached: associated >= GUARDDUTY_MEMBER_LIMIT,
+        };
+      },
+    },
+    ListMembers: {
+      fn: (ctx, input) => {
+        owned(ctx, input.DetectorId);
+        // onlyAssociated is a string: "true" (default) lists the associated members (Enabled,
+        // Disabled), "false" all of them, including those not invited yet or disassociated.
+        const raw = input.OnlyAssociated === undefined ? 'true' : String(input.OnlyAssociated).toLowerCase();
+        if (raw !== 'true' && raw !== 'false') throw badValue();
+        const all = st.membersOf(ctx.region, ctx.account);
+        const list = raw === 'true' ? all.filter((m) => GUARDDUTY_ASSOCIATED_STATUSES.includes(m.relationshipStatus)) : all;
+        const p = pageOf(list, input, `gd-members:${ctx.account}:${ctx.region}:${raw}`, 50,
+          () => new AwsError('BadRequestException', 'The request is rejected because the NextToken is invalid.'));
+        return {
+          Members: p.items.map((m) => {
+            const det = st.detectors.get(key(m.accountId, ctx.region));
+            return {
+              AccountId: m.accountId, ...(det ? { DetectorId: det } : {}), MasterId: m.administrator, AdministratorId: m.administrator, Email: m.email,
+              RelationshipStatus: m.relationshipStatus, ...(m.invitedAt ? { InvitedAt: m.invitedAt.toISOString() } : {}), UpdatedAt: m.updatedAt.toISOString(),
+            };
+          }),
+          ...(p.NextToken ? { NextToken: p.NextToken } : {}),
+        };
       },
     },
     GetFindings: {
@@ -677,6 +1103,8 @@ export class DetectiveState {
   readonly investigations = new Map<string, Investigation>();
   /** entity ARN → indicators StartInvestigation attaches to investigations of that entity. */
   readonly indicatorsFor = new Map<string, Json[]>();
+  /** graph ARN → whether new organisation accounts are enabled as members (DescribeOrganizationConfiguration `AutoEnable`). */
+  readonly autoEnable = new Map<string, boolean>();
 
   /** Creates the behavior graph of an administrator account in a region; returns its ARN. */
   createGraph(account: string, region: string): string {
@@ -687,6 +1115,16 @@ export class DetectiveState {
     this.graphs.set(k, { Arn: arn, CreatedTime: new Date() });
     this.members.set(arn, []);
     return arn;
+  }
+
+  /**
+   * Sets whether new organisation accounts are enabled as member accounts of the graph
+   * (DescribeOrganizationConfiguration `AutoEnable`; false until set).
+   * @throws for a graph that {@link createGraph} did not make.
+   */
+  setAutoEnable(graphArn: string, autoEnable: boolean): void {
+    if (!this.members.has(graphArn)) throw new Error(`no behavior graph ${graphArn}`);
+    this.autoEnable.set(graphArn, autoEnable);
   }
 
   /** Adds (or replaces) a member account of a graph with a status. */
@@ -721,6 +1159,16 @@ function detectiveHandlers(st: DetectiveState): Record<string, HandlerEntry> {
     },
     ListMembers: {
       fn: (ctx, input) => ({ MemberDetails: st.members.get(graphOf(ctx, input.GraphArn)) ?? [] }),
+    },
+    DescribeOrganizationConfiguration: {
+      // "Can only be called by the Detective administrator account for the organization" (API
+      // reference; its errors hold no ResourceNotFoundException): anyone but the administrator
+      // of that graph, in its region, gets AccessDeniedException.
+      fn: (ctx, input) => {
+        const g = st.graphs.get(key(ctx.account, ctx.region));
+        if (!g || g.Arn !== input.GraphArn) throw new AwsError('AccessDeniedException', 'The request issuer does not have permission to access this resource or perform this operation.');
+        return { AutoEnable: st.autoEnable.get(g.Arn) ?? false };
+      },
     },
     GetMembers: {
       fn: (ctx, input) => {
