@@ -20,8 +20,16 @@ import { buildSecurityHubWrites } from '../securityhub/asff';
 /** A bad option value found after parsing (exit 2). */
 class UsageError extends Error {}
 
-/** Exit codes: 0 done, 1 bad input (finding or trail), 2 usage or ambiguous finding, 70 internal error. */
-export const EXIT = { ok: 0, badInput: 1, usage: 2, internal: 70 } as const;
+/**
+ * Exit codes: 0 done, 1 bad input (finding or trail) or AWS unreachable (org-status), 2 usage or
+ * ambiguous finding, 3 gaps found (org-status --fail-on-gaps), 70 internal error.
+ */
+export const EXIT = { ok: 0, badInput: 1, usage: 2, gaps: 3, internal: 70 } as const;
+
+const ORG_FORMATS = ['text', 'json', 'markdown'] as const;
+
+/** AWS could not be asked at all (no credentials, no region): exit 1 with one line. */
+class AwsSetupError extends Error {}
 
 const FORMATS = ['json', 'text', 'mermaid', 'markdown', 'html', 'asff'] as const;
 
@@ -87,6 +95,51 @@ export async function main(
       }
     });
 
+  program
+    .command('org-status')
+    .description('From the delegated-admin account: Security Hub, GuardDuty and Detective in every account and region of the organisation, whether the member role can be assumed, and a table of gaps with the fix for each. Reads only.')
+    .option('--regions <list>', 'comma-separated regions to check (default: the stack region)')
+    .option('--region <region>', 'the region the trailstory stack runs in (default: AWS_REGION)')
+    .option('--member-role-name <name>', 'the member role (default: MEMBER_ROLE_NAME or TrailstoryMemberRole)')
+    .option('--external-id-env <var>', 'environment variable holding the member role\'s ExternalId (default: MEMBER_EXTERNAL_ID)', 'MEMBER_EXTERNAL_ID')
+    .option('--stack-set-name <name>', 'the member StackSet, for the fixes', 'trailstory-member-role')
+    .option('--no-detective', 'do not check Detective (the stack runs with UseDetective=false)')
+    .option('--no-member-role', 'do not try to assume the member role (it trusts only the enrich worker\'s role)')
+    .option('--fail-on-gaps', `exit ${EXIT.gaps} when there is a gap`)
+    .option('--now <time>', 'the time shown in the report (ISO 8601), for reproducible output; default: now')
+    .addOption(new Option('--format <format>', 'text (a table and the gaps), json, markdown (GitHub tables)').choices(ORG_FORMATS).default('text'))
+    .addHelpText('after', `
+Credentials and endpoint come from the AWS SDK's usual chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, …,
+AWS_ENDPOINT_URL). The member role trusts only the enrich worker's role: run as anyone else, its
+check reports "refused"; the scheduled OrgStatus function runs as that role and logs the same report.
+
+Examples:
+  $ trailstory org-status --region us-east-1 --regions us-east-1,eu-west-1,me-central-1
+  $ trailstory org-status --region us-east-1 --format markdown > org-status.md
+  $ trailstory org-status --region us-east-1 --no-member-role --fail-on-gaps || echo "gaps"
+`)
+    .action(async (o: { regions?: string; region?: string; memberRoleName?: string; externalIdEnv: string; stackSetName: string; detective: boolean; memberRole: boolean; failOnGaps?: boolean; now?: string; format: (typeof ORG_FORMATS)[number] }) => {
+      const now = o.now === undefined ? new Date() : toIsoUtc(o.now);
+      if (!now) throw new UsageError(`--now ${JSON.stringify(o.now)} is not a time (ISO 8601, e.g. 2026-11-29T12:00:00Z)`);
+      const stackRegion = o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+      if (!stackRegion) throw new UsageError('no region: pass --region or set AWS_REGION');
+      const regions = (o.regions ?? stackRegion).split(',').map((r) => r.trim()).filter(Boolean);
+      const bad = regions.find((r) => !/^[a-z]{2}(-[a-z]+)+-\d$/.test(r));
+      if (bad !== undefined) throw new UsageError(`--regions: ${JSON.stringify(bad)} is not a region name (e.g. eu-west-1)`);
+      const { runOrgStatus } = await import('../org/run');
+      let report;
+      try {
+        report = await runOrgStatus({ stackRegion, regions, memberRoleName: o.memberRoleName, externalId: process.env[o.externalIdEnv] || null, useDetective: o.detective, checkMemberRole: o.memberRole, stackSetName: o.stackSetName, now: typeof now === 'string' ? new Date(now) : now });
+      } catch (e) {
+        throw new AwsSetupError(`cannot ask AWS who is calling (${(e as Error).name}: ${(e as Error).message.split('\n')[0]})`);
+      }
+      const { renderOrgStatusMarkdown, renderOrgStatusText } = await import('../org/render');
+      if (o.format === 'json') io.out(JSON.stringify(report, null, 2) + '\n');
+      else if (o.format === 'markdown') io.out(renderOrgStatusMarkdown(report));
+      else io.out(renderOrgStatusText(report));
+      if (o.failOnGaps && report.gaps.length > 0) code = EXIT.gaps;
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
@@ -99,7 +152,7 @@ export async function main(
       io.err(`${e.message}\n`);
       for (const id of e.ids) io.err(`${id}\n`);
       code = EXIT.usage;
-    } else if (e instanceof FindingInputError || e instanceof TrailInputError || e instanceof EventMapError) {
+    } else if (e instanceof FindingInputError || e instanceof TrailInputError || e instanceof EventMapError || e instanceof AwsSetupError) {
       io.err(`trailstory: ${e.message}\n`);
       code = EXIT.badInput;
     } else {

@@ -44,23 +44,32 @@ export class AccountClients {
     return `arn:${this.access.partition}:iam::${account}:role/${this.access.memberRoleName}`;
   }
 
+  /**
+   * The member role's credentials in `account`, from the regional STS endpoint of `region`:
+   * an SDK credential provider that assumes the role on first use and again before expiry.
+   * @throws (when called) the STS error: AccessDenied (no role, or its trust policy refuses
+   * us), RegionDisabledException (the account has not enabled an opt-in region).
+   */
+  credentials(account: string, region: string) {
+    return fromTemporaryCredentials({
+      params: {
+        RoleArn: this.roleArn(account),
+        RoleSessionName: MEMBER_SESSION_NAME,
+        DurationSeconds: 3600,
+        ...(this.access.externalId ? { ExternalId: this.access.externalId } : {}),
+      },
+      clientConfig: { region, ...(this.config.endpoint ? { endpoint: this.config.endpoint } : {}) },
+      ...(this.ownCredentials ? { masterCredentials: this.ownCredentials } : {}),
+    });
+  }
+
   /** Clients for `account` in `region` (the functions' own for their own account). */
   for(account: string, region: string): Clients {
     if (account === this.access.ownAccount) return this.own;
     const key = `${account}/${region}`;
     let c = this.cache.get(key);
     if (!c) {
-      const credentials = fromTemporaryCredentials({
-        params: {
-          RoleArn: this.roleArn(account),
-          RoleSessionName: MEMBER_SESSION_NAME,
-          DurationSeconds: 3600,
-          ...(this.access.externalId ? { ExternalId: this.access.externalId } : {}),
-        },
-        clientConfig: { region, ...(this.config.endpoint ? { endpoint: this.config.endpoint } : {}) },
-        ...(this.ownCredentials ? { masterCredentials: this.ownCredentials } : {}),
-      });
-      c = makeClients(this.config, region, { ...this.overrides, credentials });
+      c = makeClients(this.config, region, { ...this.overrides, credentials: this.credentials(account, region) });
       this.cache.set(key, c);
     }
     return c;

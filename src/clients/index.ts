@@ -9,6 +9,8 @@ import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { Config } from '../config';
 
 export interface Clients {
@@ -17,6 +19,10 @@ export interface Clients {
   detective(region: string): DetectiveClient;
   guardDuty(region: string): GuardDutyClient;
   sqs(): SQSClient;
+  /** STS of `region` (regional endpoint: opt-in regions reject global-endpoint tokens). */
+  sts(region: string): STSClient;
+  /** Organizations (a global service: the SDK resolves its partition's one endpoint from any region). */
+  organizations(): OrganizationsClient;
   /** S3 client of the function's own region (the report bucket); path-style for local endpoints. */
   s3(): S3Client;
 }
@@ -44,6 +50,8 @@ export function makeClients(config: Pick<Config, 'endpoint'>, defaultRegion: str
     securityHub: (region) => get(`sh/${region}`, () => new SecurityHubClient({ ...common, region })),
     detective: (region) => get(`dt/${region}`, () => new DetectiveClient({ ...common, region })),
     guardDuty: (region) => get(`gd/${region}`, () => new GuardDutyClient({ ...common, region })),
+    sts: (region) => get(`sts/${region}`, () => new STSClient({ ...common, region })),
+    organizations: () => get('org', () => new OrganizationsClient({ ...common, region: defaultRegion })),
     sqs: () => get('sqs', () => new SQSClient({ ...common, region: defaultRegion })),
     s3: () => get('s3', () => new S3Client({ ...common, region: defaultRegion, forcePathStyle: Boolean(common.endpoint) })),
   };

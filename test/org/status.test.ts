@@ -1,0 +1,201 @@
+/**
+ * `org-status` piece by piece, against small emulated organisations: each kind of gap on its
+ * own, a healthy organisation with none, the CLI's usage errors, and the renderers' escaping.
+ * (The whole organisation, with the worker, is test/e2e/org.test.ts.)
+ */
+import { main } from '../../src/cli/main';
+import { isLinked, type OrgStatus } from '../../src/org/status';
+import { renderOrgStatusMarkdown, renderOrgStatusText } from '../../src/org/render';
+import { runOrgStatus } from '../../src/org/run';
+import { AwsEmulator } from '../emulator/server';
+import { seedOrganization } from '../emulator/seed';
+
+const MGMT = '600000000000';
+const ADMIN = '600000000001';
+const M1 = '600000000002';
+const ROLE_TRUST = (orgId: string) => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ADMIN}:role/Worker` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:PrincipalOrgID': orgId, 'sts:ExternalId': 'x-1' } } }],
+});
+
+let emu: AwsEmulator;
+beforeEach(async () => {
+  emu = await AwsEmulator.start({ seed: 3 });
+});
+afterEach(async () => {
+  await emu.stop();
+});
+
+/** A healthy organisation in `regions`: admin delegated and enabled everywhere, M1 an enabled member with the role. */
+function healthy(regions: string[], opts: { detective?: boolean } = {}): void {
+  const org = seedOrganization(emu, {
+    managementAccount: MGMT,
+    ous: [{ name: 'all', accounts: [{ id: ADMIN, name: 'security', regions }, { id: M1, name: 'app', regions }] }],
+    managementRegions: regions,
+    delegatedAdmins: ['securityhub', 'guardduty', 'detective'].map((s) => ({ account: ADMIN, servicePrincipal: `${s}.amazonaws.com` })),
+  });
+  emu.identities.putRole(ADMIN, 'Worker', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+  for (const a of [MGMT, M1]) emu.identities.putRole(a, 'TrailstoryMemberRole', ROLE_TRUST(org.organization.Id));
+  for (const r of regions) {
+    emu.securityHub.setAdministrator(r, ADMIN, { autoEnable: true });
+    emu.guardDuty.ensureDetector(ADMIN, r, `d${r.replace(/-/g, '')}`.padEnd(32, '0'));
+    emu.guardDuty.setAdministrator(r, ADMIN, { autoEnableOrganizationMembers: 'ALL' });
+    const g = opts.detective === false ? null : emu.detective.createGraph(ADMIN, r);
+    if (g) emu.detective.setAutoEnable(g, true);
+    for (const a of [MGMT, M1]) {
+      emu.securityHub.addMember(r, ADMIN, a, 'Enabled');
+      emu.guardDuty.addMember(r, ADMIN, a, 'Enabled');
+      if (g) emu.detective.setMember(g, a, 'ENABLED');
+    }
+  }
+  if (regions.length > 1) emu.securityHub.createFindingAggregator(ADMIN, regions[0]!, 'ALL_REGIONS');
+}
+
+async function check(regions: string[], opts: { as?: [string, string]; useDetective?: boolean; checkMemberRole?: boolean } = {}): Promise<OrgStatus> {
+  const [account, role] = opts.as ?? [ADMIN, 'Worker'];
+  const creds = emu.sessionClientConfig(account, role, regions[0]!, { sessionName: 'check' }).credentials;
+  return runOrgStatus({
+    stackRegion: regions[0]!, regions, externalId: 'x-1', useDetective: opts.useDetective ?? true, checkMemberRole: opts.checkMemberRole,
+    overrides: { credentials: creds, maxAttempts: 1 }, env: { AWS_ENDPOINT_URL: emu.endpoint },
+  });
+}
+const keys = (st: OrgStatus) => st.gaps.map((g) => `${g.account} ${g.region} ${g.component}`);
+
+test('a healthy organisation in two regions: no gap, every cell healthy', async () => {
+  healthy(['us-east-1', 'eu-west-1']);
+  const st = await check(['us-east-1', 'eu-west-1']);
+  expect(st.gaps).toEqual([]);
+  expect(st.accounts).toHaveLength(3 * 2);
+  for (const r of st.accounts.filter((x) => x.account !== ADMIN)) expect(r).toMatchObject({ securityHub: 'Enabled', guardDuty: 'Enabled', detective: 'ENABLED', memberRole: 'ok' });
+  expect(st.aggregation).toEqual({ homeRegion: 'us-east-1', regionLinkingMode: 'ALL_REGIONS', regions: [] });
+  expect(renderOrgStatusText(st)).toContain('No gaps: every account and region is covered.');
+});
+
+test('the caller is not a delegated administrator: Organizations refuses, said once, and this account alone is checked', async () => {
+  healthy(['us-east-1']);
+  const st = await check(['us-east-1'], { as: [M1, 'Someone'] });
+  expect(keys(st)[0]).toBe(`${M1} global Organizations`);
+  expect(st.gaps[0]!.problem).toContain('AccessDenied');
+  expect(st.accounts.map((a) => a.account)).toEqual([M1]);
+  expect(keys(st)).toContain(`${M1} us-east-1 Security Hub`); // not the Security Hub administrator there either
+});
+
+test('not the administrator in one region; no aggregator across two regions; auto-enable off', async () => {
+  healthy(['us-east-1']);
+  emu.securityHub.setAdministrator('us-east-1', ADMIN, { autoEnable: false });
+  emu.guardDuty.ensureDetector(ADMIN, 'eu-west-1');
+  emu.securityHub.enableHub(ADMIN, 'eu-west-1');
+  const st = await check(['us-east-1', 'eu-west-1'], { useDetective: false });
+  expect(keys(st).sort()).toEqual([
+    `${ADMIN} eu-west-1 GuardDuty`, // not the GuardDuty administrator in eu-west-1
+    `${ADMIN} eu-west-1 Security Hub`, // nor Security Hub's
+    `${ADMIN} us-east-1 Security Hub`, // auto-enable off
+    `${ADMIN} us-east-1 aggregation`, // two regions, no aggregator
+  ].sort());
+  expect(st.gaps.find((g) => g.component === 'aggregation')?.fix).toBe('in us-east-1: aws securityhub create-finding-aggregator --region-linking-mode SPECIFIED_REGIONS --regions eu-west-1, or deploy the main stack in every region');
+  expect(st.accounts.find((a) => a.account === M1 && a.region === 'eu-west-1')).toMatchObject({ securityHub: '?', guardDuty: '?', detective: 'off' });
+});
+
+test('an opt-in region the admin account has not enabled: one gap, nothing else asked there', async () => {
+  healthy(['us-east-1']);
+  const st = await check(['us-east-1', 'ap-east-1'], { checkMemberRole: false });
+  const there = st.gaps.filter((g) => g.region === 'ap-east-1');
+  expect(there.map((g) => [g.account, g.component])).toEqual([[ADMIN, 'region']]);
+  expect(there[0]!.fix).toBe(`from the management account: aws account enable-region --account-id ${ADMIN} --region-name ap-east-1`);
+  expect(emu.requests.filter((r) => r.region === 'ap-east-1' && r.service !== 'securityhub')).toEqual([]);
+});
+
+test('members: each unhealthy status is a gap with its own fix; a suspended account is not checked', async () => {
+  healthy(['us-east-1']);
+  emu.organizations.addAccount('600000000009', 'gone', { status: 'SUSPENDED' });
+  emu.guardDuty.addMember('us-east-1', ADMIN, M1, 'Disabled');
+  emu.securityHub.addMember('us-east-1', ADMIN, MGMT, 'Removed');
+  const st = await check(['us-east-1']);
+  const byKey = Object.fromEntries(st.gaps.map((g) => [`${g.account} ${g.component}`, g]));
+  expect(Object.keys(byKey).sort()).toEqual([`${M1} GuardDuty`, `${MGMT} Security Hub`].sort());
+  expect(byKey[`${M1} GuardDuty`]!.fix).toBe(`aws guardduty start-monitoring-members --detector-id ${'duseast1'.padEnd(32, '0')} --account-ids ${M1} --region us-east-1`);
+  expect(byKey[`${MGMT} Security Hub`]!.problem).toBe('Security Hub member status Removed');
+  expect(st.accounts.some((a) => a.account === '600000000009')).toBe(false);
+});
+
+test('a member role whose trust policy wants another ExternalId is refused', async () => {
+  healthy(['us-east-1']);
+  const creds = emu.sessionClientConfig(ADMIN, 'Worker', 'us-east-1', { sessionName: 'check' }).credentials;
+  const st = await runOrgStatus({ stackRegion: 'us-east-1', regions: ['us-east-1'], externalId: 'wrong', overrides: { credentials: creds, maxAttempts: 1 }, env: { AWS_ENDPOINT_URL: emu.endpoint } });
+  expect(keys(st).sort()).toEqual([`${M1} us-east-1 member role`, `${MGMT} us-east-1 member role`].sort());
+  expect(st.accounts.find((a) => a.account === M1)?.memberRole).toBe('refused');
+});
+
+test('isLinked follows each RegionLinkingMode', () => {
+  const agg = (regionLinkingMode: string, regions: string[] = []) => ({ homeRegion: 'us-east-1', regionLinkingMode, regions });
+  expect(['ALL_REGIONS', 'NO_REGIONS'].map((m) => isLinked(agg(m), 'us-east-1'))).toEqual([true, true]); // home is always itself
+  expect(isLinked(agg('ALL_REGIONS'), 'eu-west-1')).toBe(true);
+  expect(isLinked(agg('NO_REGIONS'), 'eu-west-1')).toBe(false);
+  expect(isLinked(agg('SPECIFIED_REGIONS', ['eu-west-1']), 'eu-west-1')).toBe(true);
+  expect(isLinked(agg('SPECIFIED_REGIONS', ['eu-west-1']), 'eu-west-2')).toBe(false);
+  expect(isLinked(agg('ALL_REGIONS_EXCEPT_SPECIFIED', ['eu-west-1']), 'eu-west-1')).toBe(false);
+  expect(isLinked(agg('ALL_REGIONS_EXCEPT_SPECIFIED', ['eu-west-1']), 'eu-west-2')).toBe(true);
+});
+
+test('renderers: an account name chosen to break the table or the terminal is shown as text', () => {
+  const st: OrgStatus = {
+    checkedAt: '2026-11-29T12:00:00.000Z', adminAccount: ADMIN, caller: 'arn:aws:sts::600000000001:assumed-role/Worker/x', organizationId: 'o-abcdefghij', managementAccount: MGMT,
+    delegatedAdministrators: {}, aggregation: null, regions: ['us-east-1'],
+    accounts: [{ account: M1, name: 'a|b **x** <img src=y>\u202e\u001b[31m', region: 'us-east-1', securityHub: 'Enabled', guardDuty: 'Enabled', detective: 'off', memberRole: 'ok' }],
+    gaps: [{ account: M1, region: 'us-east-1', component: 'GuardDuty', problem: 'p | q', fix: 'aws x `y` | z' }], requests: {},
+  };
+  const md = renderOrgStatusMarkdown(st);
+  const row = md.split('\n').find((l) => l.startsWith(`| ${M1} | a`))!;
+  expect(row.split(/(?<!\\)\|/).length - 2).toBe(7); // seven cells: the name's pipe is escaped
+  expect(row).toContain('&lt;img src=y&gt;');
+  expect(row).toContain('\\[U+202E\\]'); // the visible marker, its brackets escaped
+  expect(md).not.toContain('\u001b');
+  expect(md).toContain('| aws x \\`y\\` \\| z |');
+  const text = renderOrgStatusText(st);
+  expect(text.includes('\u001b') || text.includes('\u202e')).toBe(false);
+  expect(text).toContain('1 gap:');
+});
+
+describe('the CLI', () => {
+  const run = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const saved = { ...process.env };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    Object.assign(process.env, env);
+    let out = '';
+    let err = '';
+    try {
+      const code = await main(['org-status', ...args], { out: (s) => (out += s), err: (s) => (err += s) });
+      return { code, out, err };
+    } finally {
+      process.env = saved;
+    }
+  };
+
+  test('no region: usage error, exit 2, one line', async () => {
+    const r = await run([]);
+    expect([r.code, r.err]).toEqual([2, 'trailstory: no region: pass --region or set AWS_REGION\n']);
+  });
+
+  test('a region name that is not one: exit 2 naming it', async () => {
+    const r = await run(['--region', 'us-east-1', '--regions', 'us-east-1,Frankfurt']);
+    expect([r.code, r.err]).toEqual([2, 'trailstory: --regions: "Frankfurt" is not a region name (e.g. eu-west-1)\n']);
+  });
+
+  test('no credentials that work: exit 1, one line naming the cause', async () => {
+    const r = await run(['--region', 'us-east-1'], { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'AKIA0', AWS_SECRET_ACCESS_KEY: 'x', AWS_MAX_ATTEMPTS: '1' });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^trailstory: cannot ask AWS who is calling \(.+\)\n$/);
+  });
+
+  test('--format markdown of a healthy organisation, and exit 0 with --fail-on-gaps', async () => {
+    healthy(['us-east-1']);
+    const creds = emu.sessionClientConfig(ADMIN, 'Worker', 'us-east-1', { sessionName: 'cli' }).credentials;
+    const r = await run(['--region', 'us-east-1', '--format', 'markdown', '--fail-on-gaps'], {
+      AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_SESSION_TOKEN: creds.sessionToken, AWS_ENDPOINT_URL: emu.endpoint, MEMBER_EXTERNAL_ID: 'x-1',
+    });
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(r.out).toContain(`| ${M1} | app | us-east-1 | Enabled | Enabled | ENABLED | ok |`);
+    expect(r.out).toContain('No gaps: every account and region is covered.');
+  });
+});
