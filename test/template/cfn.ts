@@ -108,10 +108,15 @@ export interface Statement {
 
 export const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
+/** Each inline policy of a role: its name and its statements. */
+export function rolePolicies(role: Resource): { name: string; statements: Statement[] }[] {
+  const policies = asList(role.Properties?.Policies as Json[] | undefined) as unknown as { PolicyName: string; PolicyDocument: { Statement: Statement | Statement[] } }[];
+  return policies.map((p) => ({ name: p.PolicyName, statements: asList(p.PolicyDocument.Statement) }));
+}
+
 /** The statements of every inline policy of a role. */
 export function roleStatements(role: Resource): Statement[] {
-  const policies = asList(role.Properties?.Policies as Json[] | undefined) as unknown as { PolicyDocument: { Statement: Statement | Statement[] } }[];
-  return policies.flatMap((p) => asList(p.PolicyDocument.Statement));
+  return rolePolicies(role).flatMap((p) => p.statements);
 }
 
 /** Whether some Allow statement grants `action` (on `resource`, when given: the same expression or "*"). */

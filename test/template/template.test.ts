@@ -29,6 +29,7 @@ import {
   loadTemplate,
   references,
   referencedId,
+  rolePolicies,
   roleStatements,
   ROOT,
   sameValue,
@@ -36,6 +37,7 @@ import {
   scanSource,
   type Json,
   type JsonObject,
+  type Statement,
 } from './cfn';
 
 const SAM_SCHEMA = path.resolve(ROOT, '..', 'shared', 'schemas', 'sam.schema.json');
@@ -91,7 +93,11 @@ describe('template.yaml: what the issue asks for', () => {
       ReenrichDelaySeconds: 900,
       MaxReceives: 3,
       LogLevel: 'INFO',
+      OrgStatusRegions: '',
+      OrgStatusSchedule: 'rate(1 day)',
     });
+    // Comma-separated region lists: the same pattern for both.
+    expect(t.Parameters.OrgStatusRegions!.AllowedPattern).toBe(t.Parameters.LookupExtraRegions!.AllowedPattern);
     for (const [k, p] of Object.entries(t.Parameters)) expect([k, p.Default !== undefined]).toEqual([k, true]);
   });
 
@@ -99,6 +105,7 @@ describe('template.yaml: what the issue asks for', () => {
     ['IntakeFunction', 'functions/intake.ts', 'intake.handler'],
     ['EnrichWorkerFunction', 'functions/enrich-worker.ts', 'enrich-worker.handler'],
     ['BackfillFunction', 'functions/backfill.ts', 'backfill.handler'],
+    ['OrgStatusFunction', 'functions/org-status.ts', 'org-status.handler'],
   ])('%s: esbuild, CommonJS, node20, the SDK bundled; Handler names the bundle', (id, entry, handler) => {
     expect(R[id]?.Metadata).toEqual({
       BuildMethod: 'esbuild',
@@ -134,10 +141,22 @@ describe('template.yaml: what the issue asks for', () => {
       MEMBER_ROLE_NAME: { Ref: 'MemberRoleName' },
       MEMBER_EXTERNAL_ID: { Ref: 'MemberExternalId' },
     };
+    /**
+     * Variables an entry point reads itself (`process.env.X`, not through src/config), with their
+     * wiring; Lambda's own `AWS_*` variables (AWS_REGION) excepted.
+     */
+    const ENTRY_WIRING: Record<string, Json> = {
+      ORG_STATUS_REGIONS: { Ref: 'OrgStatusRegions' },
+    };
 
     test('every variable src/config reads is documented on its field (this test reads them there)', () => {
       expect(new Set(fieldVar.values())).toEqual(readVars);
       expect([...readVars].filter((v) => v !== 'AWS_ENDPOINT_URL').sort()).toEqual(Object.keys(WIRING).sort());
+    });
+
+    test('every variable an entry point reads itself is read by one (ENTRY_WIRING is not stale)', () => {
+      const read = new Set(bundled.flatMap((b) => [...fs.readFileSync(path.join(ROOT, b.entry), 'utf8').matchAll(/process\.env\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!)));
+      expect(Object.keys(ENTRY_WIRING).filter((v) => !read.has(v))).toEqual([]);
     });
 
     test.each(bundled.map((b) => [b.id]))('%s', (id) => {
@@ -147,8 +166,11 @@ describe('template.yaml: what the issue asks for', () => {
       const needs = [...(/readConfig\(\[([^\]]*)\]/.exec(fileText)?.[1] ?? '').matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]!);
       const wanted = new Set([...used].map((f) => fieldVar.get(f)).filter((v): v is string => v !== undefined && v !== 'AWS_ENDPOINT_URL'));
       for (const n of needs) wanted.add(n);
+      const direct = [...fileText.matchAll(/process\.env\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!).filter((v) => !v.startsWith('AWS_'));
+      expect([id, direct.filter((v) => ENTRY_WIRING[v] === undefined)]).toEqual([id, []]);
       const expected: JsonObject = { ...POWERTOOLS, NODE_OPTIONS: '--enable-source-maps' };
       for (const v of wanted) expected[v] = WIRING[v]!;
+      for (const v of direct) expected[v] = ENTRY_WIRING[v]!;
       const env = (props(id).Environment as JsonObject | undefined)?.Variables;
       expect(env).toEqual(expected);
     });
@@ -219,6 +241,20 @@ describe('template.yaml: what the issue asks for', () => {
     expect(Object.values(props('BackfillFunction').Events as JsonObject)).toEqual([
       expect.objectContaining({ Type: 'Schedule', Properties: expect.objectContaining({ Schedule: { Ref: 'BackfillSchedule' } }) }),
     ]);
+  });
+
+  test('org-status runs on the OrgStatusSchedule parameter, for up to 900 s, logging to its own group', () => {
+    expect(Object.values(props('OrgStatusFunction').Events as JsonObject)).toEqual([
+      expect.objectContaining({ Type: 'Schedule', Properties: expect.objectContaining({ Schedule: { Ref: 'OrgStatusSchedule' } }) }),
+    ]);
+    expect(fnProp('OrgStatusFunction', 'Timeout')).toBe(900);
+    expect(props('OrgStatusFunction').LoggingConfig).toEqual({ LogGroup: { Ref: 'OrgStatusLogGroup' } });
+  });
+
+  test('each function logs to a log group of its own', () => {
+    const groups = serverlessFunctions.map((id) => referencedId((props(id).LoggingConfig as JsonObject | undefined)?.LogGroup));
+    expect(groups.every((g) => g !== undefined && R[g]?.Type === 'AWS::Logs::LogGroup')).toBe(true);
+    expect(new Set(groups).size).toBe(groups.length);
   });
 
   test("idempotency table: Powertools' default attribute names, on demand, encrypted", () => {
@@ -328,6 +364,30 @@ const allFunctions = serverlessFunctions.map((id) => {
   return { id, roleId, role: roleId ? R[roleId] : undefined, inline: props(id).InlineCode as string | undefined };
 });
 
+/**
+ * The one deliberate exception to "a role of its own" (function → the function whose role it
+ * runs as): OrgStatus checks that the member role can be assumed, and the member role trusts
+ * only the enrich worker's role (by ARN), so it must run as that role.
+ */
+const SHARED_ROLE: Record<string, string> = { OrgStatusFunction: 'EnrichWorkerFunction' };
+
+/** The functions that run as a role. */
+const usersOf = (roleId: string): string[] => allFunctions.filter((f) => f.roleId === roleId).map((f) => f.id);
+
+/** The name of a function's inline policy: the function's name in kebab case (`org-status` for OrgStatusFunction). */
+const policyName = (id: string): string => id.replace(/Function$/, '').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+
+/** The statements of a function's own inline policy (a shared role has one policy a function). */
+const ownStatements = (id: string): Statement[] => {
+  const f = allFunctions.find((x) => x.id === id)!;
+  return rolePolicies(f.role!).find((p) => p.name === policyName(id))?.statements ?? [];
+};
+
+/** The services whose delegated administrators org-status reads (src/org/status.ts, SERVICE_PRINCIPALS). */
+const DELEGATED_SERVICES = [
+  ...(/SERVICE_PRINCIPALS[^=]*=\s*\{([^}]*)\}/.exec(fs.readFileSync(path.join(ROOT, 'src/org/status.ts'), 'utf8'))?.[1] ?? '').matchAll(/'([a-z0-9.-]+\.amazonaws\.com)'/g),
+].map((m) => m[1]!);
+
 /** What a function's configuration needs from its role (not sent by its code): logs, the SQS poller, failure destinations. */
 function configNeeds(id: string): { action: string; resource: Json }[] {
   const out: { action: string; resource: Json }[] = [];
@@ -347,10 +407,36 @@ function configNeeds(id: string): { action: string; resource: Json }[] {
   return out;
 }
 
-/** Actions that have no resource-level permission: the only ones a policy may grant on "*". */
-const NO_RESOURCE_LEVEL = new Set(['cloudtrail:LookupEvents', 'detective:ListGraphs']);
+/**
+ * Actions that have no resource-level permission: the only ones a policy may grant on "*", and
+ * only on "*" (a statement naming an ARN never matches them). Each is listed with an empty
+ * "Resource types" column in the Service Authorization Reference,
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/ :
+ *  - list_awscloudtrail.html ("... for AWS CloudTrail"): LookupEvents;
+ *  - list_amazondetective.html ("... for Amazon Detective"): ListGraphs;
+ *  - list_awsorganizations.html ("... for AWS Organizations"): DescribeOrganization, ListAccounts,
+ *    ListDelegatedAdministrators (condition key organizations:ServicePrincipal);
+ *  - list_awssecurityhub.html ("... for AWS Security Hub"): ListFindingAggregators;
+ *  - list_amazonguardduty.html ("... for Amazon GuardDuty"): ListDetectors,
+ *    DescribeOrganizationConfiguration, ListMembers.
+ * The same pages give the ARN-scoped ones org-status reads: securityhub DescribeHub,
+ * DescribeOrganizationConfiguration, ListMembers on `hub` (hub/default), GetFindingAggregator on
+ * `finding-aggregator` (required); guardduty GetDetector on `detector` (required); detective
+ * DescribeOrganizationConfiguration and ListMembers on `Graph` (required).
+ */
+const NO_RESOURCE_LEVEL = new Set([
+  'cloudtrail:LookupEvents',
+  'detective:ListGraphs',
+  'organizations:DescribeOrganization',
+  'organizations:ListAccounts',
+  'organizations:ListDelegatedAdministrators',
+  'securityhub:ListFindingAggregators',
+  'guardduty:ListDetectors',
+  'guardduty:DescribeOrganizationConfiguration',
+  'guardduty:ListMembers',
+]);
 
-describe('IAM: one least-privilege role per function', () => {
+describe('IAM: one least-privilege role per function (OrgStatus runs as the enrich worker\'s)', () => {
   test('the command scan sees through aliases, namespaces, paginators and lib-dynamodb, and flags what it cannot see', () => {
     const src = `
       import { SendMessageBatchCommand as Batch, type SQSClient } from '@aws-sdk/client-sqs';
@@ -364,10 +450,20 @@ describe('IAM: one least-privilege role per function', () => {
     expect(r.unknown).toEqual(['x.ts: aggregated client new SecurityHub() (send XCommand objects instead)', 'x.ts: new MadeUpCommand( (not a command of a known @aws-sdk package)']);
   });
 
-  test('each function has a role of its own, assumable by Lambda only, with inline policies only', () => {
+  test('each function has a role of its own but OrgStatus (the enrich worker\'s), assumable by Lambda only, with inline policies only', () => {
     const roles = allFunctions.map((f) => f.roleId);
     expect(roles.every((r) => r !== undefined)).toBe(true);
-    expect(new Set(roles).size).toBe(roles.length);
+    // Role → the functions that run as it: one each, but the enrich worker's, which OrgStatus shares.
+    const own = allFunctions.filter((f) => SHARED_ROLE[f.id] === undefined);
+    expect(new Set(own.map((f) => f.roleId)).size).toBe(own.length);
+    const expected = Object.fromEntries(own.map((f) => [f.roleId!, [f.id, ...Object.keys(SHARED_ROLE).filter((x) => SHARED_ROLE[x] === f.id)].sort()]));
+    const actual = Object.fromEntries([...new Set(roles)].map((r) => [r!, usersOf(r!).sort()]));
+    expect(actual).toEqual(expected);
+    expect(actual.EnrichWorkerRole).toEqual(['EnrichWorkerFunction', 'OrgStatusFunction']);
+    expect(referencedId(props('OrgStatusFunction').Role)).toBe('EnrichWorkerRole');
+    expect(props('OrgStatusFunction').Role).toEqual(getAtt('EnrichWorkerRole'));
+    // One inline policy a function of the role, named for it (intake, enrich-worker, org-status, ...).
+    for (const r of new Set(roles)) expect([r, rolePolicies(R[r!]!).map((p) => p.name).sort()]).toEqual([r, usersOf(r!).map(policyName).sort()]);
     for (const f of allFunctions) {
       expect(f.role?.Type).toBe('AWS::IAM::Role');
       expect(props(f.id).Policies).toBeUndefined(); // SAM would add a role's worth of policies of its own
@@ -395,20 +491,45 @@ describe('IAM: one least-privilege role per function', () => {
     return { code: actionsOf(own.sent), library, config: new Set(configNeeds(id).map((n) => n.action)), unknown: own.unknown };
   }
 
-  test.each(serverlessFunctions.map((id) => [id]))('%s: its role allows exactly the actions it needs', (id) => {
+  /** Every action a function needs, in one set. */
+  const allNeeds = (id: string): Set<string> => {
+    const n = needs(id);
+    return new Set([...n.code, ...n.library, ...n.config]);
+  };
+
+  test.each(serverlessFunctions.map((id) => [id]))('%s: its role allows exactly the actions it needs (with those of the functions sharing it)', (id) => {
     const n = needs(id);
     expect(n.unknown).toEqual([]);
     expect(n.code.size).toBeGreaterThan(0);
-    const needed = new Set([...n.code, ...n.library, ...n.config]);
-    const statements = roleStatements(allFunctions.find((f) => f.id === id)!.role!);
+    const needed = allNeeds(id);
+    const roleId = allFunctions.find((f) => f.id === id)!.roleId!;
+    const statements = roleStatements(R[roleId]!);
     const granted = new Set(statements.flatMap((s) => asList(s.Action)));
     expect([...needed].filter((a) => !allows(statements, a)).sort()).toEqual([]); // every call it makes is allowed
-    expect([...granted].filter((a) => !needed.has(a)).sort()).toEqual([]); // nothing it does not make
+    // Nothing that no function running as this role makes (the union of their needs; its own alone for an unshared role).
+    const neededByRole = new Set(usersOf(roleId).flatMap((u) => [...allNeeds(u)]));
+    expect([...granted].filter((a) => !neededByRole.has(a)).sort()).toEqual([]);
+    // And its own policy grants nothing it does not make (org-status nothing only the worker uses, and the reverse).
+    const mine = ownStatements(id);
+    expect(mine.length).toBeGreaterThan(0);
+    expect([...new Set(mine.flatMap((s) => asList(s.Action)))].filter((a) => !needed.has(a)).sort()).toEqual([]);
   });
 
-  test("the worker's bundled idempotency layer calls DynamoDB with exactly the four actions granted for it", () => {
-    expect([...needs('EnrichWorkerFunction').library].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sts:AssumeRole']);
-    for (const b of bundled.filter((x) => x.id !== 'EnrichWorkerFunction')) expect([b.id, [...needs(b.id).library]]).toEqual([b.id, []]);
+  test("bundled libraries' calls: the worker's idempotency layer (exactly the four DynamoDB actions granted for it), the member-role credentials (sts:AssumeRole)", () => {
+    const LIBRARY: Record<string, string[]> = {
+      EnrichWorkerFunction: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sts:AssumeRole'],
+      OrgStatusFunction: ['sts:AssumeRole'],
+    };
+    for (const b of bundled) expect([b.id, [...needs(b.id).library].sort()]).toEqual([b.id, LIBRARY[b.id] ?? []]);
+  });
+
+  test('ListDelegatedAdministrators: only for the services org-status asks about (organizations:ServicePrincipal)', () => {
+    expect(DELEGATED_SERVICES.sort()).toEqual(['detective.amazonaws.com', 'guardduty.amazonaws.com', 'securityhub.amazonaws.com']);
+    const granting = ownStatements('OrgStatusFunction').filter((s) => asList(s.Action).includes('organizations:ListDelegatedAdministrators'));
+    expect(granting).toHaveLength(1);
+    expect(granting[0]).toMatchObject({ Action: 'organizations:ListDelegatedAdministrators', Resource: '*' });
+    expect((granting[0]!.Condition as JsonObject).StringEquals).toEqual({ 'organizations:ServicePrincipal': expect.arrayContaining(DELEGATED_SERVICES) });
+    expect(((granting[0]!.Condition as JsonObject).StringEquals as JsonObject)['organizations:ServicePrincipal']).toHaveLength(DELEGATED_SERVICES.length);
   });
 
   test.each(serverlessFunctions.map((id) => [id]))('%s: each permission on the specific resource', (id) => {
@@ -427,11 +548,23 @@ describe('IAM: one least-privilege role per function', () => {
     }
     const ownResources = new Set([...envIds, referencedId((props(id).LoggingConfig as JsonObject | undefined)?.LogGroup)]);
     for (const c of configNeeds(id)) ownResources.add(referencedId(c.resource));
-    for (const s of statements) {
+    // The statements of its own policy (those of a shared role's other policies are checked with their function).
+    const own = ownStatements(id);
+    expect(own.length).toBeGreaterThan(0);
+    for (const s of own) {
+      const actions = asList(s.Action);
+      // A condition only where it narrows ListDelegatedAdministrators to the services org-status asks about.
+      if (s.Condition !== undefined) expect([s.Sid, actions]).toEqual([s.Sid, ['organizations:ListDelegatedAdministrators']]);
       for (const r of asList(s.Resource as Json | Json[])) {
-        const actions = asList(s.Action);
         if (r === '*') {
           expect([s.Sid, actions.filter((a) => !NO_RESOURCE_LEVEL.has(a))]).toEqual([s.Sid, []]);
+          continue;
+        }
+        // An action without resource types on an ARN would never be allowed.
+        expect([s.Sid, actions.filter((a) => NO_RESOURCE_LEVEL.has(a))]).toEqual([s.Sid, []]);
+        if (actions.some((a) => a.startsWith('organizations:'))) {
+          // Organizations: only reads of the organisation, none of which has a resource type.
+          throw new Error(`${s.Sid}: organizations actions on ${JSON.stringify(r)}: the ones org-status sends take "*" only`);
         } else if (actions.some((a) => /^(sqs|dynamodb|logs):/.test(a))) {
           // A resource of this stack that the function uses, by its ARN.
           const rid = referencedId(r);
@@ -452,10 +585,13 @@ describe('IAM: one least-privilege role per function', () => {
           expect(envIds).toContain('ReportBucket');
           expect(r).toEqual({ 'Fn::Sub': '${ReportBucket.Arn}/reports/*' });
         } else {
-          // Security Hub: this account's hub or default product, never another account's.
+          // Security Hub: this account's hub, default product or finding aggregator, never another account's.
           expect(actions.every((a) => a.startsWith('securityhub:'))).toBe(true);
           const arn = (r as JsonObject)['Fn::Sub'] as string;
-          expect(arn).toMatch(/^arn:\$\{AWS::Partition\}:securityhub:(\*|\$\{AWS::Region\}):\$\{AWS::AccountId\}:(hub\/default|product\/\$\{AWS::AccountId\}\/default)$/);
+          expect(arn).toMatch(/^arn:\$\{AWS::Partition\}:securityhub:(\*|\$\{AWS::Region\}):\$\{AWS::AccountId\}:(hub\/default|product\/\$\{AWS::AccountId\}\/default|finding-aggregator\/\*)$/);
+          // The aggregator ARN is GetFindingAggregator's only resource type, and GetFindingAggregator takes no other.
+          expect([s.Sid, arn.endsWith(':finding-aggregator/*')]).toEqual([s.Sid, actions.includes('securityhub:GetFindingAggregator')]);
+          if (arn.endsWith(':finding-aggregator/*')) expect(actions).toEqual(['securityhub:GetFindingAggregator']);
         }
       }
     }
