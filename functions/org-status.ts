@@ -8,12 +8,15 @@
  * worker's MEMBER_ROLE_NAME, MEMBER_EXTERNAL_ID, USE_DETECTIVE.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { readConfig } from '../src/config';
 import { chain, logger, metrics } from '../src/lambda/chain';
 import { runOrgStatus } from '../src/org/run';
 
+const config = readConfig();
+
 export const handler = chain(async () => {
   const stackRegion = process.env.AWS_REGION ?? 'us-east-1';
-  const regions = (process.env.ORG_STATUS_REGIONS || stackRegion).split(',').map((r) => r.trim()).filter(Boolean);
+  const regions = config.orgStatusRegions.length ? config.orgStatusRegions : [stackRegion];
   const report = await runOrgStatus({ stackRegion, regions });
   const byComponent: Record<string, number> = {};
   for (const g of report.gaps) byComponent[g.component] = (byComponent[g.component] ?? 0) + 1;

@@ -32,6 +32,8 @@ export interface Config {
   memberRoleName: string;
   /** The ExternalId the member role's trust policy requires (`MEMBER_EXTERNAL_ID`). */
   memberExternalId: string | null;
+  /** Regions the scheduled org-status checks (`ORG_STATUS_REGIONS`, comma separated; empty: the function's own). */
+  orgStatusRegions: string[];
 }
 
 export class ConfigError extends Error {}
@@ -42,6 +44,11 @@ function num(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, ma
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(`${name}=${JSON.stringify(raw)}: expected a number from ${min} to ${max}`);
   return n;
+}
+
+/** A comma-separated list of regions, blanks dropped. */
+function regionList(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((r) => r.trim()).filter(Boolean);
 }
 
 /**
@@ -55,7 +62,7 @@ export function readConfig(needs: ('ENRICH_QUEUE_URL' | 'IDEMPOTENCY_TABLE' | 'E
     enrichDlqUrl: env.ENRICH_DLQ_URL || null,
     minSeverity: num(env, 'MIN_SEVERITY', 4, 0, 10),
     idempotencyTable: env.IDEMPOTENCY_TABLE || null,
-    lookupExtraRegions: (env.LOOKUP_EXTRA_REGIONS ?? '').split(',').map((r) => r.trim()).filter(Boolean),
+    lookupExtraRegions: regionList(env.LOOKUP_EXTRA_REGIONS),
     reenrichDelaySeconds: num(env, 'REENRICH_DELAY_SECONDS', 900, 0, 900),
     maxReceives: num(env, 'MAX_RECEIVES', 3, 1, 100),
     backfillDays: num(env, 'BACKFILL_DAYS', 7, 1, 90),
@@ -65,5 +72,6 @@ export function readConfig(needs: ('ENRICH_QUEUE_URL' | 'IDEMPOTENCY_TABLE' | 'E
     ownAccountId: env.OWN_ACCOUNT_ID || null,
     memberRoleName: env.MEMBER_ROLE_NAME || 'TrailstoryMemberRole',
     memberExternalId: env.MEMBER_EXTERNAL_ID || null,
+    orgStatusRegions: regionList(env.ORG_STATUS_REGIONS),
   });
 }
