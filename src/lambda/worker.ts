@@ -14,6 +14,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ClientOverrides, Clients } from '../clients';
 import { AccountClients } from '../clients/accounts';
+import { partitionOf } from '../findings/common';
 import type { Config } from '../config';
 import { enrichFinding } from '../enrich/enrich';
 import { CloudTrailLookupSource } from '../sources/cloudtrail-lookup';
@@ -61,7 +62,7 @@ export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: D
     ? new AccountClients(
         config,
         clients,
-        { ownAccount: config.ownAccountId, memberRoleName: config.memberRoleName, externalId: config.memberExternalId, partition: process.env.AWS_PARTITION ?? 'aws' },
+        { ownAccount: config.ownAccountId, memberRoleName: config.memberRoleName, externalId: config.memberExternalId, partition: partitionOf(reportRegion) },
         opts.ownCredentials,
         opts.memberOverrides,
       )
