@@ -4,7 +4,7 @@ import type { NormalizedFinding } from '../../src/model/finding';
 
 describe('readConfig', () => {
   test('defaults and parsing', () => {
-    const c = readConfig([], { ENRICH_QUEUE_URL: 'q', LOOKUP_EXTRA_REGIONS: ' eu-west-1, ,us-west-2 ' });
+    const c = readConfig([], { ENRICH_QUEUE_URL: 'q', LOOKUP_EXTRA_REGIONS: ' eu-west-1, ,us-west-2 ', ORG_STATUS_REGIONS: 'us-east-1,me-central-1' });
     expect(c).toEqual({
       enrichQueueUrl: 'q',
       enrichDlqUrl: null,
@@ -20,6 +20,7 @@ describe('readConfig', () => {
       ownAccountId: null,
       memberRoleName: 'TrailstoryMemberRole',
       memberExternalId: null,
+      orgStatusRegions: ['us-east-1', 'me-central-1'],
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
