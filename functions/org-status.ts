@@ -16,7 +16,7 @@ const config = readConfig();
 
 export const handler = chain(async () => {
   const stackRegion = process.env.AWS_REGION ?? 'us-east-1';
-  const regions = config.orgStatusRegions.length ? config.orgStatusRegions : [stackRegion];
+  const regions = config.orgStatusRegions.length ? [...new Set(config.orgStatusRegions)] : [stackRegion];
   const report = await runOrgStatus({ stackRegion, regions });
   const byComponent: Record<string, number> = {};
   for (const g of report.gaps) byComponent[g.component] = (byComponent[g.component] ?? 0) + 1;

@@ -28,8 +28,21 @@ export const EXIT = { ok: 0, badInput: 1, usage: 2, gaps: 3, internal: 70 } as c
 
 const ORG_FORMATS = ['text', 'json', 'markdown'] as const;
 
-/** AWS could not be asked at all (no credentials, no region): exit 1 with one line. */
+/** AWS could not be asked at all (no credentials, no network): exit 1 with one line. */
 class AwsSetupError extends Error {}
+
+/** A region name (`eu-west-1`, `us-gov-west-1`, `ap-southeast-7`). */
+const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+/** The region the SDK would use (AWS_REGION, AWS_DEFAULT_REGION unless set otherwise, the profile's `region`), or undefined. */
+async function sdkRegion(): Promise<string | undefined> {
+  const { STSClient } = await import('@aws-sdk/client-sts');
+  try {
+    return await new STSClient({}).config.region();
+  } catch {
+    return undefined;
+  }
+}
 
 const FORMATS = ['json', 'text', 'mermaid', 'markdown', 'html', 'asff'] as const;
 
@@ -99,9 +112,9 @@ export async function main(
     .command('org-status')
     .description('From the delegated-admin account: Security Hub, GuardDuty and Detective in every account and region of the organisation, whether the member role can be assumed, and a table of gaps with the fix for each. Reads only.')
     .option('--regions <list>', 'comma-separated regions to check (default: the stack region)')
-    .option('--region <region>', 'the region the trailstory stack runs in (default: AWS_REGION)')
+    .option('--region <region>', 'the region the trailstory stack runs in (default: the SDK\'s region: AWS_REGION, or your profile\'s)')
     .option('--member-role-name <name>', 'the member role (default: MEMBER_ROLE_NAME or TrailstoryMemberRole)')
-    .option('--external-id-env <var>', 'environment variable holding the member role\'s ExternalId (default: MEMBER_EXTERNAL_ID)', 'MEMBER_EXTERNAL_ID')
+    .option('--external-id-env <var>', 'environment variable holding the member role\'s ExternalId', 'MEMBER_EXTERNAL_ID')
     .option('--stack-set-name <name>', 'the member StackSet, for the fixes', 'trailstory-member-role')
     .option('--no-detective', 'do not check Detective (the stack runs with UseDetective=false)')
     .option('--no-member-role', 'do not try to assume the member role (it trusts only the enrich worker\'s role)')
@@ -109,9 +122,11 @@ export async function main(
     .option('--now <time>', 'the time shown in the report (ISO 8601), for reproducible output; default: now')
     .addOption(new Option('--format <format>', 'text (a table and the gaps), json, markdown (GitHub tables)').choices(ORG_FORMATS).default('text'))
     .addHelpText('after', `
-Credentials and endpoint come from the AWS SDK's usual chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, …,
-AWS_ENDPOINT_URL). The member role trusts only the enrich worker's role: run as anyone else, its
-check reports "refused"; the scheduled OrgStatus function runs as that role and logs the same report.
+Credentials, region and endpoint come from the AWS SDK's usual chain (AWS_PROFILE, AWS_REGION,
+AWS_ACCESS_KEY_ID, …, AWS_ENDPOINT_URL). The member role trusts only the enrich worker's role: run as
+anyone else, its check reports "refused"; the scheduled OrgStatus function runs as that role and
+logs the same report. Exit codes: 0 done (gaps or not), 3 gaps found with --fail-on-gaps, 2 usage
+error, 1 AWS could not be asked (no credentials, no network).
 
 Examples:
   $ trailstory org-status --region us-east-1 --regions us-east-1,eu-west-1,me-central-1
@@ -121,11 +136,13 @@ Examples:
     .action(async (o: { regions?: string; region?: string; memberRoleName?: string; externalIdEnv: string; stackSetName: string; detective: boolean; memberRole: boolean; failOnGaps?: boolean; now?: string; format: (typeof ORG_FORMATS)[number] }) => {
       const now = o.now === undefined ? new Date() : toIsoUtc(o.now);
       if (!now) throw new UsageError(`--now ${JSON.stringify(o.now)} is not a time (ISO 8601, e.g. 2026-11-29T12:00:00Z)`);
-      const stackRegion = o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-      if (!stackRegion) throw new UsageError('no region: pass --region or set AWS_REGION');
-      const regions = (o.regions ?? stackRegion).split(',').map((r) => r.trim()).filter(Boolean);
-      const bad = regions.find((r) => !/^[a-z]{2}(-[a-z]+)+-\d$/.test(r));
+      const stackRegion = o.region ?? (await sdkRegion());
+      if (!stackRegion) throw new UsageError('no region: pass --region, or set AWS_REGION or a region in your AWS profile');
+      const regions = [...new Set((o.regions ?? stackRegion).split(',').map((r) => r.trim()).filter(Boolean))];
+      if (!REGION_NAME.test(stackRegion)) throw new UsageError(`--region: ${JSON.stringify(stackRegion)} is not a region name (e.g. eu-west-1)`);
+      const bad = regions.find((r) => !REGION_NAME.test(r));
       if (bad !== undefined) throw new UsageError(`--regions: ${JSON.stringify(bad)} is not a region name (e.g. eu-west-1)`);
+      if (regions.length === 0) throw new UsageError('--regions: no region given');
       const { runOrgStatus } = await import('../org/run');
       let report;
       try {

@@ -12,6 +12,12 @@ function cells(st: OrgStatus): string[][] {
   return st.accounts.map((r) => [r.account, r.name, r.region, r.securityHub, r.guardDuty, r.detective, r.memberRole]);
 }
 
+/** What the cells say (each service's own status words are kept as it names them). */
+export const LEGEND =
+  'Cells: admin = this account administers the service there; Enabled / ENABLED (Detective) = a healthy member; another word = the member status the service reports ' +
+  '(Created, Invited, Disabled, Removed, RegionDisabled, ...); not a member; no graph = no Detective behavior graph in the region; off = Detective not used; ' +
+  '? = could not be read (see the gaps). Member role: ok = assumed; self = the account trailstory runs in; refused; region disabled; not checked.';
+
 function header(st: OrgStatus): { label: string; value: string }[] {
   const admins = Object.entries(st.delegatedAdministrators).map(([sp, ids]) => `${sp.replace('.amazonaws.com', '')} ${ids.length ? ids.join(', ') : '(none)'}`);
   const agg = st.aggregation ? `home ${st.aggregation.homeRegion}, ${st.aggregation.regionLinkingMode}${st.aggregation.regions.length ? ` ${st.aggregation.regions.join(', ')}` : ''}` : 'none';
@@ -20,7 +26,7 @@ function header(st: OrgStatus): { label: string; value: string }[] {
     { label: 'checked from', value: `${st.adminAccount} as ${st.caller}, ${st.checkedAt}` },
     { label: 'delegated administrators', value: admins.join('; ') || '?' },
     { label: 'Security Hub aggregation', value: agg },
-    { label: 'regions', value: st.regions.join(', ') },
+    { label: 'regions', value: st.regions.join(', ') + (st.regions.length === 1 ? ' (only this one: --regions, or the stack\'s OrgStatusRegions, to check more)' : '') },
   ];
 }
 
@@ -32,7 +38,7 @@ export function renderOrgStatusText(st: OrgStatus): string {
   const rows = [COLUMNS.map((c) => c.toUpperCase()), ...cells(st).map((r) => r.map(neutral))];
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const r of rows) out.push(r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
-  out.push('');
+  out.push('', LEGEND, '');
   if (st.gaps.length === 0) {
     out.push('No gaps: every account and region is covered.');
   } else {
@@ -51,7 +57,7 @@ export function renderOrgStatusMarkdown(st: OrgStatus): string {
   for (const h of header(st)) out.push(`- **${h.label}**: ${mdEscape(h.value)}`);
   out.push('', `| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map(() => '---').join('|')}|`);
   for (const r of cells(st)) out.push(`| ${r.map(mdEscape).join(' | ')} |`);
-  out.push('');
+  out.push('', mdEscape(LEGEND), '');
   if (st.gaps.length === 0) out.push('No gaps: every account and region is covered.');
   else {
     out.push('| # | account | region | component | problem | fix |', '|---|---|---|---|---|---|');

@@ -79,7 +79,7 @@ export interface OrgStatus {
   /** Security Hub cross-Region aggregation (GetFindingAggregator), or null when there is none. */
   aggregation: { homeRegion: string; regionLinkingMode: string; regions: string[] } | null;
   regions: string[];
-  /** One row per account and region, accounts in ListAccounts order. */
+  /** One row per account and region, by account ID, then in the order of `regions`. */
   accounts: AccountRegionStatus[];
   gaps: Gap[];
   /** AWS requests made, by `service:Operation`. */
@@ -328,6 +328,8 @@ export async function orgStatus(clients: Clients, members: AccountClients, opts:
 
   // ── The member role, account by account ──
   const limit = pLimit(opts.concurrency ?? 8);
+  /** The caller is a session of the enrich worker's role (CloudFormation names it `<stack>-EnrichWorkerRole-<suffix>`). */
+  const asWorker = /:assumed-role\/[^/]*EnrichWorkerRole[^/]*\//.test(opts.caller);
   const roleRegions = opts.regions.filter((r) => r === opts.stackRegion || OPT_IN_REGIONS.has(r));
   if (!roleRegions.includes(opts.stackRegion)) roleRegions.unshift(opts.stackRegion);
   if (opts.checkMemberRole !== false) {
@@ -346,14 +348,19 @@ export async function orgStatus(clients: Clients, members: AccountClients, opts:
         if (r.ok) return;
         gaps.push(state === 'region disabled'
           ? { account: id, region, component: 'region', problem: `${region} is not enabled in this account (${errName(r.error)})`, fix: `from the management account: aws account enable-region --account-id ${id} --region-name ${region}` }
-          : { account: id, region, component: 'member role', problem: `${members.roleArn(id)} cannot be assumed by ${opts.caller} (${errName(r.error)})`, fix: `deploy the member role to the account's OU: aws cloudformation create-stack-instances --stack-set-name ${stackSet} --deployment-targets OrganizationalUnitIds=<its OU> --regions ${opts.stackRegion} --call-as DELEGATED_ADMIN (the role trusts only the enrich worker's role: run this check as that role, as the scheduled OrgStatus function does)` });
+          : { account: id, region, component: 'member role', problem: `${members.roleArn(id)} cannot be assumed by ${opts.caller} (${errName(r.error)})`, fix: `deploy the member role to the account's OU: aws cloudformation create-stack-instances --stack-set-name ${stackSet} --deployment-targets OrganizationalUnitIds=<its OU> --regions <the StackSet's region> --call-as DELEGATED_ADMIN${asWorker ? '' : " (the role trusts only the enrich worker's role: if the role is there, run this check as that role, as the scheduled OrgStatus function does)"}` });
       }));
     }));
   }
 
-  const kept = consolidate(gaps, accountsRegionOff(rows.values()), opts.stackRegion);
+  const regionOff = accountsRegionOff(rows.values());
+  const kept = consolidate(gaps, regionOff, opts.stackRegion);
+  for (const k of regionOff) {
+    const row = rows.get(k);
+    if (row && row.memberRole !== 'not checked') row.memberRole = 'region disabled';
+  }
 
-  const order = new Map(active.map((a, i) => [a.Id ?? '', i]));
+  const order = new Map([...active].sort((x, y) => (x.Id ?? '').localeCompare(y.Id ?? '')).map((a, i) => [a.Id ?? '', i]));
   const regionOrder = new Map(opts.regions.map((r, i) => [r, i]));
   const accounts = [...rows.values()].sort((x, y) => (order.get(x.account) ?? 0) - (order.get(y.account) ?? 0) || (regionOrder.get(x.region) ?? 0) - (regionOrder.get(y.region) ?? 0));
   const rank = (g: Gap): number => (g.region === 'global' ? -1 : (regionOrder.get(g.region) ?? 0));

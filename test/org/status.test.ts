@@ -3,6 +3,9 @@
  * own, a healthy organisation with none, the CLI's usage errors, and the renderers' escaping.
  * (The whole organisation, with the worker, is test/e2e/org.test.ts.)
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import { isLinked, type OrgStatus } from '../../src/org/status';
 import { renderOrgStatusMarkdown, renderOrgStatusText } from '../../src/org/render';
@@ -173,13 +176,26 @@ describe('the CLI', () => {
   };
 
   test('no region: usage error, exit 2, one line', async () => {
-    const r = await run([]);
-    expect([r.code, r.err]).toEqual([2, 'trailstory: no region: pass --region or set AWS_REGION\n']);
+    const r = await run([], { AWS_CONFIG_FILE: '/nonexistent', AWS_PROFILE: 'none' });
+    expect([r.code, r.err]).toEqual([2, 'trailstory: no region: pass --region, or set AWS_REGION or a region in your AWS profile\n']);
   });
 
-  test('a region name that is not one: exit 2 naming it', async () => {
+  test('a region name that is not one: exit 2 naming it and its option', async () => {
     const r = await run(['--region', 'us-east-1', '--regions', 'us-east-1,Frankfurt']);
     expect([r.code, r.err]).toEqual([2, 'trailstory: --regions: "Frankfurt" is not a region name (e.g. eu-west-1)\n']);
+    const s = await run(['--region', 'US-EAST-1']);
+    expect([s.code, s.err]).toEqual([2, 'trailstory: --region: "US-EAST-1" is not a region name (e.g. eu-west-1)\n']);
+    const e = await run(['--region', 'us-east-1', '--regions', ' , ']);
+    expect([e.code, e.err]).toEqual([2, 'trailstory: --regions: no region given\n']);
+  });
+
+  test('the region from the AWS profile when --region and AWS_REGION are not set', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-profile-'));
+    fs.writeFileSync(path.join(dir, 'config'), '[profile audit]\nregion = eu-west-3\n');
+    // No credentials anywhere: it gets as far as asking STS, in the profile's region.
+    const r = await run([], { AWS_CONFIG_FILE: path.join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none'), AWS_PROFILE: 'audit', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^trailstory: cannot ask AWS who is calling/);
   });
 
   test('no credentials that work: exit 1, one line naming the cause', async () => {
