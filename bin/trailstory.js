@@ -8,4 +8,7 @@ if (!fs.existsSync(main)) {
   process.stderr.write('trailstory: the compiled CLI is missing (dist/); run `npm ci` or `npm run build:ts` in the repository first\n');
   process.exit(70);
 }
+// The SDK warns on every run under Node 20 that its releases after January 2027 need Node 22; the
+// SDK here is pinned by package-lock.json, so the CLI keeps its output clean unless asked.
+if (process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === undefined) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 require(main).main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

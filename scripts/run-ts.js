@@ -28,4 +28,5 @@ esbuild.buildSync({
   logLevel: 'error',
 });
 const r = spawnSync(process.execPath, [out, root, ...args], { stdio: 'inherit', env: { ...process.env, NODE_PATH: path.join(root, 'node_modules') } });
+fs.rmSync(path.dirname(out), { recursive: true, force: true });
 process.exitCode = r.status === null ? 1 : r.status;
