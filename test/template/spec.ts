@@ -4,7 +4,7 @@
  * properties. Intrinsic functions are not resolved. Used by the tests of every template.
  */
 import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
-import { isIntrinsic, isObject, type JsonObject } from './cfn';
+import { isIntrinsic, isObject, references, type Json, type JsonObject, type Template } from './cfn';
 
 interface SpecType {
   type: string;
@@ -73,4 +73,33 @@ export function checkProps(value: JsonObject, spec: Record<string, SpecProp>, wh
     else check(v, p.type, `${where}.${k}`, errors);
   }
   for (const [k, p] of Object.entries(spec)) if (p.required && !(k in value)) errors.push(`${where}.${k}: required`);
+}
+
+/** Pseudo parameters a plain template may `Ref` (CloudFormation "Pseudo parameters reference"). */
+export const PSEUDO_PARAMETERS = ['AWS::AccountId', 'AWS::Partition', 'AWS::Region', 'AWS::StackName', 'AWS::StackId', 'AWS::URLSuffix', 'AWS::NoValue', 'AWS::NotificationARNs'];
+
+/**
+ * Problems of a plain CloudFormation template against the specification: unknown resource types,
+ * properties (nested) and missing required ones; a Ref / GetAtt / ${…} that resolves to no
+ * parameter, pseudo parameter, resource or attribute of its type; a parameter nothing uses.
+ */
+export function templateErrors(t: Template): string[] {
+  const errors: string[] = [];
+  for (const [id, r] of Object.entries(t.Resources)) {
+    const spec = specOf(r.Type);
+    if (!spec) errors.push(`${id}: ${r.Type} is not a CloudFormation resource type`);
+    else checkProps(r.Properties ?? {}, spec.properties, id, errors);
+  }
+  for (const [id, attr] of references([t.Resources, (t.Outputs ?? {}) as Json, ((t as { Rules?: Json }).Rules ?? {}) as Json])) {
+    if (attr === undefined) {
+      if (!(id in t.Parameters) && !(id in t.Resources) && !PSEUDO_PARAMETERS.includes(id)) errors.push(`unresolved ${id}`);
+    } else {
+      const r = t.Resources[id];
+      if (!r) errors.push(`GetAtt of unknown ${id}`);
+      else if (!(attr in (specOf(r.Type)?.attributes ?? {}))) errors.push(`${id}.${attr}: ${r.Type} has no such attribute`);
+    }
+  }
+  const used = new Set(references([t.Resources, ((t as { Rules?: Json }).Rules ?? {}) as Json]).map(([id]) => id));
+  for (const p of Object.keys(t.Parameters)) if (!used.has(p)) errors.push(`parameter ${p} is not used`);
+  return errors;
 }
