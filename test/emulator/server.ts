@@ -156,7 +156,7 @@ export class AwsEmulator {
 
   /** Default knob values: no throttling, no server errors, no latency, LookupEvents 2/s, investigations done on the 2nd check, Security Hub quotas off. */
   static defaultKnobs(): EmulatorKnobs {
-    return { throttleRate: 0, serverErrorRate: 0, latencyMs: 0, lookupEventsPerSecond: 2, investigationChecksToFinish: 2, securityHubQuotas: false };
+    return { throttleRate: 0, serverErrorRate: 0, latencyMs: 0, lookupEventsPerSecond: 2, investigationChecksToFinish: 2, securityHubQuotas: false, faults: {} };
   }
 
   /**
@@ -349,9 +349,12 @@ export class AwsEmulator {
       const authFailure = this.identities.authFailure(accessKeyId, account, region, Array.isArray(token) ? token[0] : token, new Date());
       if (authFailure) throw authFailure;
 
-      // Knobs: latency, throttling, server errors (one PRNG draw each, in this order).
+      // Knobs: latency, named faults, throttling, server errors (one PRNG draw each, in this order).
       if (this.knobs.latencyMs > 0) await new Promise((r) => setTimeout(r, this.knobs.latencyMs));
       const conf = SERVICE_ERRORS[service] ?? { validation: 'ValidationException', throttle: ['ThrottlingException', 400] as [string, number], server: ['InternalFailure', 500] as [string, number] };
+      const fault = this.knobs.faults[`${service}:${op.name}`];
+      if (fault === 'throttle') throw new AwsError(conf.throttle[0], 'Rate exceeded', conf.throttle[1]);
+      if (fault === 'server') throw new AwsError(conf.server[0], 'Internal error', conf.server[1], 'Receiver');
       if (this.random() < this.knobs.throttleRate) throw new AwsError(conf.throttle[0], 'Rate exceeded', conf.throttle[1]);
       if (this.random() < this.knobs.serverErrorRate) {
         const unavailable = this.random() < 0.5;

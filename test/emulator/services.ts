@@ -44,6 +44,8 @@ export interface CallContext {
  * - `lookupEventsPerSecond`: CloudTrail LookupEvents budget per account and region (AWS: 2; 0 = unlimited).
  * - `investigationChecksToFinish`: Detective GetInvestigation answers RUNNING until this many
  *   checks were made, then SUCCESSFUL (default 2: RUNNING on the first check).
+ * - `faults`: `service:Operation` (e.g. `securityhub:ListMembers`) → `throttle` or `server`: that
+ *   operation always answers the service's throttling error or HTTP 500 (no PRNG draw).
  */
 export interface EmulatorKnobs {
   throttleRate: number;
@@ -57,6 +59,7 @@ export interface EmulatorKnobs {
    * answer HTTP 429 TooManyRequestsException beyond them. Off by default.
    */
   securityHubQuotas: boolean;
+  faults: Record<string, 'throttle' | 'server'>;
 }
 
 /** A handler: member-named input in, member-named output out. */
