@@ -10,7 +10,7 @@
  */
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { makeClients, type ClientOverrides, type Clients } from './index';
+import { makeClients, requestHandlerOptions, type ClientOverrides, type Clients } from './index';
 import type { Config } from '../config';
 
 /** How the functions reach member accounts. */
@@ -58,7 +58,7 @@ export class AccountClients {
         DurationSeconds: 3600,
         ...(this.access.externalId ? { ExternalId: this.access.externalId } : {}),
       },
-      clientConfig: { region, ...(this.config.endpoint ? { endpoint: this.config.endpoint } : {}) },
+      clientConfig: { region, ...(this.config.endpoint ? { endpoint: this.config.endpoint } : {}), ...requestHandlerOptions(this.overrides.timeouts) },
       ...(this.ownCredentials ? { masterCredentials: this.ownCredentials } : {}),
     });
   }

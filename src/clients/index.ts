@@ -34,11 +34,26 @@ export interface ClientOverrides {
   maxAttempts?: number;
   /** `adaptive` (default: client-side rate limiting after throttles) or `standard`. */
   retryMode?: 'adaptive' | 'standard';
+  /** Time limits of each HTTP attempt, ms (default {@link DEFAULT_TIMEOUTS}): no call waits forever on a silent endpoint. */
+  timeouts?: { connectionMs: number; requestMs: number };
+}
+
+/**
+ * Each attempt's limits: 5 s to connect, 30 s for the answer (the SDK's NodeHttpHandler has none
+ * by default, so a silent endpoint would hold a Lambda until its own timeout). Timed-out
+ * attempts are retried like any network error.
+ */
+export const DEFAULT_TIMEOUTS = { connectionMs: 5_000, requestMs: 30_000 };
+
+/** The SDK client settings of {@link ClientOverrides.timeouts}: NodeHttpHandler options (@smithy/types NodeHttpHandlerOptions). */
+export function requestHandlerOptions(t: { connectionMs: number; requestMs: number } = DEFAULT_TIMEOUTS) {
+  return { requestHandler: { connectionTimeout: t.connectionMs, requestTimeout: t.requestMs, throwOnRequestTimeout: true } };
 }
 
 /** Clients for the function's own account; `defaultRegion` for SQS. */
 export function makeClients(config: Pick<Config, 'endpoint'>, defaultRegion: string = process.env.AWS_REGION ?? 'us-east-1', overrides: ClientOverrides = {}): Clients {
-  const common = { retryMode: 'adaptive' as const, maxAttempts: 4, ...(config.endpoint ? { endpoint: config.endpoint } : {}), ...overrides };
+  const { timeouts, ...rest } = overrides;
+  const common = { retryMode: 'adaptive' as const, maxAttempts: 4, ...(config.endpoint ? { endpoint: config.endpoint } : {}), ...requestHandlerOptions(timeouts), ...rest };
   const cache = new Map<string, unknown>();
   const get = <T>(key: string, make: () => T): T => {
     let c = cache.get(key) as T | undefined;
