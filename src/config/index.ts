@@ -46,9 +46,15 @@ function num(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, ma
   return n;
 }
 
-/** A comma-separated list of regions, blanks dropped. */
-function regionList(raw: string | undefined): string[] {
-  return (raw ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+/**
+ * A comma-separated list of region names, blanks and repeats dropped.
+ * @throws ConfigError naming the variable and the first value that is not a region name.
+ */
+function regionList(env: NodeJS.ProcessEnv, name: string): string[] {
+  const list = [...new Set((env[name] ?? '').split(',').map((r) => r.trim()).filter(Boolean))];
+  const bad = list.find((r) => !/^[a-z]{2}(-[a-z]+)+-\d$/.test(r));
+  if (bad !== undefined) throw new ConfigError(`${name}: ${JSON.stringify(bad)} is not a region name (e.g. eu-west-1)`);
+  return list;
 }
 
 /**
@@ -62,7 +68,7 @@ export function readConfig(needs: ('ENRICH_QUEUE_URL' | 'IDEMPOTENCY_TABLE' | 'E
     enrichDlqUrl: env.ENRICH_DLQ_URL || null,
     minSeverity: num(env, 'MIN_SEVERITY', 4, 0, 10),
     idempotencyTable: env.IDEMPOTENCY_TABLE || null,
-    lookupExtraRegions: regionList(env.LOOKUP_EXTRA_REGIONS),
+    lookupExtraRegions: regionList(env, 'LOOKUP_EXTRA_REGIONS'),
     reenrichDelaySeconds: num(env, 'REENRICH_DELAY_SECONDS', 900, 0, 900),
     maxReceives: num(env, 'MAX_RECEIVES', 3, 1, 100),
     backfillDays: num(env, 'BACKFILL_DAYS', 7, 1, 90),
@@ -72,6 +78,6 @@ export function readConfig(needs: ('ENRICH_QUEUE_URL' | 'IDEMPOTENCY_TABLE' | 'E
     ownAccountId: env.OWN_ACCOUNT_ID || null,
     memberRoleName: env.MEMBER_ROLE_NAME || 'TrailstoryMemberRole',
     memberExternalId: env.MEMBER_EXTERNAL_ID || null,
-    orgStatusRegions: regionList(env.ORG_STATUS_REGIONS),
+    orgStatusRegions: regionList(env, 'ORG_STATUS_REGIONS'),
   });
 }
