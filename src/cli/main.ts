@@ -15,6 +15,7 @@ import { renderMarkdown } from '../render/markdown';
 import { renderMermaid } from '../render/mermaid';
 import { renderText } from '../render/text';
 import { toIsoUtc } from '../model/time';
+import { ConfigError } from '../config';
 import { buildSecurityHubWrites } from '../securityhub/asff';
 
 /** A bad option value found after parsing (exit 2). */
@@ -33,6 +34,10 @@ class AwsSetupError extends Error {}
 
 /** A region name (`eu-west-1`, `us-gov-west-1`, `ap-southeast-7`). */
 const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d$/;
+/** An IAM role name (IAM CreateRole, RoleName: `[\w+=,.@-]+`, 1-64). */
+const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+/** A StackSet name (CloudFormation CreateStackSet, StackSetName: `[a-zA-Z][-a-zA-Z0-9]*`, at most 128). */
+const STACK_SET_NAME = /^[a-zA-Z][-a-zA-Z0-9]{0,127}$/;
 
 /** The region the SDK would use (AWS_REGION, AWS_DEFAULT_REGION unless set otherwise, the profile's `region`), or undefined. */
 async function sdkRegion(): Promise<string | undefined> {
@@ -143,12 +148,16 @@ Examples:
       const bad = regions.find((r) => !REGION_NAME.test(r));
       if (bad !== undefined) throw new UsageError(`--regions: ${JSON.stringify(bad)} is not a region name (e.g. eu-west-1)`);
       if (regions.length === 0) throw new UsageError('--regions: no region given');
-      const { runOrgStatus } = await import('../org/run');
+      if (o.memberRoleName !== undefined && !IAM_ROLE_NAME.test(o.memberRoleName)) throw new UsageError(`--member-role-name: ${JSON.stringify(o.memberRoleName)} is not an IAM role name (1-64 of letters, digits and +=,.@_-)`);
+      if (!STACK_SET_NAME.test(o.stackSetName)) throw new UsageError(`--stack-set-name: ${JSON.stringify(o.stackSetName)} is not a StackSet name (a letter, then letters, digits and -)`);
+      const { CallerUnknownError, runOrgStatus } = await import('../org/run');
       let report;
       try {
         report = await runOrgStatus({ stackRegion, regions, memberRoleName: o.memberRoleName, externalId: process.env[o.externalIdEnv] || null, useDetective: o.detective, checkMemberRole: o.memberRole, stackSetName: o.stackSetName, now: typeof now === 'string' ? new Date(now) : now });
       } catch (e) {
-        throw new AwsSetupError(`cannot ask AWS who is calling (${(e as Error).name}: ${(e as Error).message.split('\n')[0]})`);
+        if (e instanceof CallerUnknownError) throw new AwsSetupError(e.message);
+        if (e instanceof ConfigError) throw new UsageError(e.message);
+        throw e;
       }
       const { renderOrgStatusMarkdown, renderOrgStatusText } = await import('../org/render');
       if (o.format === 'json') io.out(JSON.stringify(report, null, 2) + '\n');

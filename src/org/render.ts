@@ -30,12 +30,15 @@ function header(st: OrgStatus): { label: string; value: string }[] {
   ];
 }
 
+/** Text for one terminal line: `neutral`, and no line break or tab to split a row. */
+const line = (s: string): string => neutral(s).replace(/[\r\n\t]+/g, ' ');
+
 /** A plain-text report for a terminal: the accounts × regions table, then the gaps with their fixes. */
 export function renderOrgStatusText(st: OrgStatus): string {
   const out: string[] = ['trailstory org-status'];
-  for (const h of header(st)) out.push(`  ${h.label.padEnd(26)}${neutral(h.value)}`);
+  for (const h of header(st)) out.push(`  ${h.label.padEnd(26)}${line(h.value)}`);
   out.push('');
-  const rows = [COLUMNS.map((c) => c.toUpperCase()), ...cells(st).map((r) => r.map(neutral))];
+  const rows = [COLUMNS.map((c) => c.toUpperCase()), ...cells(st).map((r) => r.map(line))];
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const r of rows) out.push(r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
   out.push('', LEGEND, '');
@@ -44,8 +47,8 @@ export function renderOrgStatusText(st: OrgStatus): string {
   } else {
     out.push(`${st.gaps.length} gap${st.gaps.length === 1 ? '' : 's'}:`);
     st.gaps.forEach((g, i) => {
-      out.push(`${String(i + 1).padStart(3)}. ${g.account} ${g.region} ${g.component}: ${neutral(g.problem)}`);
-      out.push(`     fix: ${neutral(g.fix)}`);
+      out.push(`${String(i + 1).padStart(3)}. ${g.account} ${g.region} ${g.component}: ${line(g.problem)}`);
+      out.push(`     fix: ${line(g.fix)}`);
     });
   }
   return out.join('\n') + '\n';

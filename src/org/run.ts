@@ -24,14 +24,27 @@ export interface RunOrgStatusOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The caller could not be identified (STS GetCallerIdentity failed: no credentials, no network); `cause` is the SDK's error. */
+export class CallerUnknownError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`cannot ask AWS who is calling (${(cause as Error).name}: ${String((cause as Error).message).split('\n')[0]})`);
+  }
+}
+
 /**
  * Runs the check as the caller.
- * @throws the STS error when the caller cannot be identified (no credentials, no network).
+ * @throws CallerUnknownError when the caller cannot be identified; ConfigError for a bad
+ *   variable of the functions' environment (src/config).
  */
 export async function runOrgStatus(o: RunOrgStatusOptions): Promise<OrgStatus> {
   const config = readConfig([], o.env ?? process.env);
   const clients = makeClients(config, o.stackRegion, o.overrides ?? {});
-  const who = await clients.sts(o.stackRegion).send(new GetCallerIdentityCommand({}));
+  let who;
+  try {
+    who = await clients.sts(o.stackRegion).send(new GetCallerIdentityCommand({}));
+  } catch (e) {
+    throw new CallerUnknownError(e);
+  }
   const adminAccount = who.Account ?? '';
   const partition = (who.Arn ?? '').split(':')[1] || 'aws';
   const creds = o.overrides?.credentials;
@@ -43,7 +56,7 @@ export async function runOrgStatus(o: RunOrgStatusOptions): Promise<OrgStatus> {
     creds && typeof creds !== 'function' ? creds : undefined,
     { ...(o.overrides ?? {}), credentials: undefined },
   );
-  return orgStatus(clients, members, {
+  const report = await orgStatus(clients, members, {
     adminAccount,
     caller: who.Arn ?? '?',
     regions: o.regions,
@@ -53,4 +66,6 @@ export async function runOrgStatus(o: RunOrgStatusOptions): Promise<OrgStatus> {
     stackSetName: o.stackSetName,
     now: o.now,
   });
+  report.requests['sts:GetCallerIdentity'] = (report.requests['sts:GetCallerIdentity'] ?? 0) + 1; // who the caller is
+  return report;
 }

@@ -45,6 +45,8 @@ export interface Gap {
   problem: string;
   /** A command (AWS CLI) or step that fixes it, and which account runs it. */
   fix: string;
+  /** A passing failure (throttling, a server error, the network): nothing to fix, run again. */
+  retry?: boolean;
 }
 
 /** The state of one service (or the member role) for one account in one region, as a short word for the table. */
@@ -82,7 +84,7 @@ export interface OrgStatus {
   /** One row per account and region, by account ID, then in the order of `regions`. */
   accounts: AccountRegionStatus[];
   gaps: Gap[];
-  /** AWS requests made, by `service:Operation`. */
+  /** AWS API calls made, by `service:Operation` (each page counted; the SDK's own retries not). */
   requests: Record<string, number>;
 }
 
@@ -134,19 +136,40 @@ const errName = (e: unknown): string => (e as { name?: string } | null)?.name ??
 const errLine = (e: unknown): string => `${errName(e)}: ${String((e as Error | null)?.message ?? e).split('\n')[0]}`;
 
 /**
+ * A failure that says nothing about the organisation's setup: throttling, a server error, the
+ * network or a timeout (the SDK's own retries already spent). It becomes a `?` and a gap that
+ * says to run again, never a configuration fix.
+ */
+export function isPassingFailure(e: unknown): boolean {
+  const err = e as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; code?: string } | null;
+  if (!err) return true;
+  if (err.$retryable) return true;
+  const status = err.$metadata?.httpStatusCode;
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  if (status === undefined && !REGION_OFF.test(errName(e))) return true; // no answer at all: network, timeout
+  return /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown|ServiceUnavailable|InternalServer|InternalFailure|InternalException|Timeout|TimedOut|ECONN|EPIPE|socket/i.test(`${errName(e)} ${err.code ?? ''}`);
+}
+
+/** The fix of a passing failure. */
+const RERUN = 're-run org-status (the SDK already retried; if it persists, check the AWS Health Dashboard and the service quotas)';
+
+/**
  * Reads the organisation's readiness for trailstory. `clients` are the admin account's own;
- * `members` reach member accounts through the member role.
- * @throws only on programming errors: every AWS error becomes a gap or a `?` cell.
+ * `members` reach member accounts through the member role. Regions are deduplicated.
+ * @throws Error when `regions` is empty; otherwise only on programming errors: every AWS error
+ *   becomes a gap or a `?` cell.
  */
 export async function orgStatus(clients: Clients, members: AccountClients, opts: OrgStatusOptions): Promise<OrgStatus> {
-  if (opts.regions.length === 0) throw new Error('org-status: no region to check');
+  const regionList = [...new Set(opts.regions)];
+  if (regionList.length === 0) throw new Error('org-status: no region to check');
   const admin = opts.adminAccount;
   const requests: Record<string, number> = {};
   const gaps: Gap[] = [];
   const stackSet = opts.stackSetName ?? 'trailstory-member-role';
+  const count = (api: string, n = 1) => (requests[api] = (requests[api] ?? 0) + n);
   /** Runs one AWS call, counted; resolves to its output or the error. */
   const call = async <T>(api: string, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> => {
-    requests[api] = (requests[api] ?? 0) + 1;
+    count(api);
     try {
       return { ok: true, value: await fn() };
     } catch (error) {
@@ -154,43 +177,64 @@ export async function orgStatus(clients: Clients, members: AccountClients, opts:
     }
   };
   /** Pages through a paginator, counting each page. */
-  const pages = async <P>(api: string, it: () => AsyncIterable<P>): Promise<{ ok: true; value: P[] } | { ok: false; error: unknown }> =>
-    call(api, async () => {
-      const out: P[] = [];
+  const pages = async <P>(api: string, it: () => AsyncIterable<P>): Promise<{ ok: true; value: P[] } | { ok: false; error: unknown }> => {
+    const out: P[] = [];
+    try {
       for await (const p of it()) {
+        count(api);
         out.push(p);
-        requests[api] = (requests[api] ?? 0) + 1;
       }
-      requests[api] = (requests[api] ?? 0) - 1;
-      return out;
-    });
+      return { ok: true, value: out };
+    } catch (error) {
+      count(api);
+      return { ok: false, error };
+    }
+  };
+  /**
+   * A failed read: a passing failure says "re-run" (and `retry: true`); any other error is what
+   * `setup` says it means for the configuration.
+   */
+  const failed = (account: string, region: string, component: Component, what: string, error: unknown, setup: { problem: string; fix: string; errorName?: boolean }): Gap =>
+    isPassingFailure(error)
+      ? { account, region, component, problem: `${what} could not be read (${errLine(error)})`, fix: RERUN, retry: true }
+      : { account, region, component, problem: `${setup.problem} (${setup.errorName ? errName(error) : errLine(error)})`, fix: setup.fix };
 
   // ── Organizations ──
   const org = clients.organizations();
   let organizationId: string | null = null;
   let managementAccount: string | null = null;
+  const orgSetup = { problem: 'the organisation cannot be read', fix: 'run org-status from the delegated-admin account, with organizations:DescribeOrganization, ListAccounts and ListDelegatedAdministrators allowed' };
   const described = await call('organizations:DescribeOrganization', () => org.send(new DescribeOrganizationCommand({})));
   if (described.ok) {
     organizationId = described.value.Organization?.Id ?? null;
     managementAccount = described.value.Organization?.MasterAccountId ?? null;
   } else {
-    gaps.push({ account: admin, region: 'global', component: 'Organizations', problem: `the organisation cannot be read (${errLine(described.error)})`, fix: 'run org-status from the delegated-admin account, with organizations:DescribeOrganization, ListAccounts and ListDelegatedAdministrators allowed' });
+    gaps.push(failed(admin, 'global', 'Organizations', 'the organisation', described.error, orgSetup));
   }
   let orgAccounts: Account[] = [];
   const listed = await pages('organizations:ListAccounts', () => paginateListAccounts({ client: org }, {}));
   if (listed.ok) orgAccounts = listed.value.flatMap((p) => p.Accounts ?? []);
   else if (described.ok) {
-    gaps.push({ account: admin, region: 'global', component: 'Organizations', problem: `the accounts cannot be listed (${errLine(listed.error)}): only this account is checked`, fix: `from the management account: aws organizations register-delegated-administrator --account-id ${admin} --service-principal securityhub.amazonaws.com` });
+    gaps.push(failed(admin, 'global', 'Organizations', 'the accounts (only this account is checked)', listed.error, {
+      problem: 'the accounts cannot be listed: only this account is checked',
+      fix: `from the management account: aws organizations register-delegated-administrator --account-id ${admin} --service-principal securityhub.amazonaws.com`,
+    }));
   }
   if (!orgAccounts.some((a) => a.Id === admin)) orgAccounts.unshift({ Id: admin, Name: '(this account)', Status: 'ACTIVE' });
   const delegatedAdministrators: Record<string, string[]> = {};
+  /** Services of which this account is not the delegated administrator: their per-region "not the administrator" gaps are the same cause. */
+  const notDelegated = new Set<Component>();
   for (const [service, principal] of Object.entries(SERVICE_PRINCIPALS) as ['Security Hub' | 'GuardDuty' | 'Detective', string][]) {
     if (service === 'Detective' && !opts.useDetective) continue;
     const r = await call('organizations:ListDelegatedAdministrators', () => org.send(new ListDelegatedAdministratorsCommand({ ServicePrincipal: principal })));
-    if (!r.ok) continue; // said once above when the organisation itself cannot be read
+    if (!r.ok) {
+      if (described.ok) gaps.push(failed(admin, 'global', 'Organizations', `the ${service} delegated administrator`, r.error, { problem: `the ${service} delegated administrator cannot be read`, fix: 'allow organizations:ListDelegatedAdministrators' }));
+      continue;
+    }
     const ids = (r.value.DelegatedAdministrators ?? []).map((d) => d.Id ?? '').filter(Boolean);
     delegatedAdministrators[principal] = ids;
     if (!ids.includes(admin)) {
+      notDelegated.add(service);
       const cmd = service === 'Detective' ? `aws detective enable-organization-admin-account --account-id ${admin}` : `aws ${service === 'GuardDuty' ? 'guardduty' : 'securityhub'} enable-organization-admin-account --admin-account-id ${admin}`;
       gaps.push({ account: admin, region: 'global', component: service, problem: `this account is not the ${service} delegated administrator${ids.length ? ` (${ids.join(', ')} is)` : ''}`, fix: `from the management account, in each region: ${cmd} --region <region>` });
     }
@@ -198,30 +242,26 @@ export async function orgStatus(clients: Clients, members: AccountClients, opts:
 
   // ── Security Hub cross-Region aggregation (one aggregator per account; readable from any region) ──
   let aggregation: OrgStatus['aggregation'] = null;
-  const sh0 = clients.securityHub(opts.stackRegion);
-  const aggs = await call('securityhub:ListFindingAggregators', () => sh0.send(new ListFindingAggregatorsCommand({})));
+  let aggregationKnown = true;
+  const aggs = await call('securityhub:ListFindingAggregators', () => clients.securityHub(opts.stackRegion).send(new ListFindingAggregatorsCommand({})));
   const aggArn = aggs.ok ? aggs.value.FindingAggregators?.[0]?.FindingAggregatorArn : undefined;
-  if (aggArn) {
+  if (!aggs.ok) {
+    aggregationKnown = false;
+    gaps.push(failed(admin, opts.stackRegion, 'aggregation', 'the Security Hub aggregation', aggs.error, { problem: 'the Security Hub aggregation cannot be read', fix: 'allow securityhub:ListFindingAggregators and GetFindingAggregator' }));
+  } else if (aggArn) {
     const home = aggArn.split(':')[3] ?? opts.stackRegion;
     const got = await call('securityhub:GetFindingAggregator', () => clients.securityHub(home).send(new GetFindingAggregatorCommand({ FindingAggregatorArn: aggArn })));
     if (got.ok) aggregation = { homeRegion: got.value.FindingAggregationRegion ?? home, regionLinkingMode: got.value.RegionLinkingMode ?? '?', regions: got.value.Regions ?? [] };
-  }
-  if (aggregation) {
-    if (aggregation.homeRegion !== opts.stackRegion) {
-      gaps.push({ account: admin, region: opts.stackRegion, component: 'aggregation', problem: `Security Hub aggregates findings into ${aggregation.homeRegion}, but trailstory runs in ${opts.stackRegion}: the Enrich action and the backfill there see only ${opts.stackRegion}'s findings`, fix: `deploy the main stack in ${aggregation.homeRegion} (sam deploy --region ${aggregation.homeRegion})` });
+    else {
+      aggregationKnown = false;
+      gaps.push(failed(admin, home, 'aggregation', `the aggregator ${aggArn}`, got.error, { problem: `the aggregator ${aggArn} cannot be read`, fix: 'allow securityhub:GetFindingAggregator' }));
     }
-    for (const r of opts.regions) {
-      if (!isLinked(aggregation, r)) {
-        gaps.push({ account: admin, region: r, component: 'aggregation', problem: `${r} is not linked to the aggregation region ${aggregation.homeRegion}: its findings reach trailstory only from a stack in ${r}`, fix: `in ${aggregation.homeRegion}: aws securityhub update-finding-aggregator --finding-aggregator-arn ${aggArn} --region-linking-mode SPECIFIED_REGIONS --regions ${[...new Set([...aggregation.regions, r])].join(' ')}, or deploy the main stack in ${r}` });
-      }
-    }
-  } else if (opts.regions.some((r) => r !== opts.stackRegion)) {
-    gaps.push({ account: admin, region: opts.stackRegion, component: 'aggregation', problem: `no Security Hub cross-Region aggregation: a stack in ${opts.stackRegion} sees only ${opts.stackRegion}'s findings`, fix: `in ${opts.stackRegion}: aws securityhub create-finding-aggregator --region-linking-mode SPECIFIED_REGIONS --regions ${opts.regions.filter((r) => r !== opts.stackRegion).join(' ')}, or deploy the main stack in every region` });
   }
 
   // ── Each region, from the admin account ──
   const active = orgAccounts.filter((a) => a.Status === undefined || a.Status === 'ACTIVE');
   const name = new Map(orgAccounts.map((a) => [a.Id ?? '', a.Name ?? '']));
+  const email = new Map(orgAccounts.map((a) => [a.Id ?? '', a.Email ?? '<its email>']));
   const rows = new Map<string, AccountRegionStatus>();
   const rowOf = (account: string, region: string): AccountRegionStatus => {
     const k = `${account}/${region}`;
@@ -229,20 +269,39 @@ export async function orgStatus(clients: Clients, members: AccountClients, opts:
     if (!row) rows.set(k, (row = { account, name: name.get(account) ?? '', region, securityHub: '?', guardDuty: '?', detective: opts.useDetective ? '?' : 'off', memberRole: 'not checked' }));
     return row;
   };
-  for (const region of opts.regions) for (const a of active) rowOf(a.Id ?? '', region);
+  for (const region of regionList) for (const a of active) rowOf(a.Id ?? '', region);
+  /** Regions the admin account itself has not enabled. */
+  const adminOff = new Set<string>();
 
-  await Promise.all(opts.regions.map(async (region) => {
-    const sh = clients.securityHub(region);
-    const hub = await call('securityhub:DescribeHub', () => sh.send(new DescribeHubCommand({})));
+  await Promise.all(regionList.map(async (region) => {
+    const hub = await call('securityhub:DescribeHub', () => clients.securityHub(region).send(new DescribeHubCommand({})));
     if (!hub.ok && REGION_OFF.test(errName(hub.error))) {
+      adminOff.add(region);
       gaps.push({ account: admin, region, component: 'region', problem: `${region} is not enabled in this account (${errName(hub.error)})`, fix: `from the management account: aws account enable-region --account-id ${admin} --region-name ${region}` });
       return;
     }
-    if (!hub.ok) gaps.push({ account: admin, region, component: 'Security Hub', problem: `Security Hub is not enabled (${errName(hub.error)})`, fix: `aws securityhub enable-security-hub --region ${region}` });
-    await securityHubRegion(region);
+    if (hub.ok || isPassingFailure(hub.error)) await securityHubRegion(region);
+    else {
+      // Not subscribed: making this account the administrator there also enables Security Hub in it.
+      gaps.push({ account: admin, region, component: 'Security Hub', problem: `Security Hub is not enabled here (${errLine(hub.error)})`, fix: `from the management account: aws securityhub enable-organization-admin-account --admin-account-id ${admin} --region ${region} (this enables Security Hub in ${admin} too)` });
+    }
     await guardDutyRegion(region);
     if (opts.useDetective) await detectiveRegion(region);
   }));
+
+  // The regions whose findings do not reach the stack's region (after the admin's own opt-in regions are known).
+  if (aggregation) {
+    if (aggregation.homeRegion !== opts.stackRegion) {
+      gaps.push({ account: admin, region: opts.stackRegion, component: 'aggregation', problem: `Security Hub aggregates findings into ${aggregation.homeRegion}, but trailstory runs in ${opts.stackRegion}: the Enrich action and the backfill there see only ${opts.stackRegion}'s findings`, fix: `deploy the main stack in ${aggregation.homeRegion} (sam deploy --region ${aggregation.homeRegion})` });
+    }
+    const unlinked = regionList.filter((r) => !isLinked(aggregation!, r) && !adminOff.has(r));
+    const fix = `${linkCommand(aggArn ?? '', aggregation, unlinked)}, or deploy the main stack (or the region forwarder) in each`;
+    for (const r of unlinked) {
+      gaps.push({ account: admin, region: r, component: 'aggregation', problem: `${r} is not linked to the aggregation region ${aggregation.homeRegion}: its findings reach trailstory only from a stack in ${r}`, fix });
+    }
+  } else if (aggregationKnown && regionList.some((r) => r !== opts.stackRegion)) {
+    gaps.push({ account: admin, region: opts.stackRegion, component: 'aggregation', problem: `no Security Hub cross-Region aggregation: a stack in ${opts.stackRegion} sees only ${opts.stackRegion}'s findings`, fix: `in ${opts.stackRegion}: aws securityhub create-finding-aggregator --region-linking-mode SPECIFIED_REGIONS --regions ${regionList.filter((r) => r !== opts.stackRegion).join(' ')}, or deploy the main stack in every region` });
+  }
 
   /** Member states of one service in one region: fills the cells, and the gaps of unhealthy members. */
   function memberCells(service: 'Security Hub' | 'GuardDuty' | 'Detective', region: string, states: Map<string, string>, fixFor: (account: string, state: string) => string): void {
@@ -257,16 +316,12 @@ export async function orgStatus(clients: Clients, members: AccountClients, opts:
       gaps.push({ account: id, region, component: service, problem: state === 'not a member' ? `not a ${service} member of ${admin}` : `${service} member status ${state}`, fix: fixFor(id, state) });
     }
   }
-  /** Marks a service unreadable in a region: every account's cell says `?`. */
-  function unreadable(service: 'Security Hub' | 'GuardDuty' | 'Detective', region: string, problem: string, fix: string): void {
-    gaps.push({ account: admin, region, component: service, problem, fix });
-  }
 
   async function securityHubRegion(region: string): Promise<void> {
     const sh = clients.securityHub(region);
     const conf = await call('securityhub:DescribeOrganizationConfiguration', () => sh.send(new ShOrgConfig({})));
     if (!conf.ok) {
-      unreadable('Security Hub', region, `this account is not the Security Hub administrator here (${errLine(conf.error)})`, `from the management account: aws securityhub enable-organization-admin-account --admin-account-id ${admin} --region ${region}`);
+      gaps.push(failed(admin, region, 'Security Hub', 'the Security Hub organisation configuration', conf.error, { problem: 'this account is not the Security Hub administrator here', fix: `from the management account: aws securityhub enable-organization-admin-account --admin-account-id ${admin} --region ${region}` }));
       return;
     }
     const central = conf.value.OrganizationConfiguration?.ConfigurationType === 'CENTRAL';
@@ -274,7 +329,10 @@ export async function orgStatus(clients: Clients, members: AccountClients, opts:
       gaps.push({ account: admin, region, component: 'Security Hub', problem: 'new accounts are not enabled automatically', fix: `aws securityhub update-organization-configuration --auto-enable --region ${region}` });
     }
     const listed = await pages('securityhub:ListMembers', () => paginateShMembers({ client: sh }, { OnlyAssociated: false }));
-    if (!listed.ok) return unreadable('Security Hub', region, `the members cannot be listed (${errLine(listed.error)})`, 'allow securityhub:ListMembers');
+    if (!listed.ok) {
+      gaps.push(failed(admin, region, 'Security Hub', 'the Security Hub members', listed.error, { problem: 'the Security Hub members cannot be listed', fix: 'allow securityhub:ListMembers' }));
+      return;
+    }
     const states = new Map(listed.value.flatMap((p) => p.Members ?? []).map((m) => [m.AccountId ?? '', m.MemberStatus ?? '?']));
     memberCells('Security Hub', region, states, (id) => `aws securityhub create-members --account-details AccountId=${id} --region ${region}`);
   }
@@ -282,9 +340,14 @@ export async function orgStatus(clients: Clients, members: AccountClients, opts:
   async function guardDutyRegion(region: string): Promise<void> {
     const gd = clients.guardDuty(region);
     const dets = await call('guardduty:ListDetectors', () => gd.send(new ListDetectorsCommand({})));
-    const detectorId = dets.ok ? dets.value.DetectorIds?.[0] : undefined;
+    if (!dets.ok) {
+      gaps.push(failed(admin, region, 'GuardDuty', 'the GuardDuty detector', dets.error, { problem: 'the GuardDuty detector cannot be listed', fix: 'allow guardduty:ListDetectors' }));
+      return;
+    }
+    const detectorId = dets.value.DetectorIds?.[0];
     if (!detectorId) {
-      return unreadable('GuardDuty', region, dets.ok ? 'GuardDuty has no detector here' : `the detector cannot be read (${errLine(dets.error)})`, `aws guardduty create-detector --enable --region ${region}`);
+      gaps.push({ account: admin, region, component: 'GuardDuty', problem: 'GuardDuty has no detector here', fix: `from the management account: aws guardduty enable-organization-admin-account --admin-account-id ${admin} --region ${region} (this creates the detector in ${admin} too)` });
+      return;
     }
     const det = await call('guardduty:GetDetector', () => gd.send(new GetDetectorCommand({ DetectorId: detectorId })));
     if (det.ok && det.value.Status !== 'ENABLED') {
@@ -292,17 +355,21 @@ export async function orgStatus(clients: Clients, members: AccountClients, opts:
     }
     const conf = await call('guardduty:DescribeOrganizationConfiguration', () => gd.send(new GdOrgConfig({ DetectorId: detectorId })));
     if (!conf.ok) {
-      return unreadable('GuardDuty', region, `this account is not the GuardDuty administrator here (${errLine(conf.error)})`, `from the management account: aws guardduty enable-organization-admin-account --admin-account-id ${admin} --region ${region}`);
+      gaps.push(failed(admin, region, 'GuardDuty', 'the GuardDuty organisation configuration', conf.error, { problem: 'this account is not the GuardDuty administrator here', fix: `from the management account: aws guardduty enable-organization-admin-account --admin-account-id ${admin} --region ${region}` }));
+      return;
     }
     const auto = conf.value.AutoEnableOrganizationMembers ?? (conf.value.AutoEnable ? 'NEW' : 'NONE');
     if (auto === 'NONE') {
       gaps.push({ account: admin, region, component: 'GuardDuty', problem: 'new accounts are not enabled automatically (AutoEnableOrganizationMembers NONE)', fix: `aws guardduty update-organization-configuration --detector-id ${detectorId} --auto-enable-organization-members NEW --region ${region}` });
     }
     const listed = await pages('guardduty:ListMembers', () => paginateGdMembers({ client: gd }, { DetectorId: detectorId, OnlyAssociated: 'false' }));
-    if (!listed.ok) return unreadable('GuardDuty', region, `the members cannot be listed (${errLine(listed.error)})`, 'allow guardduty:ListMembers');
+    if (!listed.ok) {
+      gaps.push(failed(admin, region, 'GuardDuty', 'the GuardDuty members', listed.error, { problem: 'the GuardDuty members cannot be listed', fix: 'allow guardduty:ListMembers' }));
+      return;
+    }
     const states = new Map(listed.value.flatMap((p) => p.Members ?? []).map((m) => [m.AccountId ?? '', m.RelationshipStatus ?? '?']));
     memberCells('GuardDuty', region, states, (id, state) =>
-      state === 'not a member' || state === 'Removed' ? `aws guardduty create-members --detector-id ${detectorId} --account-details AccountId=${id} --region ${region}`
+      state === 'not a member' || state === 'Removed' ? `aws guardduty create-members --detector-id ${detectorId} --account-details AccountId=${id},Email=${email.get(id)} --region ${region}`
         : state === 'RegionDisabled' ? `from the management account: aws account enable-region --account-id ${id} --region-name ${region}`
           : `aws guardduty start-monitoring-members --detector-id ${detectorId} --account-ids ${id} --region ${region}`,
     );
@@ -311,57 +378,78 @@ export async function orgStatus(clients: Clients, members: AccountClients, opts:
   async function detectiveRegion(region: string): Promise<void> {
     const dt = clients.detective(region);
     const graphs = await call('detective:ListGraphs', () => dt.send(new ListGraphsCommand({})));
-    const graphArn = graphs.ok ? graphs.value.GraphList?.[0]?.Arn : undefined;
+    if (!graphs.ok) {
+      gaps.push(failed(admin, region, 'Detective', 'the Detective behavior graph', graphs.error, { problem: 'the Detective behavior graph cannot be listed', fix: 'allow detective:ListGraphs' }));
+      return;
+    }
+    const graphArn = graphs.value.GraphList?.[0]?.Arn;
     if (!graphArn) {
       for (const a of active) rowOf(a.Id ?? '', region).detective = 'no graph';
-      return unreadable('Detective', region, graphs.ok ? 'no Detective behavior graph here: findings get no Detective investigation' : `the behavior graph cannot be read (${errLine(graphs.error)})`, `aws detective create-graph --region ${region}, or deploy the main stack with UseDetective=false`);
+      gaps.push({ account: admin, region, component: 'Detective', problem: 'no Detective behavior graph here: findings get no Detective investigation', fix: `from the management account: aws detective enable-organization-admin-account --account-id ${admin} --region ${region} (this creates the graph), or deploy the main stack with UseDetective=false` });
+      return;
     }
     const conf = await call('detective:DescribeOrganizationConfiguration', () => dt.send(new DtOrgConfig({ GraphArn: graphArn })));
     if (conf.ok && !conf.value.AutoEnable) {
       gaps.push({ account: admin, region, component: 'Detective', problem: 'new accounts are not enabled automatically', fix: `aws detective update-organization-configuration --graph-arn ${graphArn} --auto-enable --region ${region}` });
     }
     const listed = await pages('detective:ListMembers', () => paginateDtMembers({ client: dt }, { GraphArn: graphArn }));
-    if (!listed.ok) return unreadable('Detective', region, `the members cannot be listed (${errLine(listed.error)})`, 'allow detective:ListMembers');
+    if (!listed.ok) {
+      gaps.push(failed(admin, region, 'Detective', 'the Detective members', listed.error, { problem: 'the Detective members cannot be listed', fix: 'allow detective:ListMembers' }));
+      return;
+    }
     const states = new Map(listed.value.flatMap((p) => p.MemberDetails ?? []).map((m) => [m.AccountId ?? '', m.Status ?? '?']));
-    memberCells('Detective', region, states, (id) => `aws detective create-members --graph-arn ${graphArn} --accounts AccountId=${id} --region ${region}`);
+    memberCells('Detective', region, states, (id, state) =>
+      state === 'ACCEPTED_BUT_DISABLED' ? `aws detective start-monitoring-member --graph-arn ${graphArn} --account-id ${id} --region ${region}`
+        : `aws detective create-members --graph-arn ${graphArn} --accounts AccountId=${id},EmailAddress=${email.get(id)} --region ${region}`,
+    );
   }
 
   // ── The member role, account by account ──
   const limit = pLimit(opts.concurrency ?? 8);
   /** The caller is a session of the enrich worker's role (CloudFormation names it `<stack>-EnrichWorkerRole-<suffix>`). */
   const asWorker = /:assumed-role\/[^/]*EnrichWorkerRole[^/]*\//.test(opts.caller);
-  const roleRegions = opts.regions.filter((r) => r === opts.stackRegion || OPT_IN_REGIONS.has(r));
+  const roleRegions = regionList.filter((r) => r === opts.stackRegion || OPT_IN_REGIONS.has(r));
   if (!roleRegions.includes(opts.stackRegion)) roleRegions.unshift(opts.stackRegion);
   if (opts.checkMemberRole !== false) {
     await Promise.all(active.flatMap((a) => {
       const id = a.Id ?? '';
       if (id === admin) {
-        for (const r of opts.regions) rowOf(id, r).memberRole = 'self';
+        for (const r of regionList) rowOf(id, r).memberRole = 'self';
         return [];
       }
       return roleRegions.map((region) => limit(async () => {
-        const r = await call('sts:AssumeRole+GetCallerIdentity', () => members.for(id, region).sts(region).send(new GetCallerIdentityCommand({})));
-        const state = r.ok ? 'ok' : REGION_OFF.test(errName(r.error)) ? 'region disabled' : 'refused';
+        count('sts:AssumeRole');
+        const r = await call('sts:GetCallerIdentity', () => members.for(id, region).sts(region).send(new GetCallerIdentityCommand({})));
+        const state = r.ok ? 'ok' : REGION_OFF.test(errName(r.error)) ? 'region disabled' : isPassingFailure(r.error) ? '?' : 'refused';
         // A role (IAM is global) proven in the stack's region holds in every other region but the opt-in ones.
-        const covered = region === opts.stackRegion ? opts.regions.filter((x) => !OPT_IN_REGIONS.has(x) || x === region) : [region];
-        for (const x of covered) if (opts.regions.includes(x)) rowOf(id, x).memberRole = state;
+        const covered = region === opts.stackRegion ? regionList.filter((x) => !OPT_IN_REGIONS.has(x) || x === region) : [region];
+        for (const x of covered) if (regionList.includes(x)) rowOf(id, x).memberRole = state;
         if (r.ok) return;
-        gaps.push(state === 'region disabled'
-          ? { account: id, region, component: 'region', problem: `${region} is not enabled in this account (${errName(r.error)})`, fix: `from the management account: aws account enable-region --account-id ${id} --region-name ${region}` }
-          : { account: id, region, component: 'member role', problem: `${members.roleArn(id)} cannot be assumed by ${opts.caller} (${errName(r.error)})`, fix: `deploy the member role to the account's OU: aws cloudformation create-stack-instances --stack-set-name ${stackSet} --deployment-targets OrganizationalUnitIds=<its OU> --regions <the StackSet's region> --call-as DELEGATED_ADMIN${asWorker ? '' : " (the role trusts only the enrich worker's role: if the role is there, run this check as that role, as the scheduled OrgStatus function does)"}` });
+        if (state === 'region disabled') {
+          gaps.push({ account: id, region, component: 'region', problem: `${region} is not enabled in this account (${errName(r.error)})`, fix: `from the management account: aws account enable-region --account-id ${id} --region-name ${region}` });
+          return;
+        }
+        const deploy = id === managementAccount
+          ? `in the management account (StackSets never reach it): aws cloudformation deploy --stack-name ${stackSet} --template-file templates/management-account.yaml --capabilities CAPABILITY_NAMED_IAM --parameter-overrides AdministratorAccountId=${admin} EnrichWorkerRoleArn=<the worker role ARN> OrganizationId=${organizationId ?? '<o-...>'} ExternalId=<the ExternalId>`
+          : `deploy the member role to the account's OU: aws cloudformation create-stack-instances --stack-set-name ${stackSet} --deployment-targets OrganizationalUnitIds=<its OU> --regions <the StackSet's region> --call-as DELEGATED_ADMIN`;
+        gaps.push(failed(id, region, 'member role', `the member role ${members.roleArn(id)}`, r.error, {
+          problem: `${members.roleArn(id)} cannot be assumed by ${opts.caller}`,
+          errorName: true, // the error's message repeats both ARNs
+          fix: deploy + (asWorker ? '' : " (the role trusts only the enrich worker's role: if the role is there, run this check as that role, as the scheduled OrgStatus function does)"),
+        }));
       }));
     }));
   }
 
   const regionOff = accountsRegionOff(rows.values());
-  const kept = consolidate(gaps, regionOff, opts.stackRegion);
+  const kept = consolidate(gaps, { regionOff, stackRegion: opts.stackRegion, notDelegated, admin });
   for (const k of regionOff) {
     const row = rows.get(k);
     if (row && row.memberRole !== 'not checked') row.memberRole = 'region disabled';
   }
 
   const order = new Map([...active].sort((x, y) => (x.Id ?? '').localeCompare(y.Id ?? '')).map((a, i) => [a.Id ?? '', i]));
-  const regionOrder = new Map(opts.regions.map((r, i) => [r, i]));
+  const regionOrder = new Map(regionList.map((r, i) => [r, i]));
   const accounts = [...rows.values()].sort((x, y) => (order.get(x.account) ?? 0) - (order.get(y.account) ?? 0) || (regionOrder.get(x.region) ?? 0) - (regionOrder.get(y.region) ?? 0));
   const rank = (g: Gap): number => (g.region === 'global' ? -1 : (regionOrder.get(g.region) ?? 0));
   kept.sort((x, y) => (x.account === admin ? 0 : 1) - (y.account === admin ? 0 : 1) || (order.get(x.account) ?? 0) - (order.get(y.account) ?? 0) || rank(x) - rank(y) || x.component.localeCompare(y.component));
@@ -373,11 +461,27 @@ export async function orgStatus(clients: Clients, members: AccountClients, opts:
     managementAccount,
     delegatedAdministrators,
     aggregation,
-    regions: opts.regions,
+    regions: regionList,
     accounts,
     gaps: kept,
     requests,
   };
+}
+
+/**
+ * The one `update-finding-aggregator` command that links every region of `add` while keeping
+ * the linking mode's other regions: SPECIFIED_REGIONS gains them, ALL_REGIONS_EXCEPT_SPECIFIED
+ * stops excluding them (ALL_REGIONS when nothing is left excluded), NO_REGIONS becomes
+ * SPECIFIED_REGIONS of them (Security Hub API reference, UpdateFindingAggregator).
+ */
+export function linkCommand(arn: string, agg: { homeRegion: string; regionLinkingMode: string; regions: string[] }, add: string[]): string {
+  const base = `aws securityhub update-finding-aggregator --region ${agg.homeRegion} --finding-aggregator-arn ${arn}`;
+  if (agg.regionLinkingMode === 'ALL_REGIONS_EXCEPT_SPECIFIED') {
+    const left = agg.regions.filter((r) => !add.includes(r));
+    return left.length ? `${base} --region-linking-mode ALL_REGIONS_EXCEPT_SPECIFIED --regions ${left.join(' ')}` : `${base} --region-linking-mode ALL_REGIONS`;
+  }
+  const keep = agg.regionLinkingMode === 'SPECIFIED_REGIONS' ? agg.regions : [];
+  return `${base} --region-linking-mode SPECIFIED_REGIONS --regions ${[...new Set([...keep, ...add])].join(' ')}`;
 }
 
 /** Whether `region`'s findings reach the aggregation's home region (Security Hub RegionLinkingMode). */
@@ -399,20 +503,24 @@ function accountsRegionOff(rows: Iterable<AccountRegionStatus>): Set<string> {
 }
 
 /**
- * One gap per cause: where an account has not enabled a region, the one fix is to enable it, so
- * that account's service and member-role gaps there become a single `region` gap; a member role
- * refused in the stack's region is not repeated for the account's other regions.
+ * One gap per cause:
+ * - where an account has not enabled a region, the one fix is to enable it, so that account's
+ *   service and member-role gaps there become a single `region` gap;
+ * - a member role refused in the stack's region is not repeated for the account's other regions;
+ * - a service this account is not the delegated administrator of (said once, `global`) is not
+ *   said again region by region.
  */
-function consolidate(gaps: Gap[], regionOff: Set<string>, stackRegion: string): Gap[] {
+function consolidate(gaps: Gap[], o: { regionOff: Set<string>; stackRegion: string; notDelegated: Set<Component>; admin: string }): Gap[] {
   const out: Gap[] = [];
-  const roleRefused = new Set(gaps.filter((g) => g.component === 'member role' && g.region === stackRegion).map((g) => g.account));
+  const roleRefused = new Set(gaps.filter((g) => g.component === 'member role' && g.region === o.stackRegion && !g.retry).map((g) => g.account));
   for (const g of gaps) {
     const k = `${g.account}/${g.region}`;
-    if (regionOff.has(k) && g.component !== 'region') continue;
-    if (g.component === 'member role' && g.region !== stackRegion && roleRefused.has(g.account)) continue;
+    if (o.regionOff.has(k) && g.component !== 'region') continue;
+    if (g.component === 'member role' && g.region !== o.stackRegion && roleRefused.has(g.account) && !g.retry) continue;
+    if (g.account === o.admin && g.region !== 'global' && !g.retry && o.notDelegated.has(g.component)) continue;
     out.push(g);
   }
-  for (const k of regionOff) {
+  for (const k of o.regionOff) {
     if (out.some((g) => g.component === 'region' && `${g.account}/${g.region}` === k)) continue;
     const [account = '', region = ''] = k.split('/');
     out.push({ account, region, component: 'region', problem: `${region} is not enabled in this account (GuardDuty: RegionDisabled)`, fix: `from the management account: aws account enable-region --account-id ${account} --region-name ${region}` });

@@ -4,12 +4,13 @@
  * (The whole organisation, with the worker, is test/e2e/org.test.ts.)
  */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
-import { isLinked, type OrgStatus } from '../../src/org/status';
+import { isLinked, linkCommand, type OrgStatus } from '../../src/org/status';
 import { renderOrgStatusMarkdown, renderOrgStatusText } from '../../src/org/render';
-import { runOrgStatus } from '../../src/org/run';
+import { CallerUnknownError, runOrgStatus } from '../../src/org/run';
 import { AwsEmulator } from '../emulator/server';
 import { seedOrganization } from '../emulator/seed';
 
@@ -129,6 +130,94 @@ test('a member role whose trust policy wants another ExternalId is refused', asy
   expect(st.accounts.find((a) => a.account === M1)?.memberRole).toBe('refused');
 });
 
+test('passing failures (throttling, 5xx) are a "re-run" gap and a ? cell, never a configuration fix', async () => {
+  healthy(['us-east-1', 'eu-west-1']);
+  emu.knobs.faults = { 'securityhub:ListMembers': 'throttle', 'guardduty:ListDetectors': 'server', 'detective:ListGraphs': 'throttle', 'securityhub:ListFindingAggregators': 'server' };
+  const st = await check(['us-east-1', 'eu-west-1']);
+  expect(st.gaps.length).toBeGreaterThan(0);
+  for (const g of st.gaps) expect([g.component, g.retry, g.fix]).toEqual([g.component, true, expect.stringMatching(/^re-run org-status/)]);
+  expect(keys(st).sort()).toEqual([
+    `${ADMIN} eu-west-1 Detective`, `${ADMIN} eu-west-1 GuardDuty`, `${ADMIN} eu-west-1 Security Hub`,
+    `${ADMIN} us-east-1 Detective`, `${ADMIN} us-east-1 GuardDuty`, `${ADMIN} us-east-1 Security Hub`,
+    `${ADMIN} us-east-1 aggregation`, // could not be read: no "create-finding-aggregator"
+  ].sort());
+  const m1 = st.accounts.find((a) => a.account === M1 && a.region === 'us-east-1')!;
+  expect([m1.securityHub, m1.guardDuty, m1.detective, m1.memberRole]).toEqual(['?', '?', '?', 'ok']);
+});
+
+test('the member role check throttled: "?" and re-run, not "refused" with a StackSet fix', async () => {
+  healthy(['us-east-1']);
+  emu.knobs.faults = { 'sts:AssumeRole': 'throttle' };
+  const st = await check(['us-east-1']);
+  expect(st.accounts.find((a) => a.account === M1)?.memberRole).toBe('?');
+  expect(st.gaps.map((g) => [g.account, g.component, g.retry])).toEqual([[MGMT, 'member role', true], [M1, 'member role', true]].sort());
+});
+
+test('fixes: emails in create-members, start-monitoring for a disabled Detective member, the management account\'s own stack', async () => {
+  healthy(['us-east-1']);
+  emu.guardDuty.addMember('us-east-1', ADMIN, M1, 'Removed');
+  const graph = emu.detective.createGraph(ADMIN, 'us-east-1');
+  emu.detective.setMember(graph, M1, 'ACCEPTED_BUT_DISABLED');
+  emu.identities.deleteRole(MGMT, 'TrailstoryMemberRole');
+  const st = await check(['us-east-1']);
+  const fix = (a: string, c: string) => st.gaps.find((g) => g.account === a && g.component === c)?.fix;
+  expect(fix(M1, 'GuardDuty')).toBe(`aws guardduty create-members --detector-id ${'duseast1'.padEnd(32, '0')} --account-details AccountId=${M1},Email=${M1}@example.com --region us-east-1`);
+  expect(fix(M1, 'Detective')).toBe(`aws detective start-monitoring-member --graph-arn ${graph} --account-id ${M1} --region us-east-1`);
+  expect(fix(MGMT, 'member role')).toMatch(/^in the management account \(StackSets never reach it\): aws cloudformation deploy --stack-name trailstory-member-role --template-file templates\/management-account.yaml /);
+});
+
+test('aggregation: one fix that links every missing region and keeps the mode\'s other regions', async () => {
+  healthy(['us-east-1']);
+  const arn = 'arn:aws:securityhub:us-east-1:600000000001:finding-aggregator/x';
+  const except = { homeRegion: 'us-east-1', regionLinkingMode: 'ALL_REGIONS_EXCEPT_SPECIFIED', regions: ['eu-west-1', 'ap-south-1'] };
+  expect(linkCommand(arn, except, ['eu-west-1'])).toBe(`aws securityhub update-finding-aggregator --region us-east-1 --finding-aggregator-arn ${arn} --region-linking-mode ALL_REGIONS_EXCEPT_SPECIFIED --regions ap-south-1`);
+  expect(linkCommand(arn, except, ['eu-west-1', 'ap-south-1'])).toBe(`aws securityhub update-finding-aggregator --region us-east-1 --finding-aggregator-arn ${arn} --region-linking-mode ALL_REGIONS`);
+  const specified = { homeRegion: 'us-east-1', regionLinkingMode: 'SPECIFIED_REGIONS', regions: ['eu-west-1'] };
+  expect(linkCommand(arn, specified, ['eu-west-2', 'eu-west-3'])).toBe(`aws securityhub update-finding-aggregator --region us-east-1 --finding-aggregator-arn ${arn} --region-linking-mode SPECIFIED_REGIONS --regions eu-west-1 eu-west-2 eu-west-3`);
+  expect(linkCommand(arn, { ...specified, regionLinkingMode: 'NO_REGIONS', regions: [] }, ['eu-west-2'])).toContain('--region-linking-mode SPECIFIED_REGIONS --regions eu-west-2');
+});
+
+test('not the delegated administrator of Detective: said once, not again as "no graph" region by region', async () => {
+  healthy(['us-east-1', 'eu-west-1'], { detective: false });
+  emu.organizations.delegatedAdmins.splice(0, emu.organizations.delegatedAdmins.length, ...emu.organizations.delegatedAdmins.filter((d) => d.servicePrincipal !== 'detective.amazonaws.com'));
+  const st = await check(['us-east-1', 'eu-west-1']);
+  expect(keys(st)).toEqual([`${ADMIN} global Detective`]);
+  expect(st.accounts.find((a) => a.account === M1)?.detective).toBe('no graph');
+});
+
+test('duplicate regions are checked once', async () => {
+  healthy(['us-east-1']);
+  const st = await check(['us-east-1', 'us-east-1']);
+  expect(st.regions).toEqual(['us-east-1']);
+  expect(st.requests['securityhub:DescribeHub']).toBe(1);
+  expect(st.requests['sts:AssumeRole']).toBe(2); // management and M1, once each
+});
+
+test('an endpoint that accepts connections and never answers: the command ends, with one line', async () => {
+  const silent = net.createServer(() => undefined);
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  try {
+    const t0 = Date.now();
+    const err = await runOrgStatus({ stackRegion: 'us-east-1', regions: ['us-east-1'], overrides: { credentials: { accessKeyId: 'AKIA0', secretAccessKey: 'x' }, maxAttempts: 1, timeouts: { connectionMs: 200, requestMs: 300 } }, env: { AWS_ENDPOINT_URL: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}` } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CallerUnknownError);
+    expect((err as Error).message).toMatch(/^cannot ask AWS who is calling \(TimeoutError: /);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  } finally {
+    silent.close();
+  }
+});
+
+test('the text report keeps one line per row whatever the account name holds', () => {
+  const st: OrgStatus = {
+    checkedAt: '2026-11-29T12:00:00.000Z', adminAccount: ADMIN, caller: 'c', organizationId: null, managementAccount: null, delegatedAdministrators: {}, aggregation: null, regions: ['us-east-1'],
+    accounts: [{ account: M1, name: 'evil\nname\rX\tY', region: 'us-east-1', securityHub: 'Enabled', guardDuty: 'Enabled', detective: 'off', memberRole: 'ok' }],
+    gaps: [{ account: M1, region: 'us-east-1', component: 'GuardDuty', problem: 'a\r\nb', fix: 'c\nd' }], requests: {},
+  };
+  const text = renderOrgStatusText(st);
+  expect(text.split('\n').filter((l) => l.startsWith(M1))).toEqual([`${M1}  evil name X Y  us-east-1  Enabled       Enabled    off        ok`]);
+  expect(text).toContain(`  1. ${M1} us-east-1 GuardDuty: a b\n     fix: c d\n`);
+});
+
 test('isLinked follows each RegionLinkingMode', () => {
   const agg = (regionLinkingMode: string, regions: string[] = []) => ({ homeRegion: 'us-east-1', regionLinkingMode, regions });
   expect(['ALL_REGIONS', 'NO_REGIONS'].map((m) => isLinked(agg(m), 'us-east-1'))).toEqual([true, true]); // home is always itself
@@ -187,6 +276,15 @@ describe('the CLI', () => {
     expect([s.code, s.err]).toEqual([2, 'trailstory: --region: "US-EAST-1" is not a region name (e.g. eu-west-1)\n']);
     const e = await run(['--region', 'us-east-1', '--regions', ' , ']);
     expect([e.code, e.err]).toEqual([2, 'trailstory: --regions: no region given\n']);
+  });
+
+  test('option values pasted into the fixes are checked: role and StackSet names; a bad environment variable is a usage error', async () => {
+    const a = await run(['--region', 'us-east-1', '--member-role-name', 'bad role!*']);
+    expect([a.code, a.err]).toEqual([2, 'trailstory: --member-role-name: "bad role!*" is not an IAM role name (1-64 of letters, digits and +=,.@_-)\n']);
+    const b = await run(['--region', 'us-east-1', '--stack-set-name', 'x; rm -rf ~']);
+    expect([b.code, b.err]).toEqual([2, 'trailstory: --stack-set-name: "x; rm -rf ~" is not a StackSet name (a letter, then letters, digits and -)\n']);
+    const c = await run(['--region', 'us-east-1'], { ORG_STATUS_REGIONS: 'US-EAST-1' });
+    expect([c.code, c.err]).toEqual([2, 'trailstory: ORG_STATUS_REGIONS: "US-EAST-1" is not a region name (e.g. eu-west-1)\n']);
   });
 
   test('the region from the AWS profile when --region and AWS_REGION are not set', async () => {
