@@ -132,3 +132,52 @@ export function buildOrganizationWithFindings(emu: AwsEmulator): BuiltOrganizati
   }
   return { org, findings };
 }
+
+/** What {@link buildHealthyOrganization} builds. */
+export interface HealthySpec {
+  management: string;
+  admin: string;
+  members: string[];
+  regions: string[];
+  /** The worker's role in the admin account, the only principal the member roles trust. */
+  workerRole: string;
+  externalId: string;
+  /** Detective graphs in every region (default true). */
+  detective?: boolean;
+}
+
+/**
+ * An organisation with nothing missing: the admin delegated for Security Hub, GuardDuty and
+ * Detective and administering them in every region (auto-enable on, detectors with fixed ids
+ * `d<region without dashes>` padded with 0), every other account an enabled member with the
+ * member role, and, over several regions, an ALL_REGIONS aggregator in the first.
+ */
+export function buildHealthyOrganization(emu: AwsEmulator, o: HealthySpec): SeededOrganization {
+  const org = seedOrganization(emu, {
+    managementAccount: o.management,
+    managementRegions: o.regions,
+    ous: [{ name: 'all', accounts: [o.admin, ...o.members].map((id, i) => ({ id, name: i === 0 ? 'security' : `app-${i}`, regions: o.regions })) }],
+    delegatedAdmins: ['securityhub', 'guardduty', 'detective'].map((s) => ({ account: o.admin, servicePrincipal: `${s}.amazonaws.com` })),
+  });
+  emu.identities.putRole(o.admin, o.workerRole, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+  const trust = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${o.admin}:role/${o.workerRole}` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:PrincipalOrgID': org.organization.Id, 'sts:ExternalId': o.externalId } } }],
+  };
+  const others = [o.management, ...o.members];
+  for (const a of others) emu.identities.putRole(a, MEMBER_ROLE, trust);
+  for (const r of o.regions) {
+    emu.securityHub.setAdministrator(r, o.admin, { autoEnable: true });
+    emu.guardDuty.ensureDetector(o.admin, r, `d${r.replace(/-/g, '')}`.padEnd(32, '0'));
+    emu.guardDuty.setAdministrator(r, o.admin, { autoEnableOrganizationMembers: 'ALL' });
+    const graph = o.detective === false ? null : emu.detective.createGraph(o.admin, r);
+    if (graph) emu.detective.setAutoEnable(graph, true);
+    for (const a of others) {
+      emu.securityHub.addMember(r, o.admin, a, 'Enabled');
+      emu.guardDuty.addMember(r, o.admin, a, 'Enabled');
+      if (graph) emu.detective.setMember(graph, a, 'ENABLED');
+    }
+  }
+  if (o.regions.length > 1) emu.securityHub.createFindingAggregator(o.admin, o.regions[0]!, 'ALL_REGIONS');
+  return org;
+}

@@ -12,15 +12,11 @@ import { isLinked, linkCommand, type OrgStatus } from '../../src/org/status';
 import { renderOrgStatusMarkdown, renderOrgStatusText } from '../../src/org/render';
 import { CallerUnknownError, runOrgStatus } from '../../src/org/run';
 import { AwsEmulator } from '../emulator/server';
-import { seedOrganization } from '../emulator/seed';
+import { buildHealthyOrganization } from '../e2e/org-fixture';
 
 const MGMT = '600000000000';
 const ADMIN = '600000000001';
 const M1 = '600000000002';
-const ROLE_TRUST = (orgId: string) => ({
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ADMIN}:role/Worker` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:PrincipalOrgID': orgId, 'sts:ExternalId': 'x-1' } } }],
-});
 
 let emu: AwsEmulator;
 beforeEach(async () => {
@@ -32,27 +28,7 @@ afterEach(async () => {
 
 /** A healthy organisation in `regions`: admin delegated and enabled everywhere, M1 an enabled member with the role. */
 function healthy(regions: string[], opts: { detective?: boolean } = {}): void {
-  const org = seedOrganization(emu, {
-    managementAccount: MGMT,
-    ous: [{ name: 'all', accounts: [{ id: ADMIN, name: 'security', regions }, { id: M1, name: 'app', regions }] }],
-    managementRegions: regions,
-    delegatedAdmins: ['securityhub', 'guardduty', 'detective'].map((s) => ({ account: ADMIN, servicePrincipal: `${s}.amazonaws.com` })),
-  });
-  emu.identities.putRole(ADMIN, 'Worker', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
-  for (const a of [MGMT, M1]) emu.identities.putRole(a, 'TrailstoryMemberRole', ROLE_TRUST(org.organization.Id));
-  for (const r of regions) {
-    emu.securityHub.setAdministrator(r, ADMIN, { autoEnable: true });
-    emu.guardDuty.ensureDetector(ADMIN, r, `d${r.replace(/-/g, '')}`.padEnd(32, '0'));
-    emu.guardDuty.setAdministrator(r, ADMIN, { autoEnableOrganizationMembers: 'ALL' });
-    const g = opts.detective === false ? null : emu.detective.createGraph(ADMIN, r);
-    if (g) emu.detective.setAutoEnable(g, true);
-    for (const a of [MGMT, M1]) {
-      emu.securityHub.addMember(r, ADMIN, a, 'Enabled');
-      emu.guardDuty.addMember(r, ADMIN, a, 'Enabled');
-      if (g) emu.detective.setMember(g, a, 'ENABLED');
-    }
-  }
-  if (regions.length > 1) emu.securityHub.createFindingAggregator(ADMIN, regions[0]!, 'ALL_REGIONS');
+  buildHealthyOrganization(emu, { management: MGMT, admin: ADMIN, members: [M1], regions, workerRole: 'Worker', externalId: 'x-1', detective: opts.detective });
 }
 
 async function check(regions: string[], opts: { as?: [string, string]; useDetective?: boolean; checkMemberRole?: boolean } = {}): Promise<OrgStatus> {
@@ -309,7 +285,7 @@ describe('the CLI', () => {
       AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_SESSION_TOKEN: creds.sessionToken, AWS_ENDPOINT_URL: emu.endpoint, MEMBER_EXTERNAL_ID: 'x-1',
     });
     expect([r.code, r.err]).toEqual([0, '']);
-    expect(r.out).toContain(`| ${M1} | app | us-east-1 | Enabled | Enabled | ENABLED | ok |`);
+    expect(r.out).toContain(`| ${M1} | app-1 | us-east-1 | Enabled | Enabled | ENABLED | ok |`);
     expect(r.out).toContain('No gaps: every account and region is covered.');
   });
 });
