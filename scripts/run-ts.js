@@ -27,6 +27,6 @@ esbuild.buildSync({
   nodePaths: [path.join(root, 'node_modules')],
   logLevel: 'error',
 });
-const r = spawnSync(process.execPath, [out, root, ...args], { stdio: 'inherit', env: { ...process.env, NODE_PATH: path.join(root, 'node_modules') } });
+const r = spawnSync(process.execPath, [out, root, ...args], { stdio: 'inherit', env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, NODE_PATH: path.join(root, 'node_modules') } });
 fs.rmSync(path.dirname(out), { recursive: true, force: true });
 process.exitCode = r.status === null ? 1 : r.status;
