@@ -288,13 +288,16 @@ describe('template.yaml: what the issue asks for', () => {
 describe('SAM schema (../shared/schemas/sam.schema.json)', () => {
   const present = fs.existsSync(SAM_SCHEMA);
   if (!present) process.stdout.write(`template.test: ${SAM_SCHEMA} not found: skipping the SAM schema validation\n`);
-  (present ? test : test.skip)('template.yaml validates (draft-04, the draft the schema declares)', () => {
+  /** Every template of the repository: the main stack and the ones the rollout deploys beside it. */
+  const TEMPLATES = ['template.yaml', ...fs.readdirSync(path.join(ROOT, 'templates')).filter((f) => f.endsWith('.yaml')).map((f) => `templates/${f}`)];
+  (present ? test.each(TEMPLATES.map((f) => [f])) : test.skip.each(TEMPLATES.map((f) => [f])))('%s validates (draft-04, the draft the schema declares)', (file) => {
     const schema = JSON.parse(fs.readFileSync(SAM_SCHEMA, 'utf8')) as { $schema: string };
     expect(schema.$schema).toBe('http://json-schema.org/draft-04/schema#');
     // ajv-draft-04: Ajv for draft-04 schemas; strict off for the schema's own annotation keywords.
     const ajv = new Ajv({ allErrors: true, strict: false, logger: false });
     const validate = ajv.compile(schema);
-    const ok = validate(JSON.parse(JSON.stringify(t)));
+    const doc = file === 'template.yaml' ? t : loadTemplate(path.join(ROOT, file));
+    const ok = validate(JSON.parse(JSON.stringify(doc)));
     expect(ok ? [] : validate.errors?.map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`).slice(0, 20)).toEqual([]);
   });
 
@@ -784,8 +787,9 @@ describe('cfn-lint (where installed: it runs the SAM transform and checks the re
   const probe = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
   const present = probe.status === 0;
   if (!present) process.stdout.write('template.test: cfn-lint not found: skipping the cfn-lint check\n');
-  (present ? test : test.skip)('no errors', () => {
-    const r = spawnSync('cfn-lint', ['--non-zero-exit-code', 'error', '--', path.join(ROOT, 'template.yaml')], { encoding: 'utf8', timeout: 120_000 });
+  const files = ['template.yaml', ...fs.readdirSync(path.join(ROOT, 'templates')).filter((f) => f.endsWith('.yaml')).map((f) => `templates/${f}`)];
+  (present ? test.each(files.map((f) => [f])) : test.skip.each(files.map((f) => [f])))('%s: no errors', (file) => {
+    const r = spawnSync('cfn-lint', ['--non-zero-exit-code', 'error', '--', path.join(ROOT, file)], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status === 0 ? 'no errors' : `${r.stdout}${r.stderr}`).toBe('no errors');
   });
 });
