@@ -230,7 +230,7 @@ describeShared('organisation services', () => {
       emu.securityHub.enableHub(OTHER, HOME);
       expect((await sh(OTHER).send(new ListFindingAggregatorsCommand({}))).FindingAggregators).toEqual([]);
       expect(await rejection(sh(OTHER).send(new GetFindingAggregatorCommand({ FindingAggregatorArn: arn })))).toMatchObject({ name: 'ResourceNotFoundException', status: 404 });
-      expect((await rejection(sh(ADMIN).send(new GetFindingAggregatorCommand({ FindingAggregatorArn: `${arn.slice(0, -1)}0` })))).name).toBe('ResourceNotFoundException');
+      expect((await rejection(sh(ADMIN).send(new GetFindingAggregatorCommand({ FindingAggregatorArn: `${arn.slice(0, -1)}${arn.endsWith('0') ? '1' : '0'}` }) /* another aggregator's ARN */))).name).toBe('ResourceNotFoundException');
       // Without Security Hub in the calling region.
       expect(await rejection(sh(ADMIN, L3).send(new ListFindingAggregatorsCommand({})))).toEqual({ name: 'InvalidAccessException', status: 401, message: NOT_SUBSCRIBED(ADMIN) });
       expect((await rejection(sh(ADMIN, L3).send(new GetFindingAggregatorCommand({ FindingAggregatorArn: arn })))).name).toBe('InvalidAccessException');
