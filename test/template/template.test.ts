@@ -11,7 +11,7 @@
  *  - the inline custom resource that creates the Security Hub custom action answers
  *    CloudFormation for every request type.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { isBuiltin } from 'node:module';
 import * as os from 'node:os';
@@ -19,6 +19,8 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import Ajv from 'ajv-draft-04';
 import { checkProps, specOf } from './spec';
+import { buildHealthyOrganization } from '../e2e/org-fixture';
+import { AwsEmulator } from '../emulator/server';
 import type { Metafile } from 'esbuild';
 import {
   actionsOf,
@@ -664,6 +666,43 @@ describe('bundles (.build/, npm run build)', () => {
       expect([r.status, r.stdout, r.stderr.split('\n').filter((l) => /Error/.test(l)).map((l) => l.slice(0, 300))]).toEqual([0, 'handler:function', []]);
     },
   );
+
+  test('OrgStatus: the bundled function checks an emulated organisation as the worker role and logs one warning per gap', async () => {
+    const shared = path.resolve(ROOT, '..', 'shared', 'aws-models');
+    const emu = await AwsEmulator.start({ modelsDir: fs.existsSync(shared) ? shared : path.join(ROOT, 'test', 'emulator', 'models'), seed: 2 });
+    try {
+      buildHealthyOrganization(emu, { management: '800000000000', admin: '800000000001', members: ['800000000002'], regions: ['us-east-1', 'eu-west-1'], workerRole: 'EnrichWorkerRole', externalId: 'x-1' });
+      emu.guardDuty.setAdministrator('eu-west-1', '800000000001', { autoEnableOrganizationMembers: 'NONE' }); // the one gap
+      const creds = emu.sessionClientConfig('800000000001', 'EnrichWorkerRole', 'us-east-1', { sessionName: 'org-status' }).credentials;
+      const script = `
+        const { handler } = require(process.argv[1]);
+        const context = { functionName: 'org-status', functionVersion: '1', memoryLimitInMB: '256', awsRequestId: 'r-1',
+          invokedFunctionArn: 'arn:aws:lambda:us-east-1:800000000001:function:org-status', getRemainingTimeInMillis: () => 900000 };
+        handler({}, context).then((r) => process.stdout.write('\\nRESULT ' + JSON.stringify(r)), (e) => { process.stdout.write('\\nFAILED ' + e.stack); process.exitCode = 1; });`;
+      const env = {
+        ...dummyEnv('OrgStatusFunction'), PATH: process.env.PATH ?? '', HOME: taskDir('OrgStatus'), AWS_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: 'org-status',
+        AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_SESSION_TOKEN: creds.sessionToken, AWS_ENDPOINT_URL: emu.endpoint,
+        ORG_STATUS_REGIONS: 'us-east-1,eu-west-1', MEMBER_EXTERNAL_ID: 'x-1',
+      };
+      // Asynchronously: the emulator answers from this process while the function runs.
+      const child = spawn(process.execPath, ['-e', script, path.join(taskDir('OrgStatus'), 'org-status.js')], { cwd: taskDir('OrgStatus'), env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      expect([code, /^FAILED (.*)$/m.exec(stdout)?.[1]]).toEqual([0, undefined]);
+      const report = JSON.parse(/^RESULT (.*)$/m.exec(stdout)?.[1] ?? 'null') as { gaps: { account: string; region: string; component: string }[]; accounts: { memberRole: string }[] };
+      expect(report.gaps.map((g) => `${g.account} ${g.region} ${g.component}`)).toEqual(['800000000001 eu-west-1 GuardDuty']);
+      expect(report.accounts.filter((a) => a.memberRole === 'ok')).toHaveLength(2 * 2); // management and the member, in both regions
+      // Powertools writes each level through its console method: INFO to stdout, WARN to stderr.
+      const logs = `${stdout}\n${stderr}`.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(logs.find((l) => l.message === 'org-status')).toMatchObject({ level: 'INFO', gaps: 1, accounts: 3, regions: ['us-east-1', 'eu-west-1'] });
+      expect(logs.filter((l) => l.message === 'org-status gap').map((l) => [l.level, l.component, l.region])).toEqual([['WARN', 'GuardDuty', 'eu-west-1']]);
+    } finally {
+      await emu.stop();
+    }
+  }, 60_000);
 
   test('Intake: the bundled middy chain runs (an event that is not a finding is dropped, no AWS call)', () => {
     const file = path.join(taskDir('Intake'), 'intake.js');
