@@ -27,7 +27,11 @@ export interface MemberAccess {
 /** Role session name (2-64 characters, `[\w+=,.@-]*`). */
 export const MEMBER_SESSION_NAME = 'trailstory-enrich';
 
+/** Member (account, region) client sets kept by one warm function: beyond this, the least recently used is dropped (and built again when needed). */
+export const MAX_MEMBER_CLIENT_SETS = 256;
+
 export class AccountClients {
+  /** `account/region` → clients, in least-recently-used order (a Map keeps insertion order; a hit moves to the end). */
   private readonly cache = new Map<string, Clients>();
 
   constructor(
@@ -37,6 +41,8 @@ export class AccountClients {
     /** The functions' own credentials, when not the default chain (tests, the demo). */
     private readonly ownCredentials?: AwsCredentialIdentity,
     private readonly overrides: ClientOverrides = {},
+    /** Client sets kept at most (an organisation of thousands of accounts must not grow a warm function without bound). */
+    private readonly maxEntries = MAX_MEMBER_CLIENT_SETS,
   ) {}
 
   /** The member role's ARN in `account`. */
@@ -68,10 +74,10 @@ export class AccountClients {
     if (account === this.access.ownAccount) return this.own;
     const key = `${account}/${region}`;
     let c = this.cache.get(key);
-    if (!c) {
-      c = makeClients(this.config, region, { ...this.overrides, credentials: this.credentials(account, region) });
-      this.cache.set(key, c);
-    }
+    if (c) this.cache.delete(key);
+    else c = makeClients(this.config, region, { ...this.overrides, credentials: this.credentials(account, region) });
+    this.cache.set(key, c);
+    if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     return c;
   }
 }
