@@ -127,3 +127,10 @@ test('each allowed action is an operation of its service API model (../shared/aw
     expect({ action, type: found?.[1].type }).toEqual({ action, type: 'operation' });
   }
 });
+
+test('org-status uses the member credentials for STS GetCallerIdentity only, which needs no permission (STS API reference, GetCallerIdentity)', () => {
+  const text = fs.readFileSync(path.join(ROOT, 'src', 'org', 'status.ts'), 'utf8');
+  const uses = [...text.matchAll(/members\.for\([^)]*\)([^;]*)/g)].map((m) => m[1]!.trim());
+  expect(uses.length).toBeGreaterThan(0);
+  for (const u of uses) expect(u).toMatch(/^\.sts\(region\)\.send\(new GetCallerIdentityCommand\(\{\}\)\)\)$/);
+});
