@@ -146,6 +146,8 @@ export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: D
     idempotency.registerLambdaContext(context);
     const remaining = context.getRemainingTimeInMillis();
     deadline = timer.now() + Math.max(0, remaining - Math.min(60_000, remaining / 4));
-    return processPartialResponse(event, recordHandler, processor, { context });
+    // A batch whose every record failed is answered like any other (each record reported), not
+    // thrown: the same redelivery, without a function error that slows the event source mapping.
+    return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
   };
 }
