@@ -17,7 +17,7 @@ import { makeClients } from '../src/clients';
 import { readConfig } from '../src/config';
 import { makeIntake } from '../src/lambda/intake';
 import { makeWorker } from '../src/lambda/worker';
-import { AwsEmulator } from '../test/emulator/server';
+import { AwsEmulator, modelsDirOf } from '../test/emulator/server';
 import { seedScenario } from '../test/emulator/seed';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -49,9 +49,8 @@ function show(title: string, f: Json | undefined, out: (s: string) => void): voi
 async function main(): Promise<void> {
   const root = path.resolve(process.argv[2] ?? '.');
   const out = (s: string) => process.stdout.write(`${s}\n`);
-  const shared = path.resolve(root, '..', 'shared', 'aws-models');
-  const modelsDir = fs.existsSync(shared) ? shared : path.join(root, 'test', 'emulator', 'models');
-  out(`demo:local: AWS API models from ${path.relative(root, modelsDir) || modelsDir}${modelsDir === shared ? '' : ' (../shared is absent: the copies bundled in the repository)'}`);
+  const modelsDir = modelsDirOf(root);
+  out(`demo:local: AWS API models from ${path.relative(root, modelsDir) || modelsDir}${modelsDir.endsWith(path.join('shared', 'aws-models')) ? '' : ' (../shared is absent: the copies bundled in the repository)'}`);
 
   const emu = await AwsEmulator.start({ modelsDir, seed: 1 });
   const ddb = dynalite({ createTableMs: 0 });

@@ -9,16 +9,14 @@
  * Needs nothing outside the repository (the API models bundled in test/emulator/models when
  * ../shared is absent).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../src/cli/main';
-import { AwsEmulator } from '../test/emulator/server';
+import { AwsEmulator, modelsDirOf } from '../test/emulator/server';
 import { ADMIN, buildOrganization, EXTERNAL_ID, REGIONS, STACK_REGION, WORKER_ROLE } from '../test/e2e/org-fixture';
 
 /** Runs org-status against the emulated organisation; resolves to its output and exit code. */
 export async function orgStatusLocal(root: string, args: string[]): Promise<{ out: string; err: string; code: number }> {
-  const shared = path.resolve(root, '..', 'shared', 'aws-models');
-  const modelsDir = fs.existsSync(shared) ? shared : path.join(root, 'test', 'emulator', 'models');
+  const modelsDir = modelsDirOf(root);
   const emu = await AwsEmulator.start({ modelsDir, seed: 1 });
   const saved = { ...process.env };
   try {

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runOrgStatus } from '../src/org/run';
 import { buildHealthyOrganization } from '../test/e2e/org-fixture';
-import { AwsEmulator } from '../test/emulator/server';
+import { AwsEmulator, modelsDirOf } from '../test/emulator/server';
 
 const SIZES: { accounts: number; regions: string[] }[] = [
   { accounts: 10, regions: ['us-east-1'] },
@@ -25,8 +25,7 @@ const SIZES: { accounts: number; regions: string[] }[] = [
 
 async function main(): Promise<void> {
   const root = path.resolve(process.argv[2] ?? '.');
-  const shared = path.resolve(root, '..', 'shared', 'aws-models');
-  const modelsDir = fs.existsSync(shared) ? shared : path.join(root, 'test', 'emulator', 'models');
+  const modelsDir = modelsDirOf(root);
   const rows: string[] = [];
   for (const size of SIZES) {
     const emu = await AwsEmulator.start({ modelsDir, seed: 1 });

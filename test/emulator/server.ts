@@ -23,6 +23,7 @@
  * await emu.stop();
  * ```
  */
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -45,9 +46,18 @@ export interface RequestLogEntry {
   status: number;
 }
 
+/**
+ * The AWS API models for a checkout at `root`: `<root>/../shared/aws-models` when it is there,
+ * else the gzipped copies bundled in `<root>/test/emulator/models` (test/emulator/models/README.md).
+ */
+export function modelsDirOf(root: string): string {
+  const shared = path.resolve(root, '..', 'shared', 'aws-models');
+  return fs.existsSync(shared) ? shared : path.join(root, 'test', 'emulator', 'models');
+}
+
 /** Options of {@link AwsEmulator.start}. */
 export interface EmulatorOptions {
-  /** Directory of the Smithy JSON models; default `<repo>/../shared/aws-models`. */
+  /** Directory of the Smithy JSON models; default {@link modelsDirOf} this repository. */
   modelsDir?: string;
   /** Seed of the PRNG behind the throttle / server-error knobs (default 1). */
   seed?: number;
@@ -164,7 +174,7 @@ export class AwsEmulator {
    * @throws when the models directory holds no model or the port is taken.
    */
   static async start(opts: EmulatorOptions = {}): Promise<AwsEmulator> {
-    const dir = opts.modelsDir ?? path.resolve(__dirname, '../../../shared/aws-models');
+    const dir = opts.modelsDir ?? modelsDirOf(path.resolve(__dirname, '../..'));
     const models = loadModels(dir);
     if (!models.size) throw new Error(`no Smithy models in ${dir}`);
     const emu = new AwsEmulator(models, opts);

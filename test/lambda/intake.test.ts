@@ -11,13 +11,11 @@ import { makeIntake } from '../../src/lambda/intake';
 import type { EnrichMessage } from '../../src/lambda/messages';
 import { AwsEmulator } from '../emulator/server';
 
-const ROOT = path.resolve(__dirname, '../..');
 const native = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/findings/accesskey-aws-api-call-ipv6.json'), 'utf8')) as Record<string, unknown>;
 
 let emu: AwsEmulator;
 beforeAll(async () => {
-  const shared = path.resolve(ROOT, '..', 'shared', 'aws-models');
-  emu = await AwsEmulator.start({ modelsDir: fs.existsSync(shared) ? shared : path.join(ROOT, 'test', 'emulator', 'models') });
+  emu = await AwsEmulator.start();
 });
 afterAll(async () => {
   await emu.stop();

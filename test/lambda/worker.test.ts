@@ -14,14 +14,12 @@ import { lambdaContext, sqsEvent, startDynamo } from '../e2e/harness';
 import { AwsEmulator } from '../emulator/server';
 import { guardDutyToAsff } from '../emulator/seed';
 
-const ROOT = path.resolve(__dirname, '../..');
 const native = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/findings/accesskey-aws-api-call-ipv6.json'), 'utf8')) as Record<string, unknown>;
 
 let emu: AwsEmulator;
 let dynamo: Awaited<ReturnType<typeof startDynamo>>;
 beforeAll(async () => {
-  const shared = path.resolve(ROOT, '..', 'shared', 'aws-models');
-  emu = await AwsEmulator.start({ modelsDir: fs.existsSync(shared) ? shared : path.join(ROOT, 'test', 'emulator', 'models') });
+  emu = await AwsEmulator.start();
   dynamo = await startDynamo('idem');
 });
 afterAll(async () => {

@@ -668,8 +668,7 @@ describe('bundles (.build/, npm run build)', () => {
   );
 
   test('OrgStatus: the bundled function checks an emulated organisation as the worker role and logs one warning per gap', async () => {
-    const shared = path.resolve(ROOT, '..', 'shared', 'aws-models');
-    const emu = await AwsEmulator.start({ modelsDir: fs.existsSync(shared) ? shared : path.join(ROOT, 'test', 'emulator', 'models'), seed: 2 });
+    const emu = await AwsEmulator.start({ seed: 2 });
     try {
       buildHealthyOrganization(emu, { management: '800000000000', admin: '800000000001', members: ['800000000002'], regions: ['us-east-1', 'eu-west-1'], workerRole: 'EnrichWorkerRole', externalId: 'x-1' });
       emu.guardDuty.setAdministrator('eu-west-1', '800000000001', { autoEnableOrganizationMembers: 'NONE' }); // the one gap
