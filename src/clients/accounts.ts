@@ -82,8 +82,22 @@ export class AccountClients {
   }
 }
 
+/** An error's name (`Error` when it has none). */
+export function errorName(e: unknown): string {
+  return (e as { name?: string } | null)?.name || 'Error';
+}
+
+/** `Name: the first line of the message`, for notes and gaps. */
+export function errorLine(e: unknown): string {
+  return `${errorName(e)}: ${String((e as Error | null)?.message ?? e).split('\n')[0]}`;
+}
+
+/** True for errors that say the caller cannot use the region at all: an opt-in region not enabled (for the account, or for tokens of the global STS endpoint). */
+export function isRegionOff(e: unknown): boolean {
+  return /UnrecognizedClient|InvalidClientTokenId|OptInRequired|RegionDisabled/i.test(errorName(e));
+}
+
 /** True for errors that say the account or region cannot be reached at all (retrying will not help). */
 export function isAccessError(e: unknown): boolean {
-  const name = (e as { name?: string } | null)?.name ?? '';
-  return /AccessDenied|CredentialsProviderError|InvalidClientTokenId|UnrecognizedClient|ExpiredToken|RegionDisabled|NotAuthorized|OptInRequired/i.test(name);
+  return isRegionOff(e) || /AccessDenied|CredentialsProviderError|ExpiredToken|NotAuthorized/i.test(errorName(e));
 }

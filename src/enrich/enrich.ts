@@ -5,7 +5,7 @@
  */
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { GetFindingsCommand, type SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { isAccessError } from '../clients/accounts';
+import { errorLine, isAccessError } from '../clients/accounts';
 import type { NormalizedFinding } from '../model/finding';
 import type { Storyline } from '../model/storyline';
 import { buildSecurityHubWrites, guardDutyProductArn, type SecurityHubWrites } from '../securityhub/asff';
@@ -105,7 +105,7 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
     } catch (e) {
       if (!isAccessError(e)) throw e;
       importClient = null;
-      storyline.coverage.gaps.unshift(`account ${deps.memberAccount ?? finding.accountId} could not be reached in ${finding.region} (${(e as Error).name}: ${(e as Error).message.split('\n')[0]}): its CloudTrail, Detective and the companion finding are unavailable until the trailstory member role is there`);
+      storyline.coverage.gaps.unshift(`account ${deps.memberAccount ?? finding.accountId} could not be reached in ${finding.region} (${errorLine(e)}): its CloudTrail, Detective and the companion finding are unavailable until the trailstory member role is there`);
     }
   }
   const now = deps.now().toISOString();

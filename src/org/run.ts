@@ -5,7 +5,7 @@
  */
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { makeClients, type ClientOverrides } from '../clients';
-import { AccountClients } from '../clients/accounts';
+import { AccountClients, errorLine } from '../clients/accounts';
 import { readConfig } from '../config';
 import { orgStatus, type OrgStatus } from './status';
 
@@ -27,7 +27,7 @@ export interface RunOrgStatusOptions {
 /** The caller could not be identified (STS GetCallerIdentity failed: no credentials, no network); `cause` is the SDK's error. */
 export class CallerUnknownError extends Error {
   constructor(override readonly cause: unknown) {
-    super(`cannot ask AWS who is calling (${(cause as Error).name}: ${String((cause as Error).message).split('\n')[0]})`);
+    super(`cannot ask AWS who is calling (${errorLine(cause)})`);
   }
 }
 

@@ -30,7 +30,7 @@ import {
 import { DescribeOrganizationConfigurationCommand as DtOrgConfig, ListGraphsCommand, paginateListMembers as paginateDtMembers } from '@aws-sdk/client-detective';
 import pLimit from 'p-limit';
 import type { Clients } from '../clients';
-import type { AccountClients } from '../clients/accounts';
+import { errorLine, errorName, isRegionOff, type AccountClients } from '../clients/accounts';
 
 /** The part of trailstory a gap is about. */
 export type Component = 'Organizations' | 'Security Hub' | 'GuardDuty' | 'Detective' | 'member role' | 'aggregation' | 'region';
@@ -129,11 +129,6 @@ export const OPT_IN_REGIONS: ReadonlySet<string> = new Set([
 /** Healthy member states: Security Hub MemberStatus, GuardDuty RelationshipStatus, Detective MemberStatus. */
 const HEALTHY = { 'Security Hub': new Set(['Enabled', 'Associated']), GuardDuty: new Set(['Enabled']), Detective: new Set(['ENABLED']) };
 
-/** Errors that mean the caller cannot use the region at all (an opt-in region it has not enabled). */
-const REGION_OFF = /UnrecognizedClient|InvalidClientTokenId|OptInRequired|RegionDisabled/i;
-
-const errName = (e: unknown): string => (e as { name?: string } | null)?.name ?? 'Error';
-const errLine = (e: unknown): string => `${errName(e)}: ${String((e as Error | null)?.message ?? e).split('\n')[0]}`;
 
 /**
  * A failure that says nothing about the organisation's setup: throttling, a server error, the
@@ -146,8 +141,8 @@ export function isPassingFailure(e: unknown): boolean {
   if (err.$retryable) return true;
   const status = err.$metadata?.httpStatusCode;
   if (status !== undefined && (status >= 500 || status === 429)) return true;
-  if (status === undefined && !REGION_OFF.test(errName(e))) return true; // no answer at all: network, timeout
-  return /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown|ServiceUnavailable|InternalServer|InternalFailure|InternalException|Timeout|TimedOut|ECONN|EPIPE|socket/i.test(`${errName(e)} ${err.code ?? ''}`);
+  if (status === undefined && !isRegionOff(e)) return true; // no answer at all: network, timeout
+  return /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown|ServiceUnavailable|InternalServer|InternalFailure|InternalException|Timeout|TimedOut|ECONN|EPIPE|socket/i.test(`${errorName(e)} ${err.code ?? ''}`);
 }
 
 /** The fix of a passing failure. */
@@ -196,8 +191,8 @@ export async function orgStatus(clients: Clients, members: AccountClients, opts:
    */
   const failed = (account: string, region: string, component: Component, what: string, error: unknown, setup: { problem: string; fix: string; errorName?: boolean }): Gap =>
     isPassingFailure(error)
-      ? { account, region, component, problem: `${what} could not be read (${errLine(error)})`, fix: RERUN, retry: true }
-      : { account, region, component, problem: `${setup.problem} (${setup.errorName ? errName(error) : errLine(error)})`, fix: setup.fix };
+      ? { account, region, component, problem: `${what} could not be read (${errorLine(error)})`, fix: RERUN, retry: true }
+      : { account, region, component, problem: `${setup.problem} (${setup.errorName ? errorName(error) : errorLine(error)})`, fix: setup.fix };
 
   // ── Organizations ──
   const org = clients.organizations();
@@ -275,15 +270,15 @@ export async function orgStatus(clients: Clients, members: AccountClients, opts:
 
   await Promise.all(regionList.map(async (region) => {
     const hub = await call('securityhub:DescribeHub', () => clients.securityHub(region).send(new DescribeHubCommand({})));
-    if (!hub.ok && REGION_OFF.test(errName(hub.error))) {
+    if (!hub.ok && isRegionOff(hub.error)) {
       adminOff.add(region);
-      gaps.push({ account: admin, region, component: 'region', problem: `${region} is not enabled in this account (${errName(hub.error)})`, fix: `from the management account: aws account enable-region --account-id ${admin} --region-name ${region}` });
+      gaps.push({ account: admin, region, component: 'region', problem: `${region} is not enabled in this account (${errorName(hub.error)})`, fix: `from the management account: aws account enable-region --account-id ${admin} --region-name ${region}` });
       return;
     }
     if (hub.ok || isPassingFailure(hub.error)) await securityHubRegion(region);
     else {
       // Not subscribed: making this account the administrator there also enables Security Hub in it.
-      gaps.push({ account: admin, region, component: 'Security Hub', problem: `Security Hub is not enabled here (${errLine(hub.error)})`, fix: `from the management account: aws securityhub enable-organization-admin-account --admin-account-id ${admin} --region ${region} (this enables Security Hub in ${admin} too)` });
+      gaps.push({ account: admin, region, component: 'Security Hub', problem: `Security Hub is not enabled here (${errorLine(hub.error)})`, fix: `from the management account: aws securityhub enable-organization-admin-account --admin-account-id ${admin} --region ${region} (this enables Security Hub in ${admin} too)` });
     }
     await guardDutyRegion(region);
     if (opts.useDetective) await detectiveRegion(region);
@@ -420,13 +415,13 @@ export async function orgStatus(clients: Clients, members: AccountClients, opts:
       return roleRegions.map((region) => limit(async () => {
         count('sts:AssumeRole');
         const r = await call('sts:GetCallerIdentity', () => members.for(id, region).sts(region).send(new GetCallerIdentityCommand({})));
-        const state = r.ok ? 'ok' : REGION_OFF.test(errName(r.error)) ? 'region disabled' : isPassingFailure(r.error) ? '?' : 'refused';
+        const state = r.ok ? 'ok' : isRegionOff(r.error) ? 'region disabled' : isPassingFailure(r.error) ? '?' : 'refused';
         // A role (IAM is global) proven in the stack's region holds in every other region but the opt-in ones.
         const covered = region === opts.stackRegion ? regionList.filter((x) => !OPT_IN_REGIONS.has(x) || x === region) : [region];
         for (const x of covered) if (regionList.includes(x)) rowOf(id, x).memberRole = state;
         if (r.ok) return;
         if (state === 'region disabled') {
-          gaps.push({ account: id, region, component: 'region', problem: `${region} is not enabled in this account (${errName(r.error)})`, fix: `from the management account: aws account enable-region --account-id ${id} --region-name ${region}` });
+          gaps.push({ account: id, region, component: 'region', problem: `${region} is not enabled in this account (${errorName(r.error)})`, fix: `from the management account: aws account enable-region --account-id ${id} --region-name ${region}` });
           return;
         }
         const deploy = id === managementAccount
