@@ -16,8 +16,8 @@ const config = readConfig();
 
 export const handler = chain(async () => {
   const stackRegion = process.env.AWS_REGION ?? 'us-east-1';
-  const regions = config.orgStatusRegions.length ? [...new Set(config.orgStatusRegions)] : [stackRegion];
-  const report = await runOrgStatus({ stackRegion, regions });
+  const regions = config.orgStatusRegions.length ? config.orgStatusRegions : [stackRegion];
+  const report = await runOrgStatus({ stackRegion, regions, config });
   const byComponent: Record<string, number> = {};
   for (const g of report.gaps) byComponent[g.component] = (byComponent[g.component] ?? 0) + 1;
   logger.info('org-status', { organizationId: report.organizationId, accounts: new Set(report.accounts.map((a) => a.account)).size, regions: report.regions, aggregation: report.aggregation, gaps: report.gaps.length, byComponent, requests: report.requests });

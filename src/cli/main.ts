@@ -15,7 +15,7 @@ import { renderMarkdown } from '../render/markdown';
 import { renderMermaid } from '../render/mermaid';
 import { renderText } from '../render/text';
 import { toIsoUtc } from '../model/time';
-import { ConfigError } from '../config';
+import { ConfigError, parseRegionList, REGION_NAME } from '../config';
 import { buildSecurityHubWrites } from '../securityhub/asff';
 
 /** A bad option value found after parsing (exit 2). */
@@ -32,8 +32,6 @@ const ORG_FORMATS = ['text', 'json', 'markdown'] as const;
 /** AWS could not be asked at all (no credentials, no network): exit 1 with one line. */
 class AwsSetupError extends Error {}
 
-/** A region name (`eu-west-1`, `us-gov-west-1`, `ap-southeast-7`). */
-const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d$/;
 /** An IAM role name (IAM CreateRole, RoleName: `[\w+=,.@-]+`, 1-64). */
 const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 /** A StackSet name (CloudFormation CreateStackSet, StackSetName: `[a-zA-Z][-a-zA-Z0-9]*`, at most 128). */
@@ -143,10 +141,8 @@ Examples:
       if (!now) throw new UsageError(`--now ${JSON.stringify(o.now)} is not a time (ISO 8601, e.g. 2026-11-29T12:00:00Z)`);
       const stackRegion = o.region ?? (await sdkRegion());
       if (!stackRegion) throw new UsageError('no region: pass --region, or set AWS_REGION or a region in your AWS profile');
-      const regions = [...new Set((o.regions ?? stackRegion).split(',').map((r) => r.trim()).filter(Boolean))];
       if (!REGION_NAME.test(stackRegion)) throw new UsageError(`--region: ${JSON.stringify(stackRegion)} is not a region name (e.g. eu-west-1)`);
-      const bad = regions.find((r) => !REGION_NAME.test(r));
-      if (bad !== undefined) throw new UsageError(`--regions: ${JSON.stringify(bad)} is not a region name (e.g. eu-west-1)`);
+      const regions = parseRegionList(o.regions ?? stackRegion, '--regions');
       if (regions.length === 0) throw new UsageError('--regions: no region given');
       if (o.memberRoleName !== undefined && !IAM_ROLE_NAME.test(o.memberRoleName)) throw new UsageError(`--member-role-name: ${JSON.stringify(o.memberRoleName)} is not an IAM role name (1-64 of letters, digits and +=,.@_-)`);
       if (!STACK_SET_NAME.test(o.stackSetName)) throw new UsageError(`--stack-set-name: ${JSON.stringify(o.stackSetName)} is not a StackSet name (a letter, then letters, digits and -)`);
@@ -155,9 +151,7 @@ Examples:
       try {
         report = await runOrgStatus({ stackRegion, regions, memberRoleName: o.memberRoleName, externalId: process.env[o.externalIdEnv] || null, useDetective: o.detective, checkMemberRole: o.memberRole, stackSetName: o.stackSetName, now: typeof now === 'string' ? new Date(now) : now });
       } catch (e) {
-        if (e instanceof CallerUnknownError) throw new AwsSetupError(e.message);
-        if (e instanceof ConfigError) throw new UsageError(e.message);
-        throw e;
+        throw e instanceof CallerUnknownError ? new AwsSetupError(e.message) : e;
       }
       const { renderOrgStatusMarkdown, renderOrgStatusText } = await import('../org/render');
       if (o.format === 'json') io.out(JSON.stringify(report, null, 2) + '\n');
@@ -171,7 +165,7 @@ Examples:
   } catch (e) {
     if (e instanceof CommanderError) {
       code = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    } else if (e instanceof UsageError) {
+    } else if (e instanceof UsageError || e instanceof ConfigError) {
       io.err(`trailstory: ${e.message}\n`);
       code = EXIT.usage;
     } else if (e instanceof AmbiguousFindingError) {

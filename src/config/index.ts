@@ -46,14 +46,18 @@ function num(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, ma
   return n;
 }
 
+/** A region name (`eu-west-1`, `us-gov-west-1`, `ap-southeast-7`). */
+export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
 /**
- * A comma-separated list of region names, blanks and repeats dropped.
- * @throws ConfigError naming the variable and the first value that is not a region name.
+ * A comma-separated list of region names, blanks and repeats dropped. `what` names the source
+ * (a variable, a command-line option) in the error.
+ * @throws ConfigError naming `what` and the first value that is not a region name.
  */
-function regionList(env: NodeJS.ProcessEnv, name: string): string[] {
-  const list = [...new Set((env[name] ?? '').split(',').map((r) => r.trim()).filter(Boolean))];
-  const bad = list.find((r) => !/^[a-z]{2}(-[a-z]+)+-\d$/.test(r));
-  if (bad !== undefined) throw new ConfigError(`${name}: ${JSON.stringify(bad)} is not a region name (e.g. eu-west-1)`);
+export function parseRegionList(raw: string | undefined, what: string): string[] {
+  const list = [...new Set((raw ?? '').split(',').map((r) => r.trim()).filter(Boolean))];
+  const bad = list.find((r) => !REGION_NAME.test(r));
+  if (bad !== undefined) throw new ConfigError(`${what}: ${JSON.stringify(bad)} is not a region name (e.g. eu-west-1)`);
   return list;
 }
 
@@ -68,7 +72,7 @@ export function readConfig(needs: ('ENRICH_QUEUE_URL' | 'IDEMPOTENCY_TABLE' | 'E
     enrichDlqUrl: env.ENRICH_DLQ_URL || null,
     minSeverity: num(env, 'MIN_SEVERITY', 4, 0, 10),
     idempotencyTable: env.IDEMPOTENCY_TABLE || null,
-    lookupExtraRegions: regionList(env, 'LOOKUP_EXTRA_REGIONS'),
+    lookupExtraRegions: parseRegionList(env.LOOKUP_EXTRA_REGIONS, 'LOOKUP_EXTRA_REGIONS'),
     reenrichDelaySeconds: num(env, 'REENRICH_DELAY_SECONDS', 900, 0, 900),
     maxReceives: num(env, 'MAX_RECEIVES', 3, 1, 100),
     backfillDays: num(env, 'BACKFILL_DAYS', 7, 1, 90),
@@ -78,6 +82,6 @@ export function readConfig(needs: ('ENRICH_QUEUE_URL' | 'IDEMPOTENCY_TABLE' | 'E
     ownAccountId: env.OWN_ACCOUNT_ID || null,
     memberRoleName: env.MEMBER_ROLE_NAME || 'TrailstoryMemberRole',
     memberExternalId: env.MEMBER_EXTERNAL_ID || null,
-    orgStatusRegions: regionList(env, 'ORG_STATUS_REGIONS'),
+    orgStatusRegions: parseRegionList(env.ORG_STATUS_REGIONS, 'ORG_STATUS_REGIONS'),
   });
 }

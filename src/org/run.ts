@@ -6,7 +6,7 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { makeClients, type ClientOverrides } from '../clients';
 import { AccountClients, errorLine } from '../clients/accounts';
-import { readConfig } from '../config';
+import { readConfig, type Config } from '../config';
 import { orgStatus, type OrgStatus } from './status';
 
 /** What to check; unset names fall back to the functions' environment (MEMBER_ROLE_NAME, …). */
@@ -21,6 +21,8 @@ export interface RunOrgStatusOptions {
   now?: Date;
   /** Client settings (tests: credentials, one attempt). */
   overrides?: ClientOverrides;
+  /** The configuration already read (the scheduled function's, from its cold start); else read from `env`. */
+  config?: Readonly<Config>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -37,7 +39,7 @@ export class CallerUnknownError extends Error {
  *   variable of the functions' environment (src/config).
  */
 export async function runOrgStatus(o: RunOrgStatusOptions): Promise<OrgStatus> {
-  const config = readConfig([], o.env ?? process.env);
+  const config = o.config ?? readConfig([], o.env ?? process.env);
   const clients = makeClients(config, o.stackRegion, o.overrides ?? {});
   let who;
   try {

@@ -126,7 +126,7 @@ describe('template.yaml: what the issue asks for', () => {
       const v = /`([A-Z][A-Z0-9_]+)`/.exec(m[1]!)?.[1];
       if (v) fieldVar.set(m[2]!, v);
     }
-    const readVars = new Set([...configText.matchAll(/env\.([A-Z][A-Z0-9_]+)|(?:num|regionList)\(env, '([A-Z][A-Z0-9_]+)'/g)].map((m) => (m[1] ?? m[2])!));
+    const readVars = new Set([...configText.matchAll(/env\.([A-Z][A-Z0-9_]+)|num\(env, '([A-Z][A-Z0-9_]+)'/g)].map((m) => (m[1] ?? m[2])!));
     const POWERTOOLS = { POWERTOOLS_SERVICE_NAME: 'trailstory', POWERTOOLS_METRICS_NAMESPACE: 'trailstory', POWERTOOLS_LOG_LEVEL: { Ref: 'LogLevel' } };
     const WIRING: Record<string, Json> = {
       ENRICH_QUEUE_URL: { Ref: 'EnrichQueue' },
