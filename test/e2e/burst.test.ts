@@ -6,8 +6,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context, SQSEvent } from 'aws-lambda';
 import { makeClients } from '../../src/clients';
 import { readConfig } from '../../src/config';
 import { makeIntake } from '../../src/lambda/intake';
@@ -15,29 +13,23 @@ import type { EnrichMessage } from '../../src/lambda/messages';
 import { makeWorker } from '../../src/lambda/worker';
 import { AwsEmulator } from '../emulator/server';
 import { seedScenario } from '../emulator/seed';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (opts: { createTableMs: number }) => import('node:net').Server;
+import { lambdaContext, sqsEvent, startDynamo } from './harness';
 
 const SCENARIO = path.resolve(__dirname, '../scenarios/x-root-console');
-const context = { functionName: 'enrich-worker', awsRequestId: 'burst', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+const context = lambdaContext('enrich-worker', 60_000);
 
 describe('a burst of 100 findings under throttling and 5xx answers', () => {
   let emu: AwsEmulator;
-  let ddbServer: import('node:net').Server;
+  let dynamo: Awaited<ReturnType<typeof startDynamo>>;
 
   afterAll(async () => {
     await emu?.stop();
-    await new Promise<void>((r) => ddbServer?.close(() => r()));
+    await dynamo?.stop();
   });
 
   test('every finding ends enriched or dead-lettered with its reason, none twice', async () => {
     emu = await AwsEmulator.start({ seed: 42 });
-    ddbServer = dynalite({ createTableMs: 0 });
-    await new Promise<void>((r) => ddbServer.listen(0, '127.0.0.1', () => r()));
-    const ddbEndpoint = `http://127.0.0.1:${(ddbServer.address() as import('node:net').AddressInfo).port}`;
-    const dynamo = new DynamoDBClient({ endpoint: ddbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
-    await dynamo.send(new CreateTableCommand({ TableName: 'idem', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }));
+    dynamo = await startDynamo('idem');
 
     // Prepare: the scenario's records, and 100 copies of its finding with their own ids.
     emu.knobs.lookupEventsPerSecond = 0;
@@ -69,19 +61,13 @@ describe('a burst of 100 findings under throttling and 5xx answers', () => {
     let virtual = Date.parse(String(base.UpdatedAt)) + 3600_000;
     const timer = { now: () => virtual, sleep: async (ms: number) => void (virtual += ms) };
     const enriched: string[] = [];
-    const worker = makeWorker(config, clients, dynamo, { onOutcome: (o) => enriched.push(o.key), timer });
+    const worker = makeWorker(config, clients, dynamo.client, { onOutcome: (o) => enriched.push(o.key), timer });
     const pending = emu.sqs.messages(queueUrl).splice(0).map((m) => ({ body: m.Body, receives: 0 }));
     let rounds = 0;
     while (pending.length > 0 && rounds++ < 50) {
       const batch = pending.splice(0, 10);
       for (const m of batch) m.receives++;
-      const event: SQSEvent = {
-        Records: batch.map((m, i) => ({
-          messageId: `m${i}`, receiptHandle: `r${i}`, body: m.body, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:x', awsRegion: region, messageAttributes: {},
-          attributes: { ApproximateReceiveCount: String(m.receives), SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-        })),
-      };
-      const res = await worker(event, context);
+      const res = await worker(sqsEvent(batch.map((m) => m.body), region, batch.map((m) => m.receives)), context);
       for (const f of res.batchItemFailures) pending.push(batch[Number(f.itemIdentifier.slice(1))] as { body: string; receives: number });
     }
     emu.knobs.throttleRate = 0;

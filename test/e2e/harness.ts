@@ -18,12 +18,15 @@ export async function startDynamo(table: string): Promise<{ server: Server; clie
   return { server, client, stop: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-/** An SQS event of these message bodies, first receive, as the event source mapping delivers it. */
-export function sqsEvent(bodies: string[], region: string, receiveCount = 1): SQSEvent {
+/**
+ * An SQS event of these message bodies as the event source mapping delivers it (record `i` has
+ * messageId `m<i>`); `receives`: the receive count of every record, or of each.
+ */
+export function sqsEvent(bodies: string[], region: string, receives: number | number[] = 1): SQSEvent {
   return {
     Records: bodies.map((body, i) => ({
       messageId: `m${i}`, receiptHandle: `r${i}`, body, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:x', awsRegion: region, messageAttributes: {},
-      attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
+      attributes: { ApproximateReceiveCount: String(Array.isArray(receives) ? receives[i] : receives), SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
     })),
   };
 }

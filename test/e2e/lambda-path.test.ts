@@ -9,8 +9,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context, SQSEvent } from 'aws-lambda';
 import { makeClients } from '../../src/clients';
 import { readConfig } from '../../src/config';
 import { makeIntake } from '../../src/lambda/intake';
@@ -18,9 +16,7 @@ import { makeWorker, type RecordOutcome } from '../../src/lambda/worker';
 import { investigate, readFinding } from '../../src/storyline/investigate';
 import { AwsEmulator } from '../emulator/server';
 import { readTrailFile, seedScenario } from '../emulator/seed';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (opts: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => import('node:net').Server;
+import { lambdaContext, sqsEvent, startDynamo } from './harness';
 
 const SHARED = path.resolve(__dirname, '../../../shared/scenarios');
 const HAVE_SHARED = fs.existsSync(SHARED);
@@ -29,8 +25,7 @@ const scenarios = HAVE_SHARED ? fs.readdirSync(SHARED).filter((d) => fs.existsSy
 
 const DAY = 24 * 3600 * 1000;
 
-/** The context a Lambda handler gets; only what the code reads. */
-const context = { functionName: 'enrich-worker', awsRequestId: 'test', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+const context = lambdaContext('enrich-worker', 60_000);
 
 /** Wraps a normalised finding's source document as the EventBridge "GuardDuty Finding" event the intake receives. */
 function eventBridgeEvent(dir: string): unknown {
@@ -73,26 +68,18 @@ function visibleTrail(dir: string, out: string): void {
 
 (HAVE_SHARED ? describe : describe.skip)('the Lambda path against the emulator, per public scenario', () => {
   let emu: AwsEmulator;
-  let dynamoServer: import('node:net').Server;
-  let dynamoEndpoint: string;
+  let dynamo: Awaited<ReturnType<typeof startDynamo>>;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailstory-e2e-'));
 
   beforeAll(async () => {
     emu = await AwsEmulator.start({ seed: 7 });
     emu.knobs.lookupEventsPerSecond = 0;
-    dynamoServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    await new Promise<void>((resolve) => dynamoServer.listen(0, '127.0.0.1', () => resolve()));
-    const addr = dynamoServer.address() as import('node:net').AddressInfo;
-    dynamoEndpoint = `http://127.0.0.1:${addr.port}`;
-    const ddb = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
-    await ddb.send(
-      new CreateTableCommand({ TableName: 'idempotency', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }),
-    );
+    dynamo = await startDynamo('idempotency');
   });
 
   afterAll(async () => {
     await emu?.stop();
-    await new Promise<void>((resolve) => dynamoServer?.close(() => resolve()));
+    await dynamo?.stop();
   });
 
   test.each(scenarios)('%s', async (name) => {
@@ -108,7 +95,6 @@ function visibleTrail(dir: string, out: string): void {
     emu.s3.createBucket(bucket, f.accountId, f.region);
     const config = readConfig([], { ENRICH_QUEUE_URL: queueUrl, ENRICH_DLQ_URL: dlqUrl, IDEMPOTENCY_TABLE: 'idempotency', MIN_SEVERITY: '0', REPORT_BUCKET: bucket });
     const clients = makeClients(config, f.region, { endpoint: emu.endpoint, credentials: clientConfig.credentials });
-    const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 
     // Intake: the event in, one message on the queue.
     const intake = makeIntake(config, clients);
@@ -122,20 +108,8 @@ function visibleTrail(dir: string, out: string): void {
     // The run happens an hour after GuardDuty's update, as in production; time passes normally.
     const offset = Date.parse(f.updatedAt ?? '') + 3600 * 1000 - Date.now();
     const timer = { now: () => Date.now() + offset, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
-    const worker = makeWorker(config, clients, dynamo, { onOutcome: (o) => outcomes.push(o), timer });
-    const event: SQSEvent = {
-      Records: messages.map((m, i) => ({
-        messageId: `m${i}`,
-        receiptHandle: `r${i}`,
-        body: m.Body,
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: `arn:aws:sqs:${f.region}:${f.accountId}:enrich`,
-        awsRegion: f.region,
-      })),
-    };
+    const worker = makeWorker(config, clients, dynamo.client, { onOutcome: (o) => outcomes.push(o), timer });
+    const event = sqsEvent(messages.map((m) => m.Body), f.region);
     const first = await worker(event, context);
     expect(first.batchItemFailures).toEqual([]);
     const second = await worker(event, context);
