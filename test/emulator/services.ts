@@ -126,16 +126,45 @@ export const REGION_LINKING_MODES = ['ALL_REGIONS', 'ALL_REGIONS_EXCEPT_SPECIFIE
 /** One of {@link REGION_LINKING_MODES}. */
 export type RegionLinkingMode = (typeof REGION_LINKING_MODES)[number];
 
-/** A Security Hub member account of an administrator in one region. */
-export interface SecurityHubMember {
+/** A member account of an administrator in one region (Security Hub and GuardDuty keep the same record). */
+export interface Membership<S extends string> {
   administrator: string;
   accountId: string;
   email: string;
-  status: SecurityHubMemberStatus;
+  status: S;
   /** Absent for `Created` (added, not invited yet). */
   invitedAt?: Date;
   updatedAt: Date;
 }
+
+/** Member accounts by region, each with one administrator (Security Hub and GuardDuty memberships). */
+export class Memberships<S extends string> {
+  /** region → member account → membership. */
+  readonly byRegion = new Map<string, Map<string, Membership<S>>>();
+
+  /** The membership of `member` in `region`, if any. */
+  get(region: string, member: string): Membership<S> | undefined {
+    return this.byRegion.get(region)?.get(member);
+  }
+
+  /** Sets `member`'s membership of `admin` in `region` (an invitation time kept from before, none for `Created`). */
+  put(region: string, admin: string, member: string, status: S): void {
+    if (member === admin) throw new Error('an administrator account cannot be its own member');
+    let byMember = this.byRegion.get(region);
+    if (!byMember) this.byRegion.set(region, (byMember = new Map()));
+    const prev = byMember.get(member);
+    const now = new Date();
+    byMember.set(member, { administrator: admin, accountId: member, email: `${member}@example.com`, status, ...(status === 'Created' ? {} : { invitedAt: prev?.invitedAt ?? now }), updatedAt: now });
+  }
+
+  /** The member accounts of an administrator in a region, in the order they were added. */
+  of(region: string, admin: string): Membership<S>[] {
+    return [...(this.byRegion.get(region)?.values() ?? [])].filter((m) => m.administrator === admin);
+  }
+}
+
+/** A Security Hub member account of an administrator in one region. */
+export type SecurityHubMember = Membership<SecurityHubMemberStatus>;
 
 /** A finding aggregator (cross-Region aggregation) of one account. */
 export interface FindingAggregator {
@@ -174,7 +203,7 @@ export class SecurityHubState {
   /** region → the Security Hub administrator account of the organisation there and its auto-enable setting. */
   readonly administrators = new Map<string, { account: string; autoEnable: boolean }>();
   /** region → member account → membership (one administrator per member and region). */
-  readonly members = new Map<string, Map<string, SecurityHubMember>>();
+  readonly members = new Memberships<SecurityHubMemberStatus>();
   /** account → its finding aggregator (one per account). */
   readonly aggregators = new Map<string, FindingAggregator>();
 
@@ -212,7 +241,7 @@ export class SecurityHubState {
   canAccess(caller: string, owner: string, region?: string): boolean {
     if (caller === owner || this.administratorOf.get(owner) === caller) return true;
     if (region === undefined) return false;
-    const m = this.members.get(region)?.get(owner);
+    const m = this.members.get(region, owner);
     return m?.administrator === caller && m.status === 'Enabled';
   }
 
@@ -261,24 +290,12 @@ export class SecurityHubState {
     if (!(SECURITY_HUB_MEMBER_STATUSES as readonly string[]).includes(status)) {
       throw new Error(`Security Hub MemberStatus ${status} is not one of ${SECURITY_HUB_MEMBER_STATUSES.join(', ')}`);
     }
-    if (member === admin) throw new Error('an administrator account cannot be its own member');
-    let byMember = this.members.get(region);
-    if (!byMember) this.members.set(region, (byMember = new Map()));
-    const prev = byMember.get(member);
+    const prev = this.members.get(region, member);
     if (prev && prev.administrator !== admin && prev.status === 'Enabled') {
       throw new Error(`${member} is already an Enabled member of ${prev.administrator} in ${region}`);
     }
-    const now = new Date();
-    byMember.set(member, {
-      administrator: admin, accountId: member, email: `${member}@example.com`, status: status as SecurityHubMemberStatus,
-      ...(status === 'Created' ? {} : { invitedAt: prev?.invitedAt ?? now }), updatedAt: now,
-    });
+    this.members.put(region, admin, member, status as SecurityHubMemberStatus);
     if (status === 'Enabled') this.enableHub(member, region);
-  }
-
-  /** The member accounts of an administrator in a region, in the order they were added. */
-  membersOf(region: string, admin: string): SecurityHubMember[] {
-    return [...(this.members.get(region)?.values() ?? [])].filter((m) => m.administrator === admin);
   }
 
   /**
@@ -513,7 +530,7 @@ function securityHubHandlers(st: SecurityHubState): Record<string, HandlerEntry>
         requireHub(ctx);
         // OnlyAssociated: default TRUE; TRUE lists the members whose status is ENABLED, FALSE all (API reference).
         const onlyAssociated = input.OnlyAssociated !== false;
-        const list = st.membersOf(ctx.region, ctx.account).filter((m) => !onlyAssociated || m.status === 'Enabled');
+        const list = st.members.of(ctx.region, ctx.account).filter((m) => !onlyAssociated || m.status === 'Enabled');
         const p = pageOf(list, input, `sh-members:${ctx.account}:${ctx.region}:${String(onlyAssociated)}`, 50, invalidToken);
         return {
           Members: p.items.map((m) => ({
@@ -727,15 +744,8 @@ export interface GuardDutyDetector {
   updatedAt: Date;
 }
 
-/** A GuardDuty member account of an administrator in one region. */
-export interface GuardDutyMember {
-  administrator: string;
-  accountId: string;
-  email: string;
-  relationshipStatus: GuardDutyRelationshipStatus;
-  invitedAt?: Date;
-  updatedAt: Date;
-}
+/** A GuardDuty member account of an administrator in one region (`status`: its RelationshipStatus). */
+export type GuardDutyMember = Membership<GuardDutyRelationshipStatus>;
 
 /**
  * GuardDuty detectors per account and region and their native findings (wire form, camelCase),
@@ -750,8 +760,8 @@ export class GuardDutyState {
   readonly findings = new Map<string, Map<string, Json>>();
   /** region → the delegated GuardDuty administrator account and its auto-enable setting. */
   readonly administrators = new Map<string, { account: string; autoEnableOrganizationMembers: 'NEW' | 'ALL' | 'NONE' }>();
-  /** region → member account → membership. */
-  readonly members = new Map<string, Map<string, GuardDutyMember>>();
+  /** Member accounts by region. */
+  readonly members = new Memberships<GuardDutyRelationshipStatus>();
 
   /** Creates (or returns) the detector of an account and region (status ENABLED when created). */
   ensureDetector(account: string, region: string, detectorId?: string): string {
@@ -804,21 +814,8 @@ export class GuardDutyState {
     if (!(GUARDDUTY_RELATIONSHIP_STATUSES as readonly string[]).includes(relationshipStatus)) {
       throw new Error(`GuardDuty RelationshipStatus ${relationshipStatus} is not one of ${GUARDDUTY_RELATIONSHIP_STATUSES.join(', ')}`);
     }
-    if (member === admin) throw new Error('an administrator account cannot be its own member');
-    let byMember = this.members.get(region);
-    if (!byMember) this.members.set(region, (byMember = new Map()));
-    const prev = byMember.get(member);
-    const now = new Date();
-    byMember.set(member, {
-      administrator: admin, accountId: member, email: `${member}@example.com`, relationshipStatus: relationshipStatus as GuardDutyRelationshipStatus,
-      ...(relationshipStatus === 'Created' ? {} : { invitedAt: prev?.invitedAt ?? now }), updatedAt: now,
-    });
+    this.members.put(region, admin, member, relationshipStatus as GuardDutyRelationshipStatus);
     if (relationshipStatus === 'Enabled') this.ensureDetector(member, region);
-  }
-
-  /** The member accounts of an administrator in a region, in the order they were added. */
-  membersOf(region: string, admin: string): GuardDutyMember[] {
-    return [...(this.members.get(region)?.values() ?? [])].filter((m) => m.administrator === admin);
   }
 
   /** Adds a native finding (`accountId`, `region`, `id`, `service.detectorId`) under its detector. */
@@ -886,7 +883,7 @@ function guardDutyHandlers(st: GuardDutyState): Record<string, HandlerEntry> {
         // Only the delegated GuardDuty administrator; others get BadRequestException with the
         // message GuardDuty answers to an organisation operation of a non-administrator.
         if (admin?.account !== ctx.account) throw new AwsError('BadRequestException', 'The request failed because you do not have required AWS Organization master permission.');
-        const associated = st.membersOf(ctx.region, ctx.account).filter((m) => GUARDDUTY_ASSOCIATED_STATUSES.includes(m.relationshipStatus)).length;
+        const associated = st.members.of(ctx.region, ctx.account).filter((m) => GUARDDUTY_ASSOCIATED_STATUSES.includes(m.status)).length;
         return {
           AutoEnable: admin.autoEnableOrganizationMembers !== 'NONE', AutoEnableOrganizationMembers: admin.autoEnableOrganizationMembers,
           MemberAccountLimitReached: associated >= GUARDDUTY_MEMBER_LIMIT,
@@ -900,8 +897,8 @@ function guardDutyHandlers(st: GuardDutyState): Record<string, HandlerEntry> {
         // Disabled), "false" all of them, including those not invited yet or disassociated.
         const raw = input.OnlyAssociated === undefined ? 'true' : String(input.OnlyAssociated).toLowerCase();
         if (raw !== 'true' && raw !== 'false') throw badValue();
-        const all = st.membersOf(ctx.region, ctx.account);
-        const list = raw === 'true' ? all.filter((m) => GUARDDUTY_ASSOCIATED_STATUSES.includes(m.relationshipStatus)) : all;
+        const all = st.members.of(ctx.region, ctx.account);
+        const list = raw === 'true' ? all.filter((m) => GUARDDUTY_ASSOCIATED_STATUSES.includes(m.status)) : all;
         const p = pageOf(list, input, `gd-members:${ctx.account}:${ctx.region}:${raw}`, 50,
           () => new AwsError('BadRequestException', 'The request is rejected because the NextToken is invalid.'));
         return {
@@ -909,7 +906,7 @@ function guardDutyHandlers(st: GuardDutyState): Record<string, HandlerEntry> {
             const det = st.detectors.get(key(m.accountId, ctx.region));
             return {
               AccountId: m.accountId, ...(det ? { DetectorId: det } : {}), MasterId: m.administrator, AdministratorId: m.administrator, Email: m.email,
-              RelationshipStatus: m.relationshipStatus, ...(m.invitedAt ? { InvitedAt: m.invitedAt.toISOString() } : {}), UpdatedAt: m.updatedAt.toISOString(),
+              RelationshipStatus: m.status, ...(m.invitedAt ? { InvitedAt: m.invitedAt.toISOString() } : {}), UpdatedAt: m.updatedAt.toISOString(),
             };
           }),
           ...(p.NextToken ? { NextToken: p.NextToken } : {}),
