@@ -50,6 +50,20 @@ export interface BuiltOrganization {
   findings: Record<string, NormalizedFinding>;
 }
 
+/**
+ * IAM as the rollout leaves it: the enrich worker's role in the admin account (assumable by Lambda
+ * only), and in each of `members` the member role trusting exactly that role, within the
+ * organisation, with the ExternalId (templates/member-role.yaml).
+ */
+function putRoles(emu: AwsEmulator, o: { admin: string; workerRole: string; orgId: string; externalId: string; members: string[] }): void {
+  emu.identities.putRole(o.admin, o.workerRole, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+  const trust = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${o.admin}:role/${o.workerRole}` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:PrincipalOrgID': o.orgId, 'sts:ExternalId': o.externalId } } }],
+  };
+  for (const a of o.members) emu.identities.putRole(a, MEMBER_ROLE, trust);
+}
+
 /** The scenario's account and region, as written in its files. */
 function scenarioHome(): { account: string; region: string } {
   const f = readFinding(path.join(SCENARIO, 'finding.json'));
@@ -81,12 +95,7 @@ export function buildOrganization(emu: AwsEmulator): SeededOrganization {
     delegatedAdmins: ['securityhub', 'guardduty', 'detective'].map((s) => ({ account: ADMIN, servicePrincipal: `${s}.amazonaws.com` })),
   });
   // IAM: the worker's role, and the member role (as the StackSet deploys it) everywhere but the new account.
-  emu.identities.putRole(ADMIN, WORKER_ROLE, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
-  const trust = {
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ADMIN}:role/${WORKER_ROLE}` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:PrincipalOrgID': org.organization.Id, 'sts:ExternalId': EXTERNAL_ID } } }],
-  };
-  for (const a of [MANAGEMENT, PROD, DATA, GULF]) emu.identities.putRole(a, MEMBER_ROLE, trust);
+  putRoles(emu, { admin: ADMIN, workerRole: WORKER_ROLE, orgId: org.organization.Id, externalId: EXTERNAL_ID, members: [MANAGEMENT, PROD, DATA, GULF] });
 
   // Security Hub: enabled everywhere the account can, administered by ADMIN, aggregated into us-east-1 from eu-west-1.
   const members = [MANAGEMENT, PROD, DATA, GULF, NEW];
@@ -159,13 +168,8 @@ export function buildHealthyOrganization(emu: AwsEmulator, o: HealthySpec): Seed
     ous: [{ name: 'all', accounts: [o.admin, ...o.members].map((id, i) => ({ id, name: i === 0 ? 'security' : `app-${i}`, regions: o.regions })) }],
     delegatedAdmins: ['securityhub', 'guardduty', 'detective'].map((s) => ({ account: o.admin, servicePrincipal: `${s}.amazonaws.com` })),
   });
-  emu.identities.putRole(o.admin, o.workerRole, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
-  const trust = {
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${o.admin}:role/${o.workerRole}` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:PrincipalOrgID': org.organization.Id, 'sts:ExternalId': o.externalId } } }],
-  };
   const others = [o.management, ...o.members];
-  for (const a of others) emu.identities.putRole(a, MEMBER_ROLE, trust);
+  putRoles(emu, { admin: o.admin, workerRole: o.workerRole, orgId: org.organization.Id, externalId: o.externalId, members: others });
   for (const r of o.regions) {
     emu.securityHub.setAdministrator(r, o.admin, { autoEnable: true });
     emu.guardDuty.ensureDetector(o.admin, r, `d${r.replace(/-/g, '')}`.padEnd(32, '0'));
