@@ -3,8 +3,6 @@
  * Security Hub cross-Region aggregation, driven through the real SDK clients (what an
  * organisation-wide status report reads for every account and region).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import {
   AwsSecurityFinding, BatchImportFindingsCommand, BatchUpdateFindingsCommand, DescribeHubCommand, DescribeOrganizationConfigurationCommand as ShDescribeOrganizationConfigurationCommand,
   GetFindingAggregatorCommand, GetFindingsCommand, ListFindingAggregatorsCommand, ListMembersCommand as ShListMembersCommand, paginateListMembers as paginateShListMembers,
@@ -19,9 +17,6 @@ import { AwsEmulator } from './server';
 import { GUARDDUTY_RELATIONSHIP_STATUSES, SECURITY_HUB_MEMBER_STATUSES } from './services';
 import { rejection } from './testing';
 
-const SHARED = path.resolve(__dirname, '../../../shared');
-const HAVE_SHARED = fs.existsSync(path.join(SHARED, 'aws-models'));
-const describeShared = HAVE_SHARED ? describe : describe.skip;
 
 const ADMIN = '333333333333';
 const M1 = '444444444444';
@@ -46,7 +41,8 @@ function finding(account: string, region: string, id: string, over: Partial<AwsS
   };
 }
 
-describeShared('organisation services', () => {
+// The API models: ../shared/aws-models, or the copies bundled in test/emulator/models without it.
+describe('organisation services', () => {
   let emu: AwsEmulator;
   beforeAll(async () => {
     emu = await AwsEmulator.start({ seed: 3 });

@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import {
   DescribeOrganizationCommand, ListAccountsCommand, ListAccountsForParentCommand, ListDelegatedAdministratorsCommand, ListDelegatedServicesForAccountCommand,
   ListOrganizationalUnitsForParentCommand, ListRootsCommand, OrganizationsClient, paginateListAccounts,
@@ -11,8 +9,6 @@ import { seedOrganization, SeededOrganization } from './seed';
 import { evaluateTrustPolicy } from './identity';
 import { rejection } from './testing';
 
-const SHARED = path.resolve(__dirname, '../../../shared');
-const describeShared = fs.existsSync(path.join(SHARED, 'aws-models')) ? describe : describe.skip;
 
 /** Management account (runs the rollout), security tooling (delegated admin), workload, new account, outsider. */
 const M = '100000000001';
@@ -27,7 +23,8 @@ const ROLLOUT = `arn:aws:iam::${M}:role/rollout/TrailstoryRollout`;
 const memberRole = (account: string): string => `arn:aws:iam::${account}:role/trailstory/TrailstoryMember`;
 
 
-describeShared('AwsEmulator organisation, roles and opt-in regions', () => {
+// The API models: ../shared/aws-models, or the copies bundled in test/emulator/models without it.
+describe('AwsEmulator organisation, roles and opt-in regions', () => {
   let emu: AwsEmulator;
   let seeded: SeededOrganization;
   beforeAll(async () => {
