@@ -23,6 +23,7 @@ import { toIsoUtc } from '../model/time';
 import { at, bool, get, isObject, list, num, objAt, str, type JsonObject } from './access';
 import {
   RemoteIpCollector,
+  accessKeyIdOf,
   actorOfSequence,
   bucketOfArn,
   clean,
@@ -182,7 +183,7 @@ export function readAsffFinding(a: unknown, form: FindingForm, fileName: string)
     const d = at(keyResource, 'Details', 'AwsIamAccessKey');
     const idKey = /^AWS::IAM::AccessKey:(.+)$/.exec(str(get(keyResource, 'Id')) ?? '')?.[1];
     actor = completeActor({
-      accessKeyId: clean(get(d, 'AccessKeyId')) ?? clean(idKey),
+      accessKeyId: accessKeyIdOf(get(d, 'AccessKeyId')) ?? accessKeyIdOf(idKey),
       principalId: clean(get(d, 'PrincipalId')),
       userName: clean(get(d, 'PrincipalName')) ?? clean(get(d, 'UserName')),
       userType: clean(get(d, 'PrincipalType')),

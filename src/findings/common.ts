@@ -17,6 +17,16 @@ export function clean(v: unknown): string | undefined {
   return s === undefined || /^GeneratedFinding/i.test(s) ? undefined : s;
 }
 
+/**
+ * An access key id as IAM defines it (16-128 upper-case letters and digits: `AKIA…`, `ASIA…`),
+ * or undefined for anything else: GuardDuty placeholders, a key block written without its key
+ * (`AWS::IAM::AccessKey:undefined` in an ASFF resource id).
+ */
+export function accessKeyIdOf(v: unknown): string | undefined {
+  const s = clean(v);
+  return s !== undefined && /^[A-Z0-9]{16,128}$/.test(s) ? s : undefined;
+}
+
 /** The parts of a GuardDuty finding ARN `arn:<partition>:guardduty:<region>:<account>:detector/<d>/finding/<id>`. */
 export interface GuardDutyArnParts {
   partition?: string;

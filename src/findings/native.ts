@@ -14,6 +14,7 @@ import { toIsoUtc } from '../model/time';
 import { at, get, isObject, list, num, str } from './access';
 import {
   RemoteIpCollector,
+  accessKeyIdOf,
   actorOfSequence,
   bucketOfArn,
   clean,
@@ -113,7 +114,7 @@ export function readGuardDutyFinding(f: unknown, form: FindingForm, fileName: st
   let actor: FindingActor = {};
   if (isObject(akd)) {
     actor = completeActor({
-      accessKeyId: clean(get(akd, 'accessKeyId')),
+      accessKeyId: accessKeyIdOf(get(akd, 'accessKeyId')),
       principalId: clean(get(akd, 'principalId')),
       userName: clean(get(akd, 'userName')),
       userType: clean(get(akd, 'userType')),

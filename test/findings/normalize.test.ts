@@ -347,6 +347,18 @@ describe('ASFF', () => {
     expect(parseFindings(a, 'sh.json')[0]).toMatchObject({ form: 'asff', id: 'bf3a8c2b4d5e6f7a8b9c0d1e2f3a4b5c', count: 74 });
   });
 
+  test.each<[string, Record<string, unknown>, string | undefined]>([
+    ['the key in Details', { Id: 'AWS::IAM::AccessKey:ASIAEXAMPLEKEY00001', Details: { AwsIamAccessKey: { AccessKeyId: 'ASIAEXAMPLEKEY00001', PrincipalName: 'dana' } } }, 'ASIAEXAMPLEKEY00001'],
+    ['the key only in the resource Id', { Id: 'AWS::IAM::AccessKey:AKIAEXAMPLEKEY00002', Details: { AwsIamAccessKey: { PrincipalName: 'dana' } } }, 'AKIAEXAMPLEKEY00002'],
+    ['a key block written without its key (console sign-in)', { Id: 'AWS::IAM::AccessKey:undefined', Details: { AwsIamAccessKey: { PrincipalName: 'dana', PrincipalType: 'IAMUser' } } }, undefined],
+    ['a placeholder', { Id: 'AWS::IAM::AccessKey:GeneratedFindingAccessKeyId', Details: { AwsIamAccessKey: { AccessKeyId: 'GeneratedFindingAccessKeyId', PrincipalName: 'dana' } } }, undefined],
+  ])('AwsIamAccessKey resource: %s', (_name, resource, want) => {
+    const a = asffOf('securityhub-imported-event.json');
+    const f = parseFindings({ ...a, Resources: [{ Type: 'AwsIamAccessKey', Partition: 'aws', Region: 'us-east-1', ...resource }] }, 'f.json')[0];
+    expect(f?.actor.accessKeyId).toBe(want);
+    expect(f?.actor.userName).toBe('dana');
+  });
+
   test('Sample: true marks a sample', () => {
     const a = { ...asffOf('securityhub-imported-event.json'), Sample: true };
     expect(parseFindings(a, 'sh.json')[0]?.sample).toBe(true);
