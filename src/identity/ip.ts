@@ -123,6 +123,20 @@ export function normalizeIp(raw: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The network an address is judged by (storyline contract, "Usual sources belong to the
+ * credential"): the /24 of an IPv4 address (`203.0.113`), the /48 of an IPv6 address (its
+ * first three groups, `2001:db8:1`); undefined when `raw` is not an IP address.
+ */
+export function networkOf(raw: unknown): string | undefined {
+  const ip = normalizeIp(raw);
+  if (ip === undefined) return undefined;
+  if (!ip.includes(':')) return ip.split('.').slice(0, 3).join('.');
+  const pct = ip.indexOf('%');
+  const groups = ipv6Groups(pct >= 0 ? ip.slice(0, pct) : ip);
+  return groups ? groups.slice(0, 3).map((g) => g.toString(16)).join(':') : undefined;
+}
+
 /** The IP version of an address that `normalizeIp` accepts: 4 or 6; `undefined` otherwise. */
 export function ipVersion(raw: unknown): 4 | 6 | undefined {
   const ip = normalizeIp(raw);

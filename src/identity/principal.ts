@@ -147,6 +147,15 @@ export function sessionNameFromArn(arn: string | null | undefined): string | nul
   return parts.length >= 3 ? parts.slice(2).join('/') : null;
 }
 
+/**
+ * A compute id (the role session name of an instance, a Lambda function or an ECS task) in one
+ * form whatever wrote it: EC2 and SSM managed-instance ids (`i-…`, `mi-…`) in lower case, the
+ * rest as is.
+ */
+export function computeId(id: string): string {
+  return /^(i|mi)-[0-9a-f]{8,17}$/i.test(id) ? id.toLowerCase() : id;
+}
+
 /** Role ARN for an assumed-role ARN (path unknown, so none). */
 export function roleArnFromSessionArn(arn: string | null | undefined): string | null {
   const p = parseArn(arn);

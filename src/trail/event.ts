@@ -35,6 +35,8 @@ export interface TrailEvent {
   serviceEventDetails: Record<string, unknown> | null;
   resources: Record<string, unknown>[];
   sharedEventID: string | null;
+  /** `requestID`: the same on both copies of a cross-account call. */
+  requestId: string | null;
   eventType: string | null;
   /** `sessionCredentialFromConsole`. */
   fromConsole: boolean;
@@ -106,6 +108,7 @@ export function toTrailEvent(raw: unknown, file: string): TrailEvent | RecordPro
     serviceEventDetails: obj(r.serviceEventDetails),
     resources,
     sharedEventID: str(r.sharedEventID),
+    requestId: str(r.requestID),
     eventType: str(r.eventType),
     fromConsole: r.sessionCredentialFromConsole === true || r.sessionCredentialFromConsole === 'true',
     file,

@@ -1,4 +1,4 @@
-import { classifySourceAddress, ipVersion, isPrivateIpv4, normalizeIp, type SourceAddress } from '../../src/identity/ip';
+import { classifySourceAddress, ipVersion, isPrivateIpv4, networkOf, normalizeIp, type SourceAddress } from '../../src/identity/ip';
 
 describe('classifySourceAddress', () => {
   const cases: Array<[string | null | undefined, SourceAddress['kind'], string]> = [
@@ -95,5 +95,21 @@ describe('isPrivateIpv4 (RFC 1918)', () => {
     [undefined, false],
   ])('%p → %p', (raw, want) => {
     expect(isPrivateIpv4(raw)).toBe(want);
+  });
+});
+
+describe('networkOf (the /24 or /48 the rules of evidence compare)', () => {
+  test.each<[unknown, string | undefined]>([
+    ['203.0.113.7', '203.0.113'],
+    ['203.000.113.007', '203.0.113'],
+    ['2001:db8:1:2::5', '2001:db8:1'],
+    ['2001:0DB8:0001:ffff::', '2001:db8:1'],
+    ['2600:1f18::1', '2600:1f18:0'],
+    ['::ffff:192.0.2.1', '0:0:0'],
+    ['ec2.amazonaws.com', undefined],
+    ['AWS Internal', undefined],
+    [null, undefined],
+  ])('%p → %p', (raw, want) => {
+    expect(networkOf(raw)).toBe(want);
   });
 });

@@ -29,6 +29,7 @@ function ev(eventName: string, extra: Partial<TrailEvent> = {}): TrailEvent {
     serviceEventDetails: null,
     resources: [],
     sharedEventID: null,
+    requestId: null,
     eventType: null,
     fromConsole: false,
     file: 'f',

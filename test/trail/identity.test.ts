@@ -7,7 +7,7 @@
  * userIdentity shapes: "CloudTrail userIdentity element",
  * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html
  */
-import { normalizeIdentity, principalKeyFromArn, type Principal } from '../../src/identity/principal';
+import { computeId, normalizeIdentity, principalKeyFromArn, type Principal } from '../../src/identity/principal';
 import type { Step, Storyline } from '../../src/model/storyline';
 import { clip, NOTE_TEXT_MAX, summarize } from '../../src/storyline/summary';
 
@@ -378,5 +378,18 @@ describe('summarize and clip (Note.Text limit, pitfall 5)', () => {
 describe('principalKeyFromArn: ARNs without a name', () => {
   test.each(['arn:aws:iam::123456789012:user/', 'arn:aws:iam::123456789012:role/', 'arn:aws:sts::123456789012:federated-user/'])('%s gives no key', (arn) => {
     expect(principalKeyFromArn(arn)).toBeNull();
+  });
+});
+
+describe('computeId: one form for the compute a role session is named after', () => {
+  test.each<[string, string]>([
+    ['i-0DBC91F429E48EEED', 'i-0dbc91f429e48eeed'],
+    ['i-0dbc91f429e48eeed', 'i-0dbc91f429e48eeed'],
+    ['mi-0123456789ABCDEF0', 'mi-0123456789abcdef0'],
+    ['Image-Resizer', 'Image-Resizer'],
+    ['0b2e61e5d3a04e2c8f7a9b1c2d3e4f50', '0b2e61e5d3a04e2c8f7a9b1c2d3e4f50'],
+    ['i-not-an-instance', 'i-not-an-instance'],
+  ])('%s → %s', (raw, want) => {
+    expect(computeId(raw)).toBe(want);
   });
 });
