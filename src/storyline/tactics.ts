@@ -14,6 +14,9 @@
  *     data: Collection (T1074 Data Staged), not Impact.
  *  5. A failed ConsoleLogin is Credential Access (T1110 Brute Force).
  *  6. Read-only calls not in the table default to Discovery.
+ *  7. Control of compute (SSM Run Command or a session, EC2 Instance Connect, ECS Exec) whose
+ *     role the attacker then used, and reading that command's output, are Credential Access
+ *     (T1552.005): the role's credentials were taken through them.
  */
 import defaultEventMap from '../../data/event-tactics.json';
 import { readJsonFile } from '../model/json-file';
@@ -79,6 +82,11 @@ export interface StepContext {
   callerAccount: string | null;
   /** The step was made by an AWS service acting for the attacker. */
   viaService: boolean;
+  /**
+   * The step took control of compute whose role the attacker then used (or read the output of
+   * such a command): the credentials were taken through it.
+   */
+  tookCredentials?: boolean;
 }
 
 const GPU_FAMILY = /^(p\d|g\d|inf\d|trn\d|dl\d|f\d|vt\d)/i;
@@ -112,6 +120,7 @@ export function tacticOf(ev: TrailEvent, map: EventMap, ctx: StepContext): { tac
     if (roleAcct && ctx.callerAccount && roleAcct !== ctx.callerAccount) return mk('TA0008', { id: 'T1550.001', name: 'Use Alternate Authentication Material: Application Access Token' });
   }
   if (name === 'PutObject' && ctx.viaService) return mk('TA0009', { id: 'T1074', name: 'Data Staged' });
+  if (ctx.tookCredentials) return mk('TA0006', { id: 'T1552.005', name: 'Unsecured Credentials: Cloud Instance Metadata API' });
   if (name === 'ConsoleLogin' && (ev.errorMessage || ev.responseElements?.ConsoleLogin === 'Failure')) return mk('TA0006', { id: 'T1110', name: 'Brute Force' });
   const entry = map.events[name];
   if (entry) return mk(entry.tactic, entry.technique);

@@ -53,6 +53,12 @@ describe('tacticOf: the event map', () => {
     ['ModifySnapshotAttribute', 'TA0010'],
     ['DeleteBucket', 'TA0040'],
     ['DescribeSomethingNew', 'TA0007'],
+    ['SendCommand', 'TA0002'],
+    ['GetCommandInvocation', 'TA0002'],
+    ['ExecuteCommand', 'TA0002'],
+    ['PublishLayerVersion20181031', 'TA0003'],
+    ['AssociateIamInstanceProfile', 'TA0004'],
+    ['ReplaceIamInstanceProfileAssociation', 'TA0004'],
   ])('%s -> %s', (name, id) => {
     expect(tacticOf(ev(name), map, ctx()).tactic?.id).toBe(id);
   });
@@ -76,6 +82,16 @@ describe('tacticOf: tactics in context', () => {
     const same = ev('AssumeRole', { requestParameters: { roleArn: 'arn:aws:iam::111111111111:role/R' } });
     expect(tacticOf(other, map, ctx()).tactic?.id).toBe('TA0008');
     expect(tacticOf(same, map, ctx()).tactic?.id).toBe('TA0004');
+  });
+
+  test('control of compute through which the role was taken is Credential Access (T1552.005)', () => {
+    for (const name of ['SendCommand', 'GetCommandInvocation', 'StartSession', 'SendSSHPublicKey', 'ExecuteCommand']) {
+      expect(tacticOf(ev(name), map, ctx({ tookCredentials: true }))).toEqual({
+        tactic: { id: 'TA0006', name: 'Credential Access' },
+        technique: { id: 'T1552.005', name: 'Unsecured Credentials: Cloud Instance Metadata API' },
+      });
+    }
+    expect(tacticOf(ev('SendCommand'), map, ctx({ tookCredentials: false })).tactic?.id).toBe('TA0002');
   });
 
   test('a failed console sign-in is Credential Access; PutObject by a service for the attacker is Collection', () => {
