@@ -18,6 +18,7 @@ export type StepReason =
   | 'service-for-attacker'
   | 'issued-for-attacker'
   | 'cross-account-copy'
+  | 'took-control'
   | 'attack-sequence-signal';
 
 export interface Step {

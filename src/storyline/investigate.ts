@@ -17,8 +17,9 @@ import { parseFindings, selectFinding } from '../findings/normalize';
 import type { TrailEvent } from '../trail/event';
 import { listTrailFiles, readTrailFiles, TrailInputError, type ReadStats, type RecordSelector, type TokenIndex } from '../trail/read';
 import type { LightView } from '../trail/scan';
-import { ISSUING_EVENT_NAMES, readIssuance } from './issuance';
+import { baseEventName, computeId, EDGE_EVENT_NAMES, EdgeIndex, nodeType } from './edges';
 import { findingPrincipal, reconstruct } from './reconstruct';
+import { seedOf } from './seed';
 import { loadEventMap } from './tactics';
 
 export interface InvestigateOptions {
@@ -42,27 +43,34 @@ export function readFinding(file: string, findingId?: string): NormalizedFinding
   return selectFinding(parseFindings(doc, file), file, findingId);
 }
 
-/** The tokens that select records: access keys, principal keys, session names, eventIDs. */
+/** The tokens that select records: access keys, principal keys, session names, eventIDs, event names. */
 export interface Tokens {
   keys: Set<string>;
   principals: Set<string>;
   sessionNames: Set<string>;
   eventIds: Set<string>;
+  /** Event names whose records are all read (the finding's API, when it names no key). */
+  eventNames: Set<string>;
+}
+
+function emptyTokens(): Tokens {
+  return { keys: new Set(), principals: new Set(), sessionNames: new Set(), eventIds: new Set(), eventNames: new Set() };
 }
 
 /** The finding's own tokens. */
 export function seedTokens(f: NormalizedFinding): Tokens {
-  const t: Tokens = { keys: new Set(), principals: new Set(), sessionNames: new Set(), eventIds: new Set() };
+  const t = emptyTokens();
   if (f.actor.accessKeyId) t.keys.add(f.actor.accessKeyId);
   const p = findingPrincipal(f);
   if (p) t.principals.add(p);
-  if (f.instanceId) t.sessionNames.add(f.instanceId);
+  if (f.instanceId) t.sessionNames.add(computeId(f.instanceId));
   for (const k of f.attackSequence?.accessKeyIds ?? []) t.keys.add(k);
   for (const a of f.attackSequence?.actorArns ?? []) {
     const pk = principalKeyFromArn(a);
     if (pk) t.principals.add(pk);
   }
   for (const id of f.attackSequence?.eventIds ?? []) t.eventIds.add(id);
+  if (!f.actor.accessKeyId && f.api) t.eventNames.add(f.api);
   return t;
 }
 
@@ -75,14 +83,17 @@ const PORTAL_EVENT_NAMES: ReadonlySet<string> = new Set(['ListAccounts', 'ListAc
 function sessionOfArn(arn: string | null): string | null {
   if (!arn || !arn.includes(':assumed-role/')) return null;
   const i = arn.lastIndexOf('/');
-  return i >= 0 ? arn.slice(i + 1) : null;
+  return i >= 0 ? computeId(arn.slice(i + 1)) : null;
 }
 
-function selectorFor(t: Tokens, withIssuing: boolean): RecordSelector {
+function selectorFor(t: Tokens, withEdges: boolean): RecordSelector {
   return {
     withEventId: t.eventIds.size > 0,
     select(v: LightView): boolean {
-      if (withIssuing && v.eventName && (ISSUING_EVENT_NAMES.has(v.eventName) || PORTAL_EVENT_NAMES.has(v.eventName))) return true;
+      if (v.eventName) {
+        if (withEdges && (EDGE_EVENT_NAMES.has(baseEventName(v.eventName)) || PORTAL_EVENT_NAMES.has(v.eventName))) return true;
+        if (t.eventNames.has(v.eventName)) return true;
+      }
       if (v.accessKeyId && t.keys.has(v.accessKeyId)) return true;
       if (v.arn) {
         const pk = principalKeyFromArn(v.arn);
@@ -97,57 +108,83 @@ function selectorFor(t: Tokens, withIssuing: boolean): RecordSelector {
   };
 }
 
+/** The principal key whose records select a node's consumers, or null. */
+function principalOfNode(node: string): string | null {
+  const type = nodeType(node);
+  const rest = node.slice(type.length + 1);
+  switch (type) {
+    case 'session':
+    case 'signin':
+      return principalKeyFromArn(rest.split('|')[0]);
+    case 'password': {
+      const [acct, user] = rest.split(':');
+      return acct && user ? (user === 'root' ? `root:${acct}` : `user:${acct}:${user}`) : null;
+    }
+    case 'principal':
+      return rest.slice(rest.indexOf(':') + 1) ? rest : null;
+    case 'identity':
+      return rest;
+    case 'trust':
+    case 'grant': {
+      // trust:<acct>:<role>:<caller>, grant:stack-role:<acct>:<role>, grant:idc-role:<acct>:<role>
+      const parts = type === 'trust' ? rest.split(':') : rest.split(':').slice(1);
+      return parts[0] && parts[1] ? `role:${parts[0]}:${parts[1]}` : null;
+    }
+    default:
+      return null;
+  }
+}
+
 /**
- * The lineage closure over the events read so far: every key and principal joined to the
- * tokens by an issuing edge, forwards and backwards, and the principals of those keys; with
- * `launcherOfInstance`, also whoever launched an instance whose sessions are tokens.
+ * The lineage closure over the records read so far: every node joined to the seed by a record
+ * that uses or mints it (edges of every kind, in both directions, at any time: a superset of
+ * what the walk can reach), turned into the tokens that select the records those nodes need:
+ * the keys, the principals (for their histories, console sessions and forward-access calls) and
+ * the compute's session names.
  */
-export function closeTokens(t: Tokens, events: TrailEvent[], launcherOfInstance = true): Tokens {
-  const out: Tokens = { keys: new Set(t.keys), principals: new Set(t.principals), sessionNames: new Set(t.sessionNames), eventIds: new Set(t.eventIds) };
-  const issuances = events.map(readIssuance).filter((x) => x !== null);
+export function closeTokens(t: Tokens, events: TrailEvent[], finding?: NormalizedFinding): Tokens {
+  const out: Tokens = { keys: new Set(t.keys), principals: new Set(t.principals), sessionNames: new Set(t.sessionNames), eventIds: new Set(t.eventIds), eventNames: new Set(t.eventNames) };
+  const index = new EdgeIndex(events);
+  const nodes = new Set<string>();
+  for (const k of t.keys) nodes.add(`key:${k}`);
+  for (const c of t.sessionNames) nodes.add(`access:${c}`);
+  if (finding) for (const n of seedOf(finding, index).taken) nodes.add(n);
+  const computeNodes = (c: string) => [`compute:${c}`, `delivery:${c}`, `access:${c}`];
+  const nodesOf = (ev: TrailEvent): string[] => {
+    const e = index.edgesOf(ev);
+    const list = [...e.mints.map((m) => m.node)];
+    if (e.uses) list.push(e.uses);
+    const fam = index.familyOf(ev);
+    if (fam) list.push(fam);
+    if (ev.identity.accessKeyId) list.push(`key:${ev.identity.accessKeyId}`);
+    const c = index.computeOf(ev);
+    if (c) list.push(...computeNodes(c));
+    return list;
+  };
   let changed = true;
   while (changed) {
     changed = false;
-    const add = (set: Set<string>, v: string | null | undefined) => {
-      if (v && !set.has(v)) {
-        set.add(v);
+    for (const ev of index.events) {
+      const mine = nodesOf(ev);
+      const touches = mine.some((n) => nodes.has(n)) || (ev.identity.key !== null && nodes.has(`principal:${ev.identity.key}`)) || out.eventIds.has(ev.eventId);
+      if (!touches) continue;
+      for (const n of mine) {
+        if (nodes.has(n)) continue;
+        nodes.add(n);
         changed = true;
+        const type = nodeType(n);
+        if (type === 'compute' || type === 'delivery' || type === 'access') for (const x of computeNodes(n.slice(type.length + 1))) nodes.add(x);
       }
-    };
-    const sessions = new Set<string>();
-    for (const ev of events) {
-      if (ev.identity.accessKeyId && out.keys.has(ev.identity.accessKeyId)) {
-        add(out.principals, ev.identity.key);
-        if (ev.identity.sessionName) sessions.add(ev.identity.sessionName);
-      }
+      if (ev.identity.key) out.principals.add(ev.identity.key);
     }
-    for (const iss of issuances) {
-      const ev = iss.event;
-      const callerIn = (ev.identity.accessKeyId && out.keys.has(ev.identity.accessKeyId)) || (ev.identity.key && out.principals.has(ev.identity.key));
-      const mintedIn = (iss.mintedKey && out.keys.has(iss.mintedKey)) || false;
-      if (callerIn) {
-        add(out.keys, iss.mintedKey);
-        add(out.principals, iss.mintedPrincipal);
-        for (const id of iss.computeSessions) add(out.sessionNames, id);
-      }
-      // A federated user in the lineage: the IAM user whose key called GetFederationToken for it.
-      const federatedIn = ev.eventName === 'GetFederationToken' && iss.mintedPrincipal !== null && out.principals.has(iss.mintedPrincipal);
-      if ((mintedIn || federatedIn) && ev.identity.type !== 'AWSService') {
-        add(out.keys, ev.identity.accessKeyId);
-        add(out.principals, ev.identity.key);
-      }
-      const lambdaChange = ev.eventName.endsWith('20150331') || ev.eventName.endsWith('20150331v2');
-      const feedsLineage = iss.computeSessions.some((id) => out.sessionNames.has(id) || (lambdaChange && sessions.has(id)));
-      if ((launcherOfInstance || lambdaChange) && feedsLineage && ev.identity.type !== 'AWSService') {
-        add(out.keys, ev.identity.accessKeyId);
-        add(out.principals, ev.identity.key);
-      }
-      const sess = typeof ev.requestParameters?.roleSessionName === 'string' ? ev.requestParameters.roleSessionName : null;
-      if (sess && out.sessionNames.has(sess)) {
-        add(out.keys, iss.mintedKey);
-        add(out.principals, iss.mintedPrincipal);
-      }
-    }
+  }
+  for (const n of nodes) {
+    const type = nodeType(n);
+    const rest = n.slice(type.length + 1);
+    if (type === 'key') out.keys.add(rest);
+    else if (type === 'compute' || type === 'delivery' || type === 'access') out.sessionNames.add(rest);
+    const pk = principalOfNode(n);
+    if (pk) out.principals.add(pk);
   }
   return out;
 }
@@ -188,19 +225,19 @@ export async function collectTrail(finding: NormalizedFinding, paths: string[]):
       throw new TrailInputError(fs1.length === 0 ? `${p}: holds no files` : `${p}: holds no CloudTrail file (${fs1.length} file(s) read, none of them CloudTrail records)`);
     }
   }
-  const closed = closeTokens(seed, r1.events, finding.resourceType === 'Instance');
+  const closed = closeTokens(seed, r1.events, finding);
   const newKeys = [...closed.keys].filter((k) => !seed.keys.has(k));
   const newPrincipals = [...closed.principals].filter((k) => !seed.principals.has(k));
   const newSessions = [...closed.sessionNames].filter((k) => !seed.sessionNames.has(k));
   const fileIds = new Set<number>();
-  for (const tok of [...newKeys, ...newPrincipals]) for (const i of index.get(tok) ?? []) fileIds.add(i);
+  for (const tok of [...newKeys, ...newPrincipals, ...newSessions.map((s) => `session:${s}`)]) for (const i of index.get(tok) ?? []) fileIds.add(i);
   const stats = r1.stats;
   const events = r1.events;
   let passes = 1;
   if (fileIds.size > 0) {
     passes = 2;
     const ids = [...fileIds].sort((a, b) => a - b);
-    const delta: Tokens = { keys: new Set(newKeys), principals: new Set(newPrincipals), sessionNames: new Set(newSessions), eventIds: new Set() };
+    const delta: Tokens = { keys: new Set(newKeys), principals: new Set(newPrincipals), sessionNames: new Set(newSessions), eventIds: new Set(), eventNames: new Set() };
     const r2 = await readTrailFiles(
       ids.map((i) => files[i] as string),
       selectorFor(delta, false),

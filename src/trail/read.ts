@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { principalKeyFromArn } from '../identity/principal';
+import { computeId, principalKeyFromArn } from '../identity/principal';
 import { toIsoUtc } from '../model/time';
 import { toTrailEvent, type TrailEvent } from './event';
 import { FieldReader, lightView, lightViewOf, ObjectScanner, scanObjectsAtDepth, skipSpace, startsWithRecordsArray, stringValueAfter, type LightView } from './scan';
@@ -92,7 +92,7 @@ export function readFileBytes(file: string): Buffer {
   return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
 }
 
-/** Where each token (access key id or principal key) was seen: token → file indexes. */
+/** Where each token (access key id, principal key, `session:<role session name>`) was seen: token → file indexes. */
 export type TokenIndex = Map<string, Set<number>>;
 
 /** What a read produced: kept events, stats, and optionally the token index. */
@@ -168,7 +168,12 @@ class FileReader {
     if (!this.index) return;
     if (v.accessKeyId) this.fileTokens.add(v.accessKeyId);
     const pk = principalKeyFromArn(v.arn);
-    if (pk) this.fileTokens.add(pk);
+    if (pk) {
+      this.fileTokens.add(pk);
+      // Role sessions by their session name too (an instance id, a function, a task): the
+      // compute a control edge reaches.
+      if (pk.startsWith('role:') && v.arn) this.fileTokens.add(`session:${computeId(v.arn.slice(v.arn.lastIndexOf('/') + 1))}`);
+    }
   }
 
   private flushIndex(fileIdx: number): void {

@@ -1,0 +1,124 @@
+/**
+ * From the walk's judged records to the storyline's scored fields: the steps in their order
+ * (time, then eventID) with their tactics and grants, the origin with its reason in words, and
+ * the lineage (storyline contract, "The fields that are scored"). Pure.
+ */
+import type { LineageEdge, Step, Storyline } from '../model/storyline';
+import { principalLabel } from '../identity/principal';
+import type { TrailEvent } from '../trail/event';
+import { valuesAt, type EdgeIndex } from './edges';
+import { grantsOf } from './grants';
+import { tacticOf, type EventMap } from './tactics';
+import type { Judged } from './walk';
+
+/** Time, then eventID. */
+export function byTime(a: TrailEvent, b: TrailEvent): number {
+  return a.epochMs - b.epochMs || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
+}
+
+/**
+ * Steps that took credentials: control of compute (a mint of `access:<compute>`) followed by a
+ * step made with that compute's role, and the reads of such a command's output
+ * (`GetCommandInvocation` with its `commandId`).
+ */
+export function credentialTheftSteps(list: Judged[], index: EdgeIndex): Set<string> {
+  const out = new Set<string>();
+  const commands = new Set<string>();
+  for (const j of list) {
+    for (const m of index.edgesOf(j.ev).mints) {
+      if (!m.node.startsWith('access:')) continue;
+      const compute = m.node.slice('access:'.length);
+      if (!list.some((o) => o.ev.epochMs >= j.ev.epochMs && index.computeOf(o.ev) === compute)) continue;
+      out.add(j.ev.eventId);
+      const id = valuesAt(j.ev, 'responseElements.command.commandId')[0];
+      if (id) commands.add(id);
+    }
+  }
+  for (const j of list) {
+    const id = valuesAt(j.ev, 'requestParameters.commandId')[0];
+    if (id && commands.has(id)) out.add(j.ev.eventId);
+  }
+  return out;
+}
+
+/** The judged records as steps, ordered, with their tactic in the story's context and what they granted. */
+export function toSteps(judged: Judged[], eventMap: EventMap, index: EdgeIndex): Step[] {
+  const list = [...judged].sort((a, b) => byTime(a.ev, b.ev));
+  const launchRegions = new Set(list.filter((j) => j.ev.eventName === 'RunInstances' || j.ev.eventName === 'StartInstances').map((j) => j.ev.awsRegion));
+  const theft = credentialTheftSteps(list, index);
+  return list.map((j) => {
+    const ev = j.ev;
+    const { tactic, technique } = tacticOf(ev, eventMap, {
+      launchRegions,
+      callerAccount: ev.identity.accountId ?? null,
+      viaService: j.reason === 'service-for-attacker',
+      tookCredentials: theft.has(ev.eventId),
+    });
+    const s: Step = {
+      eventId: ev.eventId,
+      eventTime: ev.eventTime,
+      eventSource: ev.eventSource,
+      eventName: ev.eventName,
+      accountId: ev.accountId,
+      region: ev.awsRegion,
+      principalArn: ev.identity.arn,
+      sourceIPAddress: ev.sourceIPAddress,
+      tactic,
+      technique,
+      accessKeyId: ev.identity.accessKeyId,
+      userAgent: ev.userAgent || null,
+      errorCode: ev.errorCode,
+      reason: j.reason,
+    };
+    const grants = grantsOf(ev);
+    if (grants.length > 0) s.grants = grants;
+    return s;
+  });
+}
+
+/** The origin's reason in words: what happened, by whom, from where, and why it is the attacker's. */
+export function originReason(j: Judged, chainNote: string | null): string {
+  const ev = j.ev;
+  const who = principalLabel(ev.identity);
+  const cred = ev.identity.accessKeyId ? `key ${ev.identity.accessKeyId} (${who})` : who;
+  const from = ev.source.kind === 'ipv4' || ev.source.kind === 'ipv6' ? ` from ${ev.source.value}` : ` through ${ev.sourceIPAddress || 'an AWS service'}`;
+  let what: string;
+  if (ev.eventName === 'ConsoleLogin') what = `console sign-in as ${who}${from}`;
+  else if (j.reason === 'took-control') what = `${ev.eventName} by ${cred}${from}`;
+  else what = `first use of ${cred}${from} (${ev.eventName})`;
+  let text = `${what}: ${j.why}`;
+  if (ev.eventName === 'ConsoleLogin' && ev.additionalEventData?.MFAUsed === 'No') text += ', without MFA';
+  if (chainNote) text += `; ${chainNote}`;
+  return text;
+}
+
+/**
+ * The principals of the lineage, in the order the attacker reached them: each step's principal
+ * ARN (not services' and other accounts' copies), and the users the attacker created, at their
+ * creation.
+ */
+export function lineageOf(steps: Step[], edges: LineageEdge[]): string[] {
+  const out: string[] = [];
+  const add = (arn: string | null | undefined) => {
+    if (arn && arn.startsWith('arn:') && !out.includes(arn)) out.push(arn);
+  };
+  const created = new Map<string, string>();
+  for (const e of edges) if (e.byAttacker && e.via === 'CreateUser') created.set(e.eventId, e.to);
+  for (const s of steps) {
+    add(s.principalArn);
+    const user = created.get(s.eventId);
+    if (user) {
+      const acct = s.accountId;
+      const name = user.split(':').pop();
+      if (acct && name) add(`arn:aws:iam::${acct}:user/${name}`);
+    }
+  }
+  return out;
+}
+
+/** The storyline's lineage edges worth showing: the attacker's, and the legitimate issues behind them. */
+export function visibleEdges(edges: LineageEdge[]): LineageEdge[] {
+  return [...edges].sort((a, b) => (a.eventTime < b.eventTime ? -1 : a.eventTime > b.eventTime ? 1 : 0));
+}
+
+export type { Storyline };
