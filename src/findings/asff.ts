@@ -29,11 +29,13 @@ import {
   clean,
   completeActor,
   dropUndefined,
+  functionOfArn,
   isSampleAdditionalInfo,
   parseGuardDutyArn,
   partitionOf,
   readAttackSequence,
   sessionOfPrincipal,
+  taskOfArn,
 } from './common';
 import { FindingInputError } from './errors';
 
@@ -205,6 +207,18 @@ export function readAsffFinding(a: unknown, form: FindingForm, fileName: string)
   }
 
   const instanceResource = resources.find((r) => str(get(r, 'Type')) === 'AwsEc2Instance');
+  const computeIds: string[] = [];
+  for (const r of resources) {
+    const rtype = str(get(r, 'Type'));
+    const rid = str(get(r, 'Id'));
+    const id =
+      rtype === 'AwsLambdaFunction'
+        ? clean(at(r, 'Details', 'AwsLambdaFunction', 'FunctionName')) ?? functionOfArn(rid)
+        : rtype === 'AwsEcsTask'
+          ? taskOfArn(rid)
+          : undefined;
+    if (id !== undefined && !computeIds.includes(id)) computeIds.push(id);
+  }
   const instanceIdOfResource = /(?:^|instance\/)(i-[0-9a-f]{8,17})$/.exec(str(get(instanceResource, 'Id')) ?? '')?.[1];
   const fromSession = actor.userType === 'AssumedRole' || /^AROA/.test(actor.principalId ?? '') ? sessionOfPrincipal(actor.principalId) : {};
 
@@ -249,6 +263,7 @@ export function readAsffFinding(a: unknown, form: FindingForm, fileName: string)
     actor: dropUndefined(actor),
     instanceId: instanceIdOfResource ?? fromSession.instanceId,
     instanceProfileArn: clean(at(instanceResource, 'Details', 'AwsEc2Instance', 'IamInstanceProfileArn')),
+    computeIds: computeIds.length > 0 ? computeIds : undefined,
     remoteIps: ips.ips,
     bucketNames,
     sample: bool(get(a, 'Sample')) === true || isSampleAdditionalInfo(serviceField(pf, 'additionalInfo')),

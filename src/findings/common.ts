@@ -27,6 +27,21 @@ export function accessKeyIdOf(v: unknown): string | undefined {
   return s !== undefined && /^[A-Z0-9]{16,128}$/.test(s) ? s : undefined;
 }
 
+/** An IAM user or role-session ARN (`arn:aws:iam::…:user/…`, `arn:aws:sts::…:assumed-role/…`). */
+export const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:(?:iam::\d{12}:user\/|sts::\d{12}:assumed-role\/)/;
+
+/** A Lambda function's name from its ARN (`arn:aws:lambda:r:a:function:name[:qualifier]`), or undefined. */
+export function functionOfArn(arn: string | undefined): string | undefined {
+  const m = /^arn:aws[a-z-]*:lambda:[^:]*:\d{12}:function:([^:]+)/.exec(arn ?? '');
+  return m?.[1];
+}
+
+/** An ECS task's id from its ARN (`arn:aws:ecs:r:a:task/<cluster>/<id>` or `task/<id>`), or undefined. */
+export function taskOfArn(arn: string | undefined): string | undefined {
+  const m = /^arn:aws[a-z-]*:ecs:[^:]*:\d{12}:task\/(?:[^/]+\/)?([^/]+)$/.exec(arn ?? '');
+  return m?.[1];
+}
+
 /** The parts of a GuardDuty finding ARN `arn:<partition>:guardduty:<region>:<account>:detector/<d>/finding/<id>`. */
 export interface GuardDutyArnParts {
   partition?: string;

@@ -13,6 +13,7 @@ import type { ActionType, FindingActor, FindingForm, NormalizedFinding } from '.
 import { toIsoUtc } from '../model/time';
 import { at, get, isObject, list, num, str } from './access';
 import {
+  IAM_PRINCIPAL_ARN,
   RemoteIpCollector,
   accessKeyIdOf,
   actorOfSequence,
@@ -20,11 +21,13 @@ import {
   clean,
   completeActor,
   dropUndefined,
+  functionOfArn,
   isSampleAdditionalInfo,
   parseGuardDutyArn,
   partitionOf,
   readAttackSequence,
   sessionOfPrincipal,
+  taskOfArn,
 } from './common';
 import { FindingInputError } from './errors';
 
@@ -144,6 +147,14 @@ export function readGuardDutyFinding(f: unknown, form: FindingForm, fileName: st
     if (name !== undefined && !bucketNames.includes(name)) bucketNames.push(name);
   }
 
+  const computeIds: string[] = [];
+  const fn = clean(at(resource, 'lambdaDetails', 'functionName')) ?? functionOfArn(clean(at(resource, 'lambdaDetails', 'functionArn')));
+  if (fn !== undefined) computeIds.push(fn);
+  const task = taskOfArn(clean(at(resource, 'ecsClusterDetails', 'taskDetails', 'arn')));
+  if (task !== undefined) computeIds.push(task);
+  const k8sUser = clean(at(resource, 'kubernetesDetails', 'kubernetesUserDetails', 'username'));
+  const principalArns = k8sUser !== undefined && IAM_PRINCIPAL_ARN.test(k8sUser) ? [k8sUser] : [];
+
   const finding: NormalizedFinding = {
     form,
     id,
@@ -170,6 +181,8 @@ export function readGuardDutyFinding(f: unknown, form: FindingForm, fileName: st
     instanceProfileArn: clean(at(instance, 'iamInstanceProfile', 'arn')),
     remoteIps: ips.ips,
     bucketNames,
+    computeIds: computeIds.length > 0 ? computeIds : undefined,
+    principalArns: principalArns.length > 0 ? principalArns : undefined,
     sample: isSampleAdditionalInfo(get(service, 'additionalInfo')),
     attackSequence,
   };

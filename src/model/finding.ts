@@ -143,6 +143,17 @@ export interface NormalizedFinding {
   remoteIps: RemoteIp[];
   /** S3 bucket names for S3 findings. */
   bucketNames: string[];
+  /**
+   * Compute the finding is about besides an instance: a Lambda function's name
+   * (`resource.lambdaDetails`), an ECS task's id (`resource.ecsClusterDetails.taskDetails.arn`).
+   * Their role sessions are named after them.
+   */
+  computeIds?: string[];
+  /**
+   * IAM principals the finding names outside `accessKeyDetails`: the IAM user or role session
+   * ARN of a Kubernetes user (`kubernetesDetails.kubernetesUserDetails.username`).
+   */
+  principalArns?: string[];
   /** True for sample findings (`additionalInfo.sample`, `"sample":true` in `additionalInfo.value`, ASFF `Sample`). */
   sample: boolean;
   attackSequence?: AttackSequence;

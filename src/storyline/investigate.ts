@@ -63,14 +63,14 @@ export function seedTokens(f: NormalizedFinding): Tokens {
   if (f.actor.accessKeyId) t.keys.add(f.actor.accessKeyId);
   const p = findingPrincipal(f);
   if (p) t.principals.add(p);
-  if (f.instanceId) t.sessionNames.add(computeId(f.instanceId));
+  for (const c of [...(f.instanceId ? [f.instanceId] : []), ...(f.computeIds ?? [])]) t.sessionNames.add(computeId(c));
   for (const k of f.attackSequence?.accessKeyIds ?? []) t.keys.add(k);
-  for (const a of f.attackSequence?.actorArns ?? []) {
+  for (const a of [...(f.attackSequence?.actorArns ?? []), ...(f.principalArns ?? [])]) {
     const pk = principalKeyFromArn(a);
     if (pk) t.principals.add(pk);
   }
   for (const id of f.attackSequence?.eventIds ?? []) t.eventIds.add(id);
-  if (!f.actor.accessKeyId && f.api) t.eventNames.add(f.api);
+  if (!f.actor.accessKeyId && f.api && (f.actionType === undefined || f.actionType === 'AWS_API_CALL')) t.eventNames.add(f.api);
   return t;
 }
 

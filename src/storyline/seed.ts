@@ -61,6 +61,8 @@ function mentions(ev: TrailEvent, names: string[]): boolean {
 function anchorsOf(f: NormalizedFinding, index: EdgeIndex): TrailEvent[] {
   const w = windowOf(f);
   if (!w) return [];
+  // Only an AWS API call names a CloudTrail event name (a Kubernetes verb does not).
+  const api = f.actionType === undefined || f.actionType === 'AWS_API_CALL' ? f.api : undefined;
   const ips = new Set(f.remoteIps.map((r) => r.ip));
   const names = [...f.bucketNames];
   const tiers: { slack: number; useIp: boolean }[] = [
@@ -71,7 +73,7 @@ function anchorsOf(f: NormalizedFinding, index: EdgeIndex): TrailEvent[] {
   for (const tier of tiers) {
     const out = index.events.filter(
       (ev) =>
-        (!f.api || ev.eventName === f.api) &&
+        (!api || ev.eventName === api) &&
         ev.epochMs >= w.from - tier.slack &&
         ev.epochMs <= w.to + tier.slack &&
         byActor(ev, f) &&
@@ -97,8 +99,9 @@ export function seedOf(f: NormalizedFinding, index: EdgeIndex): SeedResult {
       hows.push(`access key ${k} named by the finding`);
     }
   }
-  // Attack sequences: the credentials their actors (session or user ARNs) acted with.
-  for (const arn of f.attackSequence?.actorArns ?? []) {
+  // Attack sequences and Kubernetes users: the credentials their principals (session or user
+  // ARNs) acted with.
+  for (const arn of [...(f.attackSequence?.actorArns ?? []), ...(f.principalArns ?? [])]) {
     const pk = principalKeyFromArn(arn);
     for (const ev of index.events) {
       if (ev.identity.arn !== arn && !(pk && pk.startsWith('user:') && ev.identity.key === pk)) continue;
@@ -107,9 +110,14 @@ export function seedOf(f: NormalizedFinding, index: EdgeIndex): SeedResult {
     }
   }
   let anchors: TrailEvent[] = [];
-  if (taken.size === 0 && f.instanceId && !f.actor.accessKeyId && (f.resourceType === 'Instance' || !f.api)) {
-    taken.add(`access:${computeId(f.instanceId)}`);
-    hows.push(`the role sessions of instance ${f.instanceId} and whoever controls it`);
+  // Compute findings without a key (SSH brute force, mining, command and control on an instance,
+  // a function or a task): the compute's role sessions and whoever controls it.
+  if (taken.size === 0 && !f.actor.accessKeyId) {
+    const compute = [...(f.instanceId && (f.resourceType === 'Instance' || f.actionType !== 'AWS_API_CALL') ? [f.instanceId] : []), ...(f.computeIds ?? [])];
+    for (const c of compute) {
+      taken.add(`access:${computeId(c)}`);
+      hows.push(`the role sessions of ${c} and whoever controls it`);
+    }
   }
   if (taken.size === 0) {
     anchors = anchorsOf(f, index);

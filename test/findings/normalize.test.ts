@@ -290,6 +290,20 @@ describe('odd values inside findings', () => {
     expect(f?.apiServiceName).toBeUndefined();
   });
 
+  test.each<[string, string[] | undefined, string[] | undefined]>([
+    ['lambda-network-connection.json', ['image-resizer'], undefined],
+    ['ecs-cluster-network-connection.json', ['8d4f2a6c1e3b4f7a9c0d2e5b8a1f3c6d'], undefined],
+    ['eks-kubernetes-api-call.json', undefined, ['arn:aws:sts::210987654321:assumed-role/EksOpsRole/ops-laptop']],
+    ['instance-network-connection.json', undefined, undefined],
+  ])('%s: the compute and IAM principals it names (computeIds %p, principalArns %p)', (name, computeIds, principalArns) => {
+    const f = parseFixture(name)[0];
+    expect(f?.computeIds).toEqual(computeIds);
+    expect(f?.principalArns).toEqual(principalArns);
+    // PascalCase (SDK) gives the same.
+    const p = parseFindings(pascal(fixture(name)), name)[0];
+    expect(p?.computeIds).toEqual(computeIds);
+  });
+
   test('a finding with no resource and no service at all still reads', () => {
     const f = parseFindings(
       { schemaVersion: '2.0', id: 'abc', arn: 'arn:aws-us-gov:guardduty:us-gov-west-1:123456789012:detector/d1/finding/abc', type: 'Recon:IAMUser/UserPermissions' },
