@@ -8,7 +8,7 @@ import { principalLabel } from '../identity/principal';
 import type { TrailEvent } from '../trail/event';
 import { valuesAt, type EdgeIndex } from './edges';
 import { grantsOf } from './grants';
-import { tacticOf, type EventMap } from './tactics';
+import { instanceTypesOf, tacticOf, type EventMap } from './tactics';
 import type { Judged } from './walk';
 
 /** Time, then eventID. */
@@ -44,7 +44,15 @@ export function credentialTheftSteps(list: Judged[], index: EdgeIndex): Set<stri
 /** The judged records as steps, ordered, with their tactic in the story's context and what they granted. */
 export function toSteps(judged: Judged[], eventMap: EventMap, index: EdgeIndex): Step[] {
   const list = [...judged].sort((a, b) => byTime(a.ev, b.ev));
-  const launchRegions = new Set(list.filter((j) => j.ev.eventName === 'RunInstances' || j.ev.eventName === 'StartInstances').map((j) => j.ev.awsRegion));
+  const launchRegions = new Map<string, Set<string>>();
+  for (const j of list) {
+    if (j.ev.eventName !== 'RunInstances' && j.ev.eventName !== 'StartInstances') continue;
+    for (const t of instanceTypesOf(j.ev)) {
+      const set = launchRegions.get(t) ?? new Set<string>();
+      set.add(j.ev.awsRegion);
+      launchRegions.set(t, set);
+    }
+  }
   const theft = credentialTheftSteps(list, index);
   return list.map((j) => {
     const ev = j.ev;
@@ -53,6 +61,7 @@ export function toSteps(judged: Judged[], eventMap: EventMap, index: EdgeIndex):
       callerAccount: ev.identity.accountId ?? null,
       viaService: j.reason === 'service-for-attacker',
       tookCredentials: theft.has(ev.eventId),
+      deliveredBy: index.edgesOf(ev).uses?.startsWith('delivery:') ? ev.identity.invokedBy : null,
     });
     const s: Step = {
       eventId: ev.eventId,

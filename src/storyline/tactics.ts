@@ -4,8 +4,8 @@
  * story ("Tactics in context", `shared/design/storyline-contract.md`).
  *
  * Context rules (each documented where it is applied):
- *  1. RunInstances / StartInstances of GPU or accelerated instance families, or launches in
- *     several regions within the story, are Impact (T1496 Resource Hijacking), not Execution.
+ *  1. RunInstances / StartInstances of GPU or accelerated instance families, or of a type the
+ *     attacker launches in several regions, are Impact (T1496 Resource Hijacking), not Execution.
  *  2. AssumeRole into another account is Lateral Movement (T1550.001 / TA0008); into the same
  *     account it stays Privilege Escalation.
  *  3. A ConsoleLogin of a principal the attacker created is Persistence's payoff but stays
@@ -17,6 +17,10 @@
  *  7. Control of compute (SSM Run Command or a session, EC2 Instance Connect, ECS Exec) whose
  *     role the attacker then used, and reading that command's output, are Credential Access
  *     (T1552.005): the role's credentials were taken through them.
+ *  8. AWS delivering a role to compute the attacker launched or changed: to an instance or a
+ *     task it is Credential Access (T1552.005, the credentials wait in the metadata endpoint for
+ *     the attacker to read); to a function the attacker's code runs with them, Privilege
+ *     Escalation.
  */
 import defaultEventMap from '../../data/event-tactics.json';
 import { readJsonFile } from '../model/json-file';
@@ -76,8 +80,8 @@ export function loadEventMap(userFile?: string): EventMap {
 
 /** What the story tells about a step, beyond the event itself. */
 export interface StepContext {
-  /** Regions in which the attacker launched instances. */
-  launchRegions: Set<string>;
+  /** Instance type → the regions in which the attacker launched instances of it. */
+  launchRegions: Map<string, Set<string>>;
   /** The account the calling credential belongs to. */
   callerAccount: string | null;
   /** The step was made by an AWS service acting for the attacker. */
@@ -87,11 +91,14 @@ export interface StepContext {
    * such a command): the credentials were taken through it.
    */
   tookCredentials?: boolean;
+  /** The service that delivered a role's credentials to compute the attacker controls (`ec2.amazonaws.com`, `lambda.amazonaws.com`, …), when the step is that delivery. */
+  deliveredBy?: string | null;
 }
 
 const GPU_FAMILY = /^(p\d|g\d|inf\d|trn\d|dl\d|f\d|vt\d)/i;
 
-function instanceTypesOf(ev: TrailEvent): string[] {
+/** The instance types a RunInstances or StartInstances record names (request or response). */
+export function instanceTypesOf(ev: TrailEvent): string[] {
   const out: string[] = [];
   const req = ev.requestParameters;
   const direct = req?.instanceType;
@@ -111,8 +118,10 @@ export function tacticOf(ev: TrailEvent, map: EventMap, ctx: StepContext): { tac
   });
   const name = ev.eventName;
   if (name === 'RunInstances' || name === 'StartInstances') {
-    const gpu = instanceTypesOf(ev).some((t) => GPU_FAMILY.test(t));
-    if (gpu || ctx.launchRegions.size > 1) return mk('TA0040', { id: 'T1496.001', name: 'Resource Hijacking: Compute Hijacking' });
+    const types = instanceTypesOf(ev);
+    const gpu = types.some((t) => GPU_FAMILY.test(t));
+    const spree = types.some((t) => (ctx.launchRegions.get(t)?.size ?? 0) > 1);
+    if (gpu || spree) return mk('TA0040', { id: 'T1496.001', name: 'Resource Hijacking: Compute Hijacking' });
   }
   if (name === 'AssumeRole') {
     const roleArn = typeof ev.requestParameters?.roleArn === 'string' ? ev.requestParameters.roleArn : '';
@@ -121,6 +130,8 @@ export function tacticOf(ev: TrailEvent, map: EventMap, ctx: StepContext): { tac
   }
   if (name === 'PutObject' && ctx.viaService) return mk('TA0009', { id: 'T1074', name: 'Data Staged' });
   if (ctx.tookCredentials) return mk('TA0006', { id: 'T1552.005', name: 'Unsecured Credentials: Cloud Instance Metadata API' });
+  if (ctx.deliveredBy === 'lambda.amazonaws.com') return mk('TA0004', { id: 'T1548.005', name: 'Abuse Elevation Control Mechanism: Temporary Elevated Cloud Access' });
+  if (ctx.deliveredBy) return mk('TA0006', { id: 'T1552.005', name: 'Unsecured Credentials: Cloud Instance Metadata API' });
   if (name === 'ConsoleLogin' && (ev.errorMessage || ev.responseElements?.ConsoleLogin === 'Failure')) return mk('TA0006', { id: 'T1110', name: 'Brute Force' });
   const entry = map.events[name];
   if (entry) return mk(entry.tactic, entry.technique);

@@ -37,7 +37,7 @@ function ev(eventName: string, extra: Partial<TrailEvent> = {}): TrailEvent {
   };
 }
 
-const ctx = (over: Partial<StepContext> = {}): StepContext => ({ launchRegions: new Set(), callerAccount: '111111111111', viaService: false, ...over });
+const ctx = (over: Partial<StepContext> = {}): StepContext => ({ launchRegions: new Map(), callerAccount: '111111111111', viaService: false, ...over });
 const map = loadDefaultEventMap();
 
 describe('tacticOf: the event map', () => {
@@ -69,12 +69,21 @@ describe('tacticOf: the event map', () => {
 });
 
 describe('tacticOf: tactics in context', () => {
-  test('RunInstances of a GPU type is Impact, of a t3 in one region Execution', () => {
+  test('RunInstances of a GPU type, or of a type launched in several regions, is Impact; one t3 launch is Execution', () => {
     const gpu = ev('RunInstances', { requestParameters: { instanceType: 'p3.16xlarge' } });
     const small = ev('RunInstances', { requestParameters: { instanceType: 't3.micro' } });
     expect(tacticOf(gpu, map, ctx()).tactic?.id).toBe('TA0040');
     expect(tacticOf(small, map, ctx()).tactic?.id).toBe('TA0002');
-    expect(tacticOf(small, map, ctx({ launchRegions: new Set(['us-east-1', 'eu-west-1']) })).tactic?.id).toBe('TA0040');
+    expect(tacticOf(small, map, ctx({ launchRegions: new Map([['t3.micro', new Set(['us-east-1', 'eu-west-1'])]]) })).tactic?.id).toBe('TA0040');
+    // Another type's spree elsewhere does not make this launch Impact.
+    expect(tacticOf(small, map, ctx({ launchRegions: new Map([['c5.24xlarge', new Set(['us-east-1', 'eu-west-1'])], ['t3.micro', new Set(['us-east-1'])]]) })).tactic?.id).toBe('TA0002');
+  });
+
+  test("AWS's delivery of a role to an instance or task the attacker controls is Credential Access, to a changed function Privilege Escalation", () => {
+    expect(tacticOf(ev('AssumeRole'), map, ctx({ deliveredBy: 'ec2.amazonaws.com' })).tactic?.id).toBe('TA0006');
+    expect(tacticOf(ev('AssumeRole'), map, ctx({ deliveredBy: 'ecs-tasks.amazonaws.com' })).tactic?.id).toBe('TA0006');
+    expect(tacticOf(ev('AssumeRole'), map, ctx({ deliveredBy: 'lambda.amazonaws.com' })).tactic?.id).toBe('TA0004');
+    expect(tacticOf(ev('AssumeRole'), map, ctx()).tactic?.id).toBe('TA0004');
   });
 
   test('AssumeRole into another account is Lateral Movement, same account Privilege Escalation', () => {
