@@ -67,7 +67,7 @@ export interface EdgeRow {
 
 interface EdgeTable {
   edges: EdgeRow[];
-  actingFor: { windowSeconds: number };
+  actingFor: { windowSeconds: number; serviceWindowSeconds: number };
 }
 
 /** The table as shipped. */
@@ -95,6 +95,8 @@ const NEW_KEY_MS = 15 * 60 * 1000;
 
 /** Seconds within which a service's call is tied to the session's call that caused it. */
 export const ACTING_FOR_MS = EDGE_TABLE.actingFor.windowSeconds * 1000;
+/** How long before a service's call a call to that very service (a CreateStack) can have caused it (ms). */
+export const ACTING_SERVICE_MS = EDGE_TABLE.actingFor.serviceWindowSeconds * 1000;
 
 // ---------------------------------------------------------------------------
 // Reading fields
@@ -267,6 +269,11 @@ export function nodeType(id: string): NodeType {
 /** True when the record was made by an AWS service, not from an address (a service name, `AWS Internal`, or `invokedBy`). */
 export function isServiceCall(ev: TrailEvent): boolean {
   return ev.source.kind === 'service' || ev.source.kind === 'aws-internal' || ev.identity.invokedBy !== null || ev.identity.type === 'AWSService';
+}
+
+/** Whether a record only reads: its `readOnly`, else a read-only verb in its name. */
+export function isReadOnly(ev: TrailEvent): boolean {
+  return ev.readOnly ?? /^(Describe|Get|List|Head|Lookup|Search|BatchGet)/.test(ev.eventName);
 }
 
 /** The address of a record, normalised, or null when it holds none (a service name). */
@@ -488,12 +495,15 @@ export class EdgeIndex {
     let best: { family: string; d: number } | null = null;
     const parts = arn.split(':');
     const candidates = arn.startsWith('arn:') ? this.families.get(arn) : this.roleFamilies.get(`role:${parts[0]}:${parts[1]}`);
+    const byRole = !arn.startsWith('arn:');
     for (const f of candidates ?? []) {
+      // A sign-in's session starts with it; a grant's sessions start after it.
+      if (byRole && f.created < m.from - 1000) continue;
       const d = Math.abs(f.created - m.from);
       if (d <= windowMs && (!best || d < best.d)) best = { family: f.family, d };
     }
     if (best) return best.family;
-    if (!arn.startsWith('arn:')) {
+    if (byRole) {
       // No session of the role was created then (a trail whose creationDates are missing or
       // off): the first new key of the role used soon after, from the same address first.
       const key = this.firstNewKeyOfRole(`role:${parts[0]}:${parts[1]}`, m.event, NEW_KEY_MS);
@@ -561,25 +571,31 @@ export class EdgeIndex {
   }
 
   /**
-   * The session's own call that caused a service's call (acting for): the latest call from an
-   * address with the same key within the window; for a key that only services use (a
-   * forward-access session), the latest call of the session whose creationDate it carries, else
-   * the latest by the same principal ARN within the window, one to the acting service first.
-   * Null when none.
+   * The session's own call that caused a service's call (acting for). With the session's own
+   * key: the latest call to the acting service itself within {@link ACTING_FOR_MS} (a write
+   * first), else its latest write to it within {@link ACTING_SERVICE_MS} (a CreateStack for
+   * CloudFormation's calls minutes later), else the latest call within {@link ACTING_FOR_MS}.
+   * A forward-access call carries a key of its own: the latest call of the session whose
+   * creationDate it carries, else the latest call by the same principal ARN within
+   * {@link ACTING_FOR_MS}, one to the acting service first. Null when none.
    */
   causeOf(ev: TrailEvent): TrailEvent | null {
+    const service = ev.identity.invokedBy ?? (ev.source.kind === 'service' ? ev.source.value : null);
+    const before = (list: TrailEvent[] | undefined, ms: number) => (list ?? []).filter((o) => o !== ev && o.epochMs <= ev.epochMs && ev.epochMs - o.epochMs <= ms);
+    const toService = (list: TrailEvent[]) => list.filter((o) => service !== null && o.eventSource === service);
+    const writes = (list: TrailEvent[]) => list.filter((o) => !isReadOnly(o));
+    const pick = (list: TrailEvent[] | undefined, serviceMs: number): TrailEvent | null => {
+      const recent = before(list, ACTING_FOR_MS);
+      return writes(toService(recent)).pop() ?? toService(recent).pop() ?? writes(toService(before(list, serviceMs))).pop() ?? recent.pop() ?? null;
+    };
     const k = ev.identity.accessKeyId;
     const own = k ? this.ownCalls.get(k) : undefined;
-    const inWindow = (list: TrailEvent[] | undefined) => (list ?? []).filter((o) => o !== ev && o.epochMs <= ev.epochMs && ev.epochMs - o.epochMs <= ACTING_FOR_MS);
-    if (own && own.length > 0) return inWindow(own).pop() ?? null;
+    if (own && own.length > 0) return pick(own, ACTING_SERVICE_MS);
     // A forward-access session carries the creationDate of the session it acts for: where that
     // session's own calls are in the records, the cause is among them.
     const family = this.familyOf(ev);
     const session = family ? this.familyCalls.get(family) : undefined;
     if (session && session.length > 0) return session.filter((o) => o.epochMs <= ev.epochMs).pop() ?? null;
-    const byArn = inWindow(ev.identity.arn ? this.arnCalls.get(ev.identity.arn) : undefined);
-    const service = ev.identity.invokedBy ?? (ev.source.kind === 'service' ? ev.source.value : null);
-    const toService = service ? byArn.filter((o) => o.eventSource === service) : [];
-    return toService.pop() ?? byArn.pop() ?? null;
+    return pick(ev.identity.arn ? this.arnCalls.get(ev.identity.arn) : undefined, ACTING_FOR_MS);
   }
 }

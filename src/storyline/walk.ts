@@ -126,12 +126,23 @@ export class Walker {
     else if (!l.some((x) => x.from === h.from && x.by === h.by)) l.push(h);
   }
 
+  /**
+   * The attacker's hold on a node at time `t`: a use belongs to the latest mint of its node at
+   * or before it (a later legitimate re-issue, a password reset, a redeployed function ends the
+   * attacker's hold), and only while that mint lasts (its window, or until the next mint).
+   */
   private heldAt(node: string | null, t: number, role: string | null = null): Hold | null {
     if (!node) return null;
-    for (const h of this.held.get(node) ?? []) {
-      if (t >= h.from - CLOCK_SKEW_MS && t < h.until && (!h.role || !role || h.role === role)) return h;
+    const holds = this.held.get(node);
+    if (!holds) return null;
+    let latest: Mint | null = null;
+    for (const m of this.index.mintsOf(node)) {
+      if (m.from > t + CLOCK_SKEW_MS) break;
+      latest = m;
     }
-    return null;
+    if (!latest || t >= latest.until) return null;
+    const h = holds.find((x) => x.by === latest.event.eventId);
+    return h && (!h.role || !role || h.role === role) ? h : null;
   }
 
   private takenAt(node: string | null, t: number): boolean {
