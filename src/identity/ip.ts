@@ -129,6 +129,20 @@ export function normalizeIp(raw: unknown): string | undefined {
  * first three groups, `2001:db8:1`); undefined when `raw` is not an IP address.
  */
 export function networkOf(raw: unknown): string | undefined {
+  if (typeof raw === 'string') {
+    const hit = networks.get(raw);
+    if (hit !== undefined || networks.has(raw)) return hit;
+    const net = computeNetwork(raw);
+    if (networks.size >= 10_000) networks.clear();
+    networks.set(raw, net);
+    return net;
+  }
+  return computeNetwork(raw);
+}
+/** Addresses repeat across a trail: their networks are cached (bounded). */
+const networks = new Map<string, string | undefined>();
+
+function computeNetwork(raw: unknown): string | undefined {
   const ip = normalizeIp(raw);
   if (ip === undefined) return undefined;
   if (!ip.includes(':')) return ip.split('.').slice(0, 3).join('.');

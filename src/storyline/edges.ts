@@ -73,9 +73,17 @@ interface EdgeTable {
 /** The table as shipped. */
 export const EDGE_TABLE: EdgeTable = edgeTable as unknown as EdgeTable;
 
+const baseNames = new Map<string, string>();
+
 /** `UpdateFunctionCode20150331v2` → `UpdateFunctionCode`: API-version suffixes are ignored. */
 export function baseEventName(name: string): string {
-  return name.replace(/20\d{6}(v\d+)?$/, '');
+  let b = baseNames.get(name);
+  if (b === undefined) {
+    if (baseNames.size >= 10_000) baseNames.clear();
+    b = name.replace(/20\d{6}(v\d+)?$/, '');
+    baseNames.set(name, b);
+  }
+  return b;
 }
 
 /** Event names (without version suffix) of every row: the reader always parses these records. */
@@ -132,9 +140,7 @@ export function valuesAt(ev: TrailEvent, path: string, root: Record<string, unkn
   if (path === '$account') return ev.accountId ? [ev.accountId] : [];
   if (path === '$user') return ev.identity.type === 'Root' ? ['root'] : ev.identity.type === 'IAMUser' && ev.identity.userName ? [ev.identity.userName] : [];
   let cur: unknown[] = [root];
-  for (const seg of path.split('.')) {
-    const flat = seg.endsWith('[]');
-    const name = flat ? seg.slice(0, -2) : seg;
+  for (const { name, flat } of segmentsOf(path)) {
     const next: unknown[] = [];
     for (const c of cur) {
       const o = objectOf(c);
@@ -147,6 +153,17 @@ export function valuesAt(ev: TrailEvent, path: string, root: Record<string, unkn
     cur = next;
   }
   return cur.filter((v): v is string => typeof v === 'string' && v.length > 0);
+}
+
+/** A path's segments, parsed once per path. */
+const pathSegments = new Map<string, { name: string; flat: boolean }[]>();
+function segmentsOf(path: string): { name: string; flat: boolean }[] {
+  let segs = pathSegments.get(path);
+  if (!segs) {
+    segs = path.split('.').map((seg) => (seg.endsWith('[]') ? { name: seg.slice(0, -2), flat: true } : { name: seg, flat: false }));
+    pathSegments.set(path, segs);
+  }
+  return segs;
 }
 
 const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/i;
@@ -232,6 +249,21 @@ function transform(value: string, as: Transform | null | undefined): string[] {
 
 /** Every id a spec reads from a record (a part with several values gives several ids). */
 function idsOf(ev: TrailEvent, spec: NodeSpec, root: Record<string, unknown>): string[] {
+  if (spec.key.length === 1) {
+    // One part (most rows): no combinations to build.
+    let values: string[] = [];
+    for (const p of spec.key[0] ?? []) {
+      values = valuesAt(ev, p, root);
+      if (values.length > 0) break;
+    }
+    const as = spec.as?.[0];
+    const out: string[] = [];
+    for (const v of values) for (const x of as ? transform(v, as) : [v]) {
+      const id = nodeId(spec, [x]);
+      if (!out.includes(id)) out.push(id);
+    }
+    return out;
+  }
   let partsList: string[][] = [[]];
   for (let i = 0; i < spec.key.length; i++) {
     const alternatives = spec.key[i] ?? [];
@@ -286,10 +318,16 @@ export function ipOf(ev: TrailEvent): string | null {
  * token's name (`aws-cli`, `boto3`, `aws-sdk-java`, …), every browser as one (`browser`).
  */
 export function clientProduct(ua: string): string {
-  const s = ua.trim().replace(/^\[/, '');
-  if (/^Mozilla\//.test(s)) return 'browser';
-  return (s.split(/[\s(]/)[0] ?? '').split('/')[0]?.toLowerCase() ?? '';
+  let p = products.get(ua);
+  if (p === undefined) {
+    const s = ua.trim().replace(/^\[/, '');
+    p = /^Mozilla\//.test(s) ? 'browser' : ((s.split(/[\s(]/)[0] ?? '').split('/')[0]?.toLowerCase() ?? '');
+    if (products.size >= 10_000) products.clear();
+    products.set(ua, p);
+  }
+  return p;
 }
+const products = new Map<string, string>();
 
 /** The network an address is judged by: its /24 (IPv4) or /48 (IPv6). */
 export { networkOf };
@@ -362,10 +400,11 @@ function defaultUses(ev: TrailEvent): string | null {
 /** Reads one record's edges through the table. Failed calls mint nothing. */
 export function readEdges(ev: TrailEvent): RecordEdges {
   const candidates = rowsByName.get(baseEventName(ev.eventName));
+  if (!candidates) return { rows: [], uses: defaultUses(ev), mints: [] };
   const out: RecordEdges = { rows: [], uses: null, mints: [] };
   let usesSpec: NodeSpec | undefined;
   const root = rootOf(ev);
-  for (const row of candidates ?? []) {
+  for (const row of candidates) {
     if (!rowMatches(row, ev, root)) continue;
     out.rows.push(row);
     if (row.uses && !usesSpec) usesSpec = row.uses;
@@ -400,6 +439,11 @@ export function readEdges(ev: TrailEvent): RecordEdges {
 
 // ---------------------------------------------------------------------------
 // The index over every record read
+
+/** What ties the two copies of a cross-account call: `sharedEventID`, else an AssumeRole's request ID. */
+function sharedKeyOf(ev: TrailEvent): string | null {
+  return ev.sharedEventID ?? (ev.requestId && ev.eventName.startsWith('AssumeRole') ? `req:${ev.requestId}|${ev.eventName}` : null);
+}
 
 function byTime(a: TrailEvent, b: TrailEvent): number {
   return a.epochMs - b.epochMs || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
@@ -455,8 +499,7 @@ export class EdgeIndex {
           this.families.set(p.arn, list);
         }
       }
-      const shared = ev.sharedEventID ?? (ev.requestId && ev.eventName.startsWith('AssumeRole') ? `req:${ev.requestId}|${ev.eventName}` : null);
-      push(this.copiesByShared, shared, ev);
+      push(this.copiesByShared, sharedKeyOf(ev), ev);
       if (!isServiceCall(ev)) {
         push(this.ownCalls, p.accessKeyId, ev);
         push(this.arnCalls, p.arn, ev);
@@ -566,8 +609,9 @@ export class EdgeIndex {
 
   /** The other copies of a cross-account call (same `sharedEventID`, or same request ID). */
   copiesOf(ev: TrailEvent): TrailEvent[] {
-    const shared = ev.sharedEventID ?? (ev.requestId && ev.eventName.startsWith('AssumeRole') ? `req:${ev.requestId}|${ev.eventName}` : null);
-    return shared ? (this.copiesByShared.get(shared) ?? []).filter((o) => o !== ev) : [];
+    const shared = sharedKeyOf(ev);
+    const all = shared ? this.copiesByShared.get(shared) : undefined;
+    return all && all.length > 1 ? all.filter((o) => o !== ev) : [];
   }
 
   /**

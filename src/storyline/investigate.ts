@@ -17,7 +17,7 @@ import { parseFindings, selectFinding } from '../findings/normalize';
 import type { TrailEvent } from '../trail/event';
 import { listTrailFiles, readTrailFiles, TrailInputError, type ReadStats, type RecordSelector, type TokenIndex } from '../trail/read';
 import type { LightView } from '../trail/scan';
-import { baseEventName, computeId, EDGE_EVENT_NAMES, EdgeIndex, nodeType } from './edges';
+import { baseEventName, computeId, EDGE_EVENT_NAMES, EdgeIndex, nodeType, readEdges } from './edges';
 import { findingPrincipal, reconstruct } from './reconstruct';
 import { seedOf } from './seed';
 import { loadEventMap } from './tactics';
@@ -86,24 +86,36 @@ function sessionOfArn(arn: string | null): string | null {
   return i >= 0 ? computeId(arn.slice(i + 1)) : null;
 }
 
+/** Event names → whether every record of that name is read (edge and portal events); names repeat, so it is cached. */
+const alwaysRead = new Map<string, boolean>();
+function isAlwaysRead(name: string): boolean {
+  let yes = alwaysRead.get(name);
+  if (yes === undefined) {
+    if (alwaysRead.size >= 10_000) alwaysRead.clear();
+    yes = EDGE_EVENT_NAMES.has(baseEventName(name)) || PORTAL_EVENT_NAMES.has(name);
+    alwaysRead.set(name, yes);
+  }
+  return yes;
+}
+
 function selectorFor(t: Tokens, withEdges: boolean): RecordSelector {
   return {
     withEventId: t.eventIds.size > 0,
     select(v: LightView): boolean {
       if (v.eventName) {
-        if (withEdges && (EDGE_EVENT_NAMES.has(baseEventName(v.eventName)) || PORTAL_EVENT_NAMES.has(v.eventName))) return true;
-        if (t.eventNames.has(v.eventName)) return true;
+        if (withEdges && isAlwaysRead(v.eventName)) return true;
+        if (t.eventNames.size > 0 && t.eventNames.has(v.eventName)) return true;
       }
       if (v.accessKeyId && t.keys.has(v.accessKeyId)) return true;
       if (v.arn) {
-        const pk = principalKeyFromArn(v.arn);
+        const pk = v.principalKey !== undefined ? v.principalKey : principalKeyFromArn(v.arn);
         if (pk && t.principals.has(pk)) return true;
         if (t.sessionNames.size > 0) {
-          const s = sessionOfArn(v.arn);
+          const s = v.sessionName !== undefined ? v.sessionName : sessionOfArn(v.arn);
           if (s && t.sessionNames.has(s)) return true;
         }
       }
-      return v.eventId !== null && t.eventIds.has(v.eventId);
+      return v.eventId !== null && t.eventIds.size > 0 && t.eventIds.has(v.eventId);
     },
   };
 }
@@ -114,8 +126,10 @@ function principalOfNode(node: string): string | null {
   const rest = node.slice(type.length + 1);
   switch (type) {
     case 'session':
-    case 'signin':
-      return principalKeyFromArn(rest.split('|')[0]);
+    case 'signin': {
+      const arn = rest.split('|')[0] ?? '';
+      return arn.startsWith('arn:') ? principalKeyFromArn(arn) : `role:${arn}`;
+    }
     case 'password': {
       const [acct, user] = rest.split(':');
       return acct && user ? (user === 'root' ? `root:${acct}` : `user:${acct}:${user}`) : null;
@@ -143,42 +157,66 @@ function principalOfNode(node: string): string | null {
  * the compute's session names.
  */
 export function closeTokens(t: Tokens, events: TrailEvent[], finding?: NormalizedFinding): Tokens {
+  return lineageClosure(t, events, finding).tokens;
+}
+
+/** {@link closeTokens}, and the eventIDs of the records the closure reached. */
+export function lineageClosure(t: Tokens, events: TrailEvent[], finding?: NormalizedFinding): { tokens: Tokens; reached: Set<string> } {
   const out: Tokens = { keys: new Set(t.keys), principals: new Set(t.principals), sessionNames: new Set(t.sessionNames), eventIds: new Set(t.eventIds), eventNames: new Set(t.eventNames) };
-  const index = new EdgeIndex(events);
-  const nodes = new Set<string>();
-  for (const k of t.keys) nodes.add(`key:${k}`);
-  for (const c of t.sessionNames) nodes.add(`access:${c}`);
-  if (finding) for (const n of seedOf(finding, index).taken) nodes.add(n);
   const computeNodes = (c: string) => [`compute:${c}`, `delivery:${c}`, `access:${c}`];
-  const nodesOf = (ev: TrailEvent): string[] => {
-    const e = index.edgesOf(ev);
-    const list = [...e.mints.map((m) => m.node)];
-    if (e.uses) list.push(e.uses);
-    const fam = index.familyOf(ev);
-    if (fam) list.push(fam);
-    if (ev.identity.accessKeyId) list.push(`key:${ev.identity.accessKeyId}`);
-    const c = index.computeOf(ev);
-    if (c) list.push(...computeNodes(c));
-    return list;
+  // Every record's nodes, read once; console sessions at the level of their ARN (or role), a
+  // superset of the walk's exact sessions.
+  const nodesOf: string[][] = [];
+  const byNode = new Map<string, number[]>();
+  const link = (node: string, i: number) => {
+    const l = byNode.get(node);
+    if (l) l.push(i);
+    else byNode.set(node, [i]);
   };
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const ev of index.events) {
-      const mine = nodesOf(ev);
-      const touches = mine.some((n) => nodes.has(n)) || (ev.identity.key !== null && nodes.has(`principal:${ev.identity.key}`)) || out.eventIds.has(ev.eventId);
-      if (!touches) continue;
-      for (const n of mine) {
-        if (nodes.has(n)) continue;
-        nodes.add(n);
-        changed = true;
-        const type = nodeType(n);
-        if (type === 'compute' || type === 'delivery' || type === 'access') for (const x of computeNodes(n.slice(type.length + 1))) nodes.add(x);
-      }
-      if (ev.identity.key) out.principals.add(ev.identity.key);
+  events.forEach((ev, i) => {
+    const e = readEdges(ev);
+    const list = e.mints.map((m) => (m.node.startsWith('session:') ? m.node.split('|')[0] ?? m.node : m.node));
+    if (e.uses) list.push(e.uses);
+    const p = ev.identity;
+    if (p.arn && p.sessionCreationDate) {
+      list.push(`session:${p.arn}`);
+      if (p.type === 'AssumedRole' && p.key) list.push(`session:${p.key.slice('role:'.length)}`);
+    }
+    if (p.accessKeyId) list.push(`key:${p.accessKeyId}`);
+    if (p.type === 'AssumedRole' && p.sessionName) list.push(...computeNodes(computeId(p.sessionName)));
+    nodesOf.push(list);
+    for (const n of list) link(n, i);
+    // A created user's node reaches every record of that user (but a record does not reach its principal).
+    if (p.key) link(`principal:user:${p.key.slice(p.key.indexOf(':') + 1)}`, i);
+    if (out.eventIds.has(ev.eventId)) link('$named', i);
+  });
+  const seen = new Set<string>();
+  const queue: string[] = ['$named'];
+  const enqueue = (n: string) => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    queue.push(n);
+    const type = nodeType(n);
+    if (type === 'compute' || type === 'delivery' || type === 'access') for (const x of computeNodes(n.slice(type.length + 1))) enqueue(x);
+  };
+  for (const k of t.keys) enqueue(`key:${k}`);
+  for (const c of t.sessionNames) enqueue(`access:${c}`);
+  // The finding's other seeds (its compute, the principals it names, the events its API and
+  // window name) need the records' index; a finding whose key is in the records needs no more.
+  const keyPresent = !!finding?.actor.accessKeyId && byNode.has(`key:${finding.actor.accessKeyId}`);
+  if (finding && (!keyPresent || finding.attackSequence || finding.principalArns)) for (const n of seedOf(finding, new EdgeIndex(events)).taken) enqueue(n);
+  const visited = new Set<number>();
+  while (queue.length > 0) {
+    const n = queue.pop() as string;
+    for (const i of byNode.get(n) ?? []) {
+      if (visited.has(i)) continue;
+      visited.add(i);
+      for (const m of nodesOf[i] ?? []) enqueue(m);
+      const key = events[i]?.identity.key;
+      if (key) out.principals.add(key);
     }
   }
-  for (const n of nodes) {
+  for (const n of seen) {
     const type = nodeType(n);
     const rest = n.slice(type.length + 1);
     if (type === 'key') out.keys.add(rest);
@@ -186,7 +224,24 @@ export function closeTokens(t: Tokens, events: TrailEvent[], finding?: Normalize
     const pk = principalOfNode(n);
     if (pk) out.principals.add(pk);
   }
-  return out;
+  const reached = new Set<string>();
+  for (const i of visited) {
+    const id = events[i]?.eventId;
+    if (id) reached.add(id);
+  }
+  return { tokens: out, reached };
+}
+
+/** Whether a record is selected by the tokens: its key, principal, role session name, eventID or event name. */
+function selectedBy(ev: TrailEvent, t: Tokens): boolean {
+  const p = ev.identity;
+  return (
+    (p.accessKeyId !== null && t.keys.has(p.accessKeyId)) ||
+    (p.key !== null && t.principals.has(p.key)) ||
+    (p.type === 'AssumedRole' && p.sessionName !== null && t.sessionNames.has(computeId(p.sessionName))) ||
+    t.eventIds.has(ev.eventId) ||
+    t.eventNames.has(ev.eventName)
+  );
 }
 
 function mergeSkips(into: ReadStats, from: ReadStats): void {
@@ -225,7 +280,7 @@ export async function collectTrail(finding: NormalizedFinding, paths: string[]):
       throw new TrailInputError(fs1.length === 0 ? `${p}: holds no files` : `${p}: holds no CloudTrail file (${fs1.length} file(s) read, none of them CloudTrail records)`);
     }
   }
-  const closed = closeTokens(seed, r1.events, finding);
+  const { tokens: closed, reached } = lineageClosure(seed, r1.events, finding);
   const newKeys = [...closed.keys].filter((k) => !seed.keys.has(k));
   const newPrincipals = [...closed.principals].filter((k) => !seed.principals.has(k));
   const newSessions = [...closed.sessionNames].filter((k) => !seed.sessionNames.has(k));
@@ -246,7 +301,9 @@ export async function collectTrail(finding: NormalizedFinding, paths: string[]):
     events.push(...r2.events);
     mergeSkips(stats, r2.stats);
   }
-  return { events, stats, passes, filesReopened: fileIds.size };
+  // Edge records of other principals that no edge joins to the finding's play no part.
+  const kept = events.filter((ev) => reached.has(ev.eventId) || selectedBy(ev, closed));
+  return { events: kept, stats, passes, filesReopened: fileIds.size };
 }
 
 /**

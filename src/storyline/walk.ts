@@ -176,16 +176,13 @@ export class Walker {
     const uses = this.index.edgesOf(ev).uses;
     const family = this.index.familyOf(ev);
     const compute = this.index.computeOf(ev);
-    const role = ev.identity.roleName;
-    for (const [node, what] of [
-      [uses, uses],
-      [family, 'the console session'],
-      [ev.identity.key ? `principal:${ev.identity.key}` : null, principalLabel(ev.identity)],
-      [compute ? `compute:${compute}` : null, `compute ${compute}`],
-    ] as const) {
-      const h = this.heldAt(node, t, node?.startsWith('compute:') ? role : null);
-      if (node && h) return { ev, reason: heldReason(node), why: `${what} came from attacker step ${h.by}` };
-    }
+    const principal = ev.identity.key ? `principal:${ev.identity.key}` : null;
+    const computeNode = compute ? `compute:${compute}` : null;
+    let h: Hold | null;
+    if ((h = this.heldAt(uses, t))) return { ev, reason: heldReason(uses as string), why: `${uses} came from attacker step ${h.by}` };
+    if ((h = this.heldAt(family, t))) return { ev, reason: 'attacker-minted-credential', why: `the console session came from attacker step ${h.by}` };
+    if ((h = this.heldAt(principal, t))) return { ev, reason: 'attacker-created-principal', why: `${principalLabel(ev.identity)} was created by attacker step ${h.by}` };
+    if ((h = this.heldAt(computeNode, t, ev.identity.roleName))) return { ev, reason: 'attacker-minted-credential', why: `compute ${compute} came under the attacker's control in step ${h.by}` };
     for (const o of this.index.copiesOf(ev)) {
       if (this.steps.has(o.eventId)) return { ev, reason: 'cross-account-copy', why: `the other account's copy of step ${o.eventId}` };
     }

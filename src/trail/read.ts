@@ -92,6 +92,32 @@ export function readFileBytes(file: string): Buffer {
   return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
 }
 
+interface ArnTokens {
+  principalKey: string | null;
+  sessionName: string | null;
+  sessionToken: string | null;
+}
+const NO_TOKENS: ArnTokens = { principalKey: null, sessionName: null, sessionToken: null };
+/** ARNs repeat across millions of records: their tokens are cached (bounded). */
+const tokensOfArn = new Map<string, ArnTokens>();
+
+/**
+ * What a caller's ARN is selected and indexed by: its principal key and, for a role session,
+ * its session name (an instance id, a function, a task: the compute a control edge reaches),
+ * indexed as `session:<name>`.
+ */
+function arnTokens(arn: string): ArnTokens {
+  let t = tokensOfArn.get(arn);
+  if (t === undefined) {
+    if (tokensOfArn.size >= 100_000) tokensOfArn.clear();
+    const principalKey = principalKeyFromArn(arn);
+    const sessionName = principalKey?.startsWith('role:') && arn.includes(':assumed-role/') ? computeId(arn.slice(arn.lastIndexOf('/') + 1)) : null;
+    t = { principalKey, sessionName, sessionToken: sessionName ? `session:${sessionName}` : null };
+    tokensOfArn.set(arn, t);
+  }
+  return t;
+}
+
 /** Where each token (access key id, principal key, `session:<role session name>`) was seen: token → file indexes. */
 export type TokenIndex = Map<string, Set<number>>;
 
@@ -164,16 +190,15 @@ class FileReader {
   /** Account and region of the file from its `AWSLogs/…/<account>/CloudTrail/<region>/` path, when it has one. */
   private pathScope = false;
 
+  /** Fills the view's principal key and session name, and notes the file's tokens. */
   private noteIndex(v: LightView): void {
+    const t = v.arn ? arnTokens(v.arn) : NO_TOKENS;
+    v.principalKey = t.principalKey;
+    v.sessionName = t.sessionName;
     if (!this.index) return;
     if (v.accessKeyId) this.fileTokens.add(v.accessKeyId);
-    const pk = principalKeyFromArn(v.arn);
-    if (pk) {
-      this.fileTokens.add(pk);
-      // Role sessions by their session name too (an instance id, a function, a task): the
-      // compute a control edge reaches.
-      if (pk.startsWith('role:') && v.arn) this.fileTokens.add(`session:${computeId(v.arn.slice(v.arn.lastIndexOf('/') + 1))}`);
-    }
+    if (t.principalKey) this.fileTokens.add(t.principalKey);
+    if (t.sessionToken) this.fileTokens.add(t.sessionToken);
   }
 
   private flushIndex(fileIdx: number): void {

@@ -265,6 +265,12 @@ export interface LightView {
   arn: string | null;
   /** Only read when asked for (`withEventId`). */
   eventId: string | null;
+  /**
+   * Filled by the reader before selection: the principal key of `arn`, and for a role session
+   * its session name as a compute id (`i-…`, a function, a task), or null.
+   */
+  principalKey?: string | null;
+  sessionName?: string | null;
 }
 
 const N_EVENT_NAME = Buffer.from('"eventName"');

@@ -235,14 +235,23 @@ describe('every accepted form yields the same events', () => {
     const seen: unknown[] = [];
     await readTrailFiles([file], { withEventId: true, select: (v) => (seen.push({ ...v }), false) });
     expect(seen).toEqual([
-      { eventName: 'ListUsers', accessKeyId: 'AKIAEXAMPLEKEY000001', arn: 'arn:aws:iam::111122223333:user/alice', eventId: 'aaaaaaaa-0000-4000-8000-000000000001' },
+      {
+        eventName: 'ListUsers',
+        accessKeyId: 'AKIAEXAMPLEKEY000001',
+        arn: 'arn:aws:iam::111122223333:user/alice',
+        eventId: 'aaaaaaaa-0000-4000-8000-000000000001',
+        principalKey: 'user:111122223333:alice',
+        sessionName: null,
+      },
       {
         eventName: 'PutBucketTagging',
         accessKeyId: 'ASIAEXAMPLEKEY000002',
         arn: 'arn:aws:sts::111122223333:assumed-role/DevOpsRole/sess-{x}',
         eventId: 'aaaaaaaa-0000-4000-8000-000000000002',
+        principalKey: 'role:111122223333:DevOpsRole',
+        sessionName: 'sess-{x}',
       },
-      { eventName: 'Decrypt', accessKeyId: null, arn: null, eventId: 'aaaaaaaa-0000-4000-8000-000000000003' },
+      { eventName: 'Decrypt', accessKeyId: null, arn: null, eventId: 'aaaaaaaa-0000-4000-8000-000000000003', principalKey: null, sessionName: null },
     ]);
   });
 });
