@@ -1,10 +1,13 @@
 'use strict';
-// One measurement in its own process: `node bench/measure.js <bytes|parse|engine> DIR`.
-// Prints one JSON line: {mode, ms, maxRssMb, records, steps?}.
+// One measurement in its own process: `node bench/measure.js <bytes|parse|engine> DIR [ROOT]`.
+// Prints one JSON line: {mode, ms, maxRssMb, records, steps?}. ROOT (default: this repository)
+// is the checkout whose compiled engine is measured: `npm run bench -- --baseline REF` measures an
+// older commit's engine this way, in the same run.
 // The floors read files with the engine's own reader (readFileBytes: read + gunzip), so the
 // three measurements differ only in what is done with the bytes.
 const path = require('path');
 const { listTrailFiles, readFileBytes } = require('../dist/src/trail/read.js');
+const engineRoot = path.resolve(process.argv[4] || path.join(__dirname, '..'));
 
 async function measure(mode, dir) {
 const trail = path.join(dir, 'cloudtrail');
@@ -19,16 +22,16 @@ if (mode === 'bytes') {
     for (const r of doc.Records) if (r) records++;
   }
 } else if (mode === 'engine') {
-  const { readFinding, collectTrail } = require('../dist/src/storyline/investigate.js');
-  const { reconstruct } = require('../dist/src/storyline/reconstruct.js');
-  const { loadEventMap } = require('../dist/src/storyline/tactics.js');
+  const { readFinding, collectTrail } = require(path.join(engineRoot, 'dist/src/storyline/investigate.js'));
+  const { reconstruct } = require(path.join(engineRoot, 'dist/src/storyline/reconstruct.js'));
+  const { loadEventMap } = require(path.join(engineRoot, 'dist/src/storyline/tactics.js'));
   const finding = readFinding(path.join(dir, 'finding.json'));
   const c = await collectTrail(finding, [trail]);
   const st = reconstruct(finding, c.events, c.stats, { eventMap: loadEventMap() });
   records = st.coverage.recordsRead;
   steps = st.steps.length;
 } else {
-  process.stderr.write('usage: measure.js <bytes|parse|engine> DIR\n');
+  process.stderr.write('usage: measure.js <bytes|parse|engine> DIR [ROOT]\n');
   process.exit(2);
 }
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
