@@ -115,12 +115,7 @@ export function lineageOf(steps: Step[], edges: LineageEdge[]): string[] {
   for (const e of edges) if (e.byAttacker && e.via === 'CreateUser') created.set(e.eventId, e.to);
   for (const s of steps) {
     add(s.principalArn);
-    const user = created.get(s.eventId);
-    if (user) {
-      const acct = s.accountId;
-      const name = user.split(':').pop();
-      if (acct && name) add(`arn:aws:iam::${acct}:user/${name}`);
-    }
+    add(created.get(s.eventId));
   }
   return out;
 }

@@ -203,7 +203,7 @@ export class Walker {
     for (const m of this.index.edgesOf(ev).mints) {
       if (m.taken) this.take(m.node, m.from);
       else this.hold(m.node, { from: m.from, until: m.until, by: ev.eventId, role: m.role });
-      this.addEdge(callerLabel(ev), this.nodeLabel(m.node), ev, true);
+      this.addEdge(callerLabel(ev), this.nodeLabel(m.node, ev), ev, true);
     }
   }
 
@@ -304,7 +304,7 @@ export class Walker {
     if (this.examined.has(key) || depth > 32) return;
     this.examined.add(key);
     if (this.steps.has(r.eventId)) {
-      this.addEdge(callerLabel(r), this.nodeLabel(m.node), r, true);
+      this.addEdge(callerLabel(r), this.nodeLabel(m.node, r), r, true);
       return;
     }
     const judged = this.judge(r);
@@ -339,34 +339,50 @@ export class Walker {
       }
     }
     this.legit.set(key, m);
-    this.addEdge(callerLabel(r), this.nodeLabel(m.node), r, false);
+    this.addEdge(callerLabel(r), this.nodeLabel(m.node, r), r, false);
   }
 
-  /** A node in words, for edges: a key as its principal's ARN where a record shows it. */
-  private nodeLabel(node: string): string {
+  /**
+   * A node as the identity it gives or stands for, for edges: a key or a session as its
+   * principal's ARN where a record shows it, a password or a created user as the user's ARN,
+   * a trust policy or a grant as the role's ARN, compute as `compute:<id>`.
+   */
+  private nodeLabel(node: string, ev: TrailEvent): string {
     const type = nodeType(node);
     const rest = node.slice(type.length + 1);
+    const partition = (ev.identity.arn ?? '').split(':')[1] || 'aws';
+    const parts = rest.split(':');
     switch (type) {
       case 'key': {
         const first = this.index.usersOf(node)[0];
         return first?.identity.arn ?? rest;
       }
       case 'session':
-        return rest.split('|')[0] ?? rest;
+      case 'signin': {
+        const arn = rest.split('|')[0] ?? rest;
+        return arn.startsWith('arn:') ? arn : `arn:${partition}:iam::${parts[0]}:role/${(parts[1] ?? '').split('|')[0]}`;
+      }
       case 'password':
-        return `console password of ${rest}`;
+        return parts[1] === 'root' ? `arn:${partition}:iam::${parts[0]}:root` : `arn:${partition}:iam::${parts[0]}:user/${parts.slice(1).join(':')}`;
       case 'principal':
-        return rest;
+        return `arn:${partition}:iam::${parts[1]}:user/${parts.slice(2).join(':')}`;
+      case 'trust':
+        return `arn:${partition}:iam::${parts[0]}:role/${parts[1]}`;
+      case 'grant':
+        return `arn:${partition}:iam::${parts[1]}:role/${parts.slice(2).join(':')}`;
       case 'compute':
       case 'delivery':
       case 'access':
-        return `compute ${rest}`;
+        return `compute:${rest}`;
+      case 'identity':
+        return rest;
       default:
         return node;
     }
   }
 }
 
+/** The identity that made a record, for edges: its ARN, `service:<name>`, else its principal key. */
 function callerLabel(ev: TrailEvent): string {
-  return ev.identity.arn ?? ev.identity.invokedBy ?? (ev.identity.key ?? principalLabel(ev.identity));
+  return ev.identity.arn ?? (ev.identity.invokedBy ? `service:${ev.identity.invokedBy}` : null) ?? ev.identity.key ?? principalLabel(ev.identity);
 }
