@@ -67,7 +67,11 @@ Examples:
  */
 export async function main(
   argv: string[],
-  io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) },
+  io: { out: (s: string) => void; err: (s: string) => void; columns?: number } = {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    columns: process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : undefined,
+  },
 ): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command('trailstory')
@@ -95,13 +99,16 @@ export async function main(
     )
     .option('--now <time>', 'with --format asff or html: the time of the run (ISO 8601), so the output is reproducible; default: now')
     .option('--event-map <file>', 'a JSON object of "EventName": "TA00xx" entries (or the shape of data/event-tactics.json) merged over the built-in eventName -> ATT&CK tactic table')
+    .option('--width <columns>', "with --format text: the columns to fit; default: the terminal's width, 80 when not a terminal")
     .addHelpText('after', EXAMPLES)
-    .action(async (o: { finding: string; findingId?: string; cloudtrail: string[]; format: (typeof FORMATS)[number]; eventMap?: string; now?: string }) => {
+    .action(async (o: { finding: string; findingId?: string; cloudtrail: string[]; format: (typeof FORMATS)[number]; eventMap?: string; now?: string; width?: string }) => {
       const now = o.now === undefined ? new Date().toISOString() : toIsoUtc(o.now);
       if (!now) throw new UsageError(`--now ${JSON.stringify(o.now)} is not a time (ISO 8601, e.g. 2026-11-29T12:00:00Z)`);
+      const width = o.width === undefined ? io.columns ?? 80 : Number(o.width);
+      if (!Number.isInteger(width) || width < 40 || width > 1000) throw new UsageError(`--width ${JSON.stringify(o.width)} is not a number of columns from 40 to 1000`);
       const st = await investigate({ findingFile: o.finding, findingId: o.findingId, cloudtrail: o.cloudtrail, eventMapFile: o.eventMap });
       if (o.format === 'json') io.out(JSON.stringify(st, null, 2) + '\n');
-      else if (o.format === 'text') io.out(renderText(st));
+      else if (o.format === 'text') io.out(renderText(st, { width }));
       else if (o.format === 'mermaid') io.out(renderMermaid(st));
       else if (o.format === 'markdown') io.out(renderMarkdown(st));
       else if (o.format === 'html') io.out(await renderHtml(st, { generatedAt: now }));

@@ -13,8 +13,9 @@
  * the number of steps; the timeline and evidence list every step, with user agents and policy
  * documents cut when the report would otherwise pass `MAX_REPORT_BYTES`.
  */
-import type { Grant, Step, Storyline } from '../model/storyline';
+import type { Grant, Storyline } from '../model/storyline';
 import { esc } from './escape';
+import { evidenceRowOf, GROUP_GAP_MS, groupCalls, groupSpan, groupSteps, MAX_EVIDENCE_ROWS } from './groups';
 import { buildStoryGraph, describeIdentity, type StoryGraph } from './story-graph';
 import { ATTACKER, FINDING, LEGIT, TACTIC_COLORS, UNMAPPED_COLOR, clipCols, compactDocument, grantText, renderSvg, tacticColor } from './svg';
 
@@ -270,37 +271,48 @@ function timeStrip(st: Storyline, g: StoryGraph, limits: Limits): string {
   return `<div class="diagram">${out.join('')}</div>`;
 }
 
-function timelineList(st: Storyline, g: StoryGraph): string {
+function timelineList(st: Storyline, g: StoryGraph, rowOf: Map<string, number>): string {
   const origin = st.origin ? Date.parse(st.origin.eventTime) : st.steps[0] ? Date.parse(st.steps[0].eventTime) : NaN;
   const fLo = st.finding.eventFirstSeen ? Date.parse(st.finding.eventFirstSeen) : NaN;
   const fHi = st.finding.eventLastSeen ? Date.parse(st.finding.eventLastSeen) : fLo;
+  const inWindow = (t: number) => !Number.isNaN(fLo) && t >= fLo - 999 && t <= (Number.isNaN(fHi) ? fLo : fHi) + 999;
   const rows: string[] = [];
   let prev = NaN;
-  st.steps.forEach((s, i) => {
+  const { groups } = groupSteps(st);
+  for (const grp of groups) {
+    const s = grp.first;
     const t = Date.parse(s.eventTime);
     if (!Number.isNaN(prev) && !Number.isNaN(t) && t - prev > 5 * 60_000) rows.push(`<li class="gap">⋯ ${esc(human(t - prev))} later ⋯</li>`);
-    prev = t;
-    const cls = [s.eventId === st.origin?.eventId ? 'origin' : '', !Number.isNaN(fLo) && t >= fLo - 999 && t <= (Number.isNaN(fHi) ? fLo : fHi) + 999 ? 'inwin' : ''].filter(Boolean).join(' ');
-    const grants = (s.grants ?? []).map((gr) => `<div class="muted">↳ ${esc(clipCols(grantText(gr), 120))}</div>`).join('');
+    prev = Math.max(Number.isNaN(prev) ? t : prev, Date.parse(grp.last.eventTime));
+    const cls = [grp.origin ? 'origin' : '', grp.steps.some((x) => inWindow(Date.parse(x.eventTime))) ? 'inwin' : ''].filter(Boolean).join(' ');
+    const grants = grp.steps
+      .flatMap((x) => x.grants ?? [])
+      .map((gr) => `<div class="muted">↳ ${esc(clipCols(grantText(gr), 120))}</div>`)
+      .join('');
+    const many = grp.steps.length > 1;
+    const what = many
+      ? `<b>${esc(`${grp.steps.length} calls`)}</b> <small>${esc(`${groupCalls(grp)} · ${grp.regions.join(', ')} · ${grp.sourceIPAddress} · until ${clock(grp.last.eventTime)}`)}</small>${grp.failed ? ` <span class="err">✗ ${grp.failed} failed</span>` : ''}`
+      : `<b>${esc(s.eventName)}</b> <small>${esc(s.eventSource.replace(/\.amazonaws\.com$/, ''))} · ${esc(s.region)} · ${esc(s.sourceIPAddress)}</small>${s.errorCode ? ` <span class="err">✗ ${esc(s.errorCode)}</span>` : ''}`;
+    const tactic = grp.tactics.length === 1 ? tacticChip(s.tactic?.id, s.tactic?.name) : grp.tactics.map(([tc, n]) => `${tacticChip(tc?.id, tc?.name)}<small>×${n}</small>`).join(' ');
     rows.push(
-      `<li data-event-id="${esc(s.eventId)}"${cls ? ` class="${cls}"` : ''}>` +
-        `<a href="#ev-${i + 1}">${esc(clock(s.eventTime))}</a>` +
+      `<li ${many ? `data-steps="${esc(grp.steps.map((x) => x.eventId).join(' '))}"` : `data-event-id="${esc(s.eventId)}"`}${cls ? ` class="${cls}"` : ''}>` +
+        `<a href="#ev-${rowOf.get(s.eventId) ?? 0}">${esc(clock(s.eventTime))}</a>` +
         `<i>${Number.isNaN(origin) || Number.isNaN(t) ? '' : esc(delta(t - origin))}</i>` +
-        `<span>${tacticChip(s.tactic?.id, s.tactic?.name)}</span>` +
+        `<span>${tactic}</span>` +
         `<span>${esc(clipCols(shortPrincipal(g.ownerOf.get(s.eventId) ?? s.principalArn), 70))}</span>` +
-        `<span><b>${esc(s.eventName)}</b> <small>${esc(s.eventSource.replace(/\.amazonaws\.com$/, ''))} · ${esc(s.region)} · ${esc(s.sourceIPAddress)}</small>${s.errorCode ? ` <span class="err">✗ ${esc(s.errorCode)}</span>` : ''}${s.eventId === st.origin?.eventId ? ' <b class="err">◀ origin</b>' : ''}${grants}</span>` +
+        `<span>${what}${grp.origin ? ' <b class="err">◀ origin</b>' : ''}${grants}</span>` +
         `</li>`,
     );
-  });
+  }
   return `<ol class="timeline">${rows.join('')}</ol>`;
 }
 
-function grantsSection(st: Storyline, limits: Limits): string {
+function grantsSection(st: Storyline, limits: Limits, rowOf: Map<string, number>): string {
   const rows: string[] = [];
-  st.steps.forEach((s, i) => {
+  st.steps.forEach((s) => {
     for (const gr of s.grants ?? []) {
       const doc = gr.document ? `<pre>${esc(clipText(compactDocument(gr.document).length > 200 ? prettyDocument(gr.document) : compactDocument(gr.document), limits.document))}</pre>` : '';
-      rows.push(`<tr><td class="mono nw"><a href="#ev-${i + 1}">${esc(fmtTime(s.eventTime))}</a></td><td>${esc(shortPrincipal(s.principalArn))}</td><td><b>${esc(s.eventName)}</b></td><td>${esc(gr.kind)}</td><td>${esc(gr.target ?? '')}</td><td class="mono">${esc(gr.value ?? '')}${doc}</td></tr>`);
+      rows.push(`<tr><td class="mono nw"><a href="#ev-${rowOf.get(s.eventId) ?? 0}">${esc(fmtTime(s.eventTime))}</a></td><td>${esc(shortPrincipal(s.principalArn))}</td><td><b>${esc(s.eventName)}</b></td><td>${esc(gr.kind)}</td><td>${esc(gr.target ?? '')}</td><td class="mono">${esc(gr.value ?? '')}${doc}</td></tr>`);
     }
   });
   if (rows.length === 0) return '<p class="muted">No step granted a policy, membership, trust, key, password or session.</p>';
@@ -382,27 +394,42 @@ function resourcesSection(st: Storyline): string {
 
 function evidenceTable(st: Storyline, limits: Limits): string {
   const attackerIps = new Set(st.attackerSources.map((a) => a.ip));
-  const rows = st.steps.map((s: Step, i) => {
-    const grants = (s.grants ?? [])
+  const { groups } = groupSteps(st, { maxGroups: MAX_EVIDENCE_ROWS });
+  const rows = groups.map((grp, i) => {
+    const s = grp.first;
+    const many = grp.steps.length > 1;
+    const grants = grp.steps
+      .flatMap((x) => x.grants ?? [])
       .map((gr) => `<div>${esc(clipCols(grantText(gr), 200))}${gr.document ? `<details><summary>document</summary><pre>${esc(clipText(prettyDocument(gr.document), limits.document))}</pre></details>` : ''}</div>`)
       .join('');
+    const agents = [...new Set(grp.steps.map((x) => x.userAgent ?? ''))];
+    const ids = grp.steps.map((x) => x.eventId);
+    const idCell = many
+      ? `${esc(groupSpan(grp))}<small>${esc(`${ids.length} calls, first ${s.eventId}`)}</small><details><summary>every eventID</summary><small>${ids.map((id) => esc(id)).join(' ')}</small></details>`
+      : `${esc(clock(s.eventTime))}<small>${esc(s.eventId)}</small>`;
+    const call = many
+      ? `<b>${esc(groupCalls(grp, 8))}</b>${grp.failed ? `<div class="err">✗ ${grp.failed} failed</div>` : ''}`
+      : `<b>${esc(s.eventName)}</b><small>${esc(s.eventSource)}</small>${s.errorCode ? `<div class="err">✗ ${esc(s.errorCode)}</div>` : ''}`;
+    const tactic = grp.tactics.length === 1 ? `${tacticChip(s.tactic?.id, s.tactic?.name)}${!many && s.technique ? `<small>${esc(s.technique.id)} ${esc(s.technique.name)}</small>` : ''}` : grp.tactics.map(([tc, n]) => `${tacticChip(tc?.id, tc?.name)}<small>×${n}</small>`).join(' ');
+    const reasons = [...new Set(grp.steps.map((x) => x.reason))].join(', ');
     // Column styles come from the table's CSS (nth-child), to keep a row small.
     return (
-      `<tr id="ev-${i + 1}" data-event-id="${esc(s.eventId)}"${s.eventId === st.origin?.eventId ? ' class="origin"' : ''}>` +
+      `<tr id="ev-${i + 1}" ${many ? `data-steps="${esc(ids.join(' '))}"` : `data-event-id="${esc(s.eventId)}"`}${grp.origin ? ' class="origin"' : ''}>` +
       `<td>${i + 1}</td>` +
-      `<td>${esc(clock(s.eventTime))}<small>${esc(s.eventId)}</small></td>` +
-      `<td>${esc(s.accountId)}<small>${esc(s.region)}</small></td>` +
-      `<td>${esc(s.principalArn ?? '(AWSAccount copy)')}${s.accessKeyId ? `<small>${esc(s.accessKeyId)}</small>` : ''}</td>` +
+      `<td>${idCell}</td>` +
+      `<td>${esc([...new Set(grp.steps.map((x) => x.accountId))].join(', '))}<small>${esc(grp.regions.join(', '))}</small></td>` +
+      `<td>${esc(s.principalArn ?? '(AWSAccount copy)')}${s.accessKeyId ? `<small>${esc([...new Set(grp.steps.map((x) => x.accessKeyId ?? ''))].filter(Boolean).join(', '))}</small>` : ''}</td>` +
       `<td${attackerIps.has(s.sourceIPAddress) ? ' class="ip-att"' : ''}>${esc(s.sourceIPAddress)}</td>` +
-      `<td>${esc(clipText(s.userAgent ?? '', limits.userAgent))}</td>` +
-      `<td><b>${esc(s.eventName)}</b><small>${esc(s.eventSource)}</small>${s.errorCode ? `<div class="err">✗ ${esc(s.errorCode)}</div>` : ''}</td>` +
-      `<td>${tacticChip(s.tactic?.id, s.tactic?.name)}${s.technique ? `<small>${esc(s.technique.id)} ${esc(s.technique.name)}</small>` : ''}<small>why: ${esc(s.reason)}</small></td>` +
+      `<td>${esc(clipText(agents[0] ?? '', limits.userAgent))}${agents.length > 1 ? `<small>${esc(`+${agents.length - 1} more`)}</small>` : ''}</td>` +
+      `<td>${call}</td>` +
+      `<td>${tactic}<small>why: ${esc(reasons)}</small></td>` +
       `<td>${grants}</td>` +
       `</tr>`
     );
   });
   const cols = [3, 13, 9, 17, 9, 18, 12, 11, 14].map((w) => `<col style="width:${w}%">`).join('');
-  return `<p class="muted">Times in UTC. The origin row is marked red; addresses judged to be the attacker’s are red.</p><div style="overflow:auto"><table class="evidence"><colgroup>${cols}</colgroup><thead><tr><th>#</th><th>time / eventID</th><th>account / region</th><th>principal / access key</th><th>source IP</th><th>user agent</th><th>call</th><th>tactic / why a step</th><th>granted</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="9" class="muted">No steps.</td></tr>'}</tbody></table></div>`;
+  const note = groups.length < st.steps.length ? ` Calls of one principal from one source less than ${GROUP_GAP_MS / 60000} minutes apart are one row (${st.steps.length} steps in ${groups.length} rows); each row lists every eventID it holds.` : '';
+  return `<p class="muted">Times in UTC. The origin row is marked red; addresses judged to be the attacker’s are red.${esc(note)}</p><div style="overflow:auto"><table class="evidence"><colgroup>${cols}</colgroup><thead><tr><th>#</th><th>time / eventID</th><th>account / region</th><th>principal / access key</th><th>source IP</th><th>user agent</th><th>call</th><th>tactic / why a step</th><th>granted</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="9" class="muted">No steps.</td></tr>'}</tbody></table></div>`;
 }
 
 function coverageSection(st: Storyline): string {
@@ -425,6 +452,7 @@ function coverageSection(st: Storyline): string {
 
 function buildDocument(st: Storyline, svg: string, generatedAt: string, limits: Limits): string {
   const g = buildStoryGraph(st);
+  const rowOf = evidenceRowOf(st);
   const f = st.finding;
   const tactics: string[] = [];
   for (const s of st.steps) if (s.tactic && !tactics.includes(s.tactic.id)) tactics.push(s.tactic.id);
@@ -439,15 +467,15 @@ function buildDocument(st: Storyline, svg: string, generatedAt: string, limits: 
     ...tactics.map((t) => `<span class="chip t" style="background:${tacticColor(t)}">${esc(TACTIC_NAMES[t] ?? t)}</span>`),
   ].filter(Boolean);
   const origin = st.origin
-    ? `<p><b>Origin:</b> <a href="#ev-${st.steps.findIndex((s) => s.eventId === st.origin?.eventId) + 1}">${esc(st.origin.eventName)}</a> at ${esc(fmtTime(st.origin.eventTime))} — ${esc(st.origin.reason)}</p>`
+    ? `<p><b>Origin:</b> <a href="#ev-${rowOf.get(st.origin.eventId) ?? 0}">${esc(st.origin.eventName)}</a> at ${esc(fmtTime(st.origin.eventTime))} — ${esc(st.origin.reason)}</p>`
     : '<p><b>Origin:</b> none found in the records read.</p>';
   const body = [
     `<header><h1>${esc(f.type)}</h1><div class="sub">${esc(f.title ?? '')}</div><div class="sub mono">${esc(f.arn)}</div><div class="chips">${chips.join('')}</div></header>`,
     '<main>',
     `<section id="story"><h2>The story</h2><p class="summary">${esc(st.summary)}</p>${origin}${storyLine(st, g)}</section>`,
     `<section id="flow"><h2>Attack flow</h2>${legend()}<div class="diagram">${svg}</div></section>`,
-    `<section id="timeline"><h2>Timeline <span class="muted" style="font-weight:normal;font-size:12px">(UTC; offsets from the origin; orange bar: the calls the finding is about)</span></h2>${timeStrip(st, g, limits)}${limits.timelineList ? timelineList(st, g) : '<p class="muted">The list of steps is left out to keep the report small; the evidence table below lists every step.</p>'}</section>`,
-    `<section id="escalation"><h2>Privileges and credentials granted</h2>${grantsSection(st, limits)}</section>`,
+    `<section id="timeline"><h2>Timeline <span class="muted" style="font-weight:normal;font-size:12px">(UTC; offsets from the origin; orange bar: the calls the finding is about)</span></h2>${timeStrip(st, g, limits)}${limits.timelineList ? timelineList(st, g, rowOf) : '<p class="muted">The list of steps is left out to keep the report small; the evidence table below lists every step.</p>'}</section>`,
+    `<section id="escalation"><h2>Privileges and credentials granted</h2>${grantsSection(st, limits, rowOf)}</section>`,
     `<section id="lineage"><h2>Identity lineage</h2>${lineageSection(st, g)}</section>`,
     `<section id="sources"><h2>Attacker addresses</h2>${sourcesSection(st)}</section>`,
     `<section id="resources"><h2>Resources touched</h2>${resourcesSection(st)}</section>`,

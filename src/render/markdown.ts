@@ -6,6 +6,7 @@
  */
 import type { Storyline } from '../model/storyline';
 import { mdEscape } from './escape';
+import { GROUP_GAP_MS, groupCalls, groupSpan, groupSteps, groupTactics } from './groups';
 import { buildStoryGraph } from './story-graph';
 import { grantText } from './svg';
 
@@ -44,13 +45,18 @@ export function renderMarkdown(st: Storyline): string {
   }
   out.push('');
 
-  out.push(`## Steps (${st.steps.length})`, '');
-  if (st.steps.length > 0) {
-    out.push('| # | time | eventID | account | region | principal | source IP | user agent | call | tactic | granted |', '|---|---|---|---|---|---|---|---|---|---|---|');
-    st.steps.forEach((s, i) => {
-      const grants = (s.grants ?? []).map((gr) => grantText(gr)).join('; ');
+  const { groups } = groupSteps(st);
+  out.push(`## Steps (${st.steps.length}${groups.length < st.steps.length ? ` in ${groups.length} runs: calls of one principal from one source less than ${GROUP_GAP_MS / 60000} minutes apart; \`--format json\` lists each` : ''})`, '');
+  if (groups.length > 0) {
+    out.push('| # | time | calls | eventID | account | region | principal | source IP | user agent | call | tactic | granted |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+    groups.forEach((g, i) => {
+      const s = g.first;
+      const grants = g.steps.flatMap((x) => x.grants ?? []).map((gr) => grantText(gr)).join('; ');
+      const ids = g.steps.length === 1 ? s.eventId : `${s.eventId} … ${g.last.eventId}`;
+      const agents = [...new Set(g.steps.map((x) => x.userAgent ?? ''))];
+      const call = g.steps.length === 1 ? `${s.eventSource} ${s.eventName}${s.errorCode ? ` (failed: ${s.errorCode})` : ''}` : `${groupCalls(g)}${g.failed ? ` (${g.failed} failed)` : ''}`;
       out.push(
-        `| ${i + 1} | ${cell(s.eventTime)} | ${cell(s.eventId)} | ${cell(s.accountId)} | ${cell(s.region)} | ${cell(s.principalArn ?? '(AWSAccount copy)')} | ${cell(s.sourceIPAddress)} | ${cell(s.userAgent ?? '')} | ${cell(`${s.eventSource} ${s.eventName}${s.errorCode ? ` (failed: ${s.errorCode})` : ''}`)} | ${cell(s.tactic ? `${s.tactic.id} ${s.tactic.name}` : 'unmapped')} | ${cell(grants)} |`,
+        `| ${i + 1} | ${cell(groupSpan(g))} | ${g.steps.length} | ${cell(ids)} | ${cell([...new Set(g.steps.map((x) => x.accountId))].join(', '))} | ${cell(g.regions.join(', '))} | ${cell(s.principalArn ?? '(AWSAccount copy)')} | ${cell(s.sourceIPAddress)} | ${cell(agents.length > 1 ? `${agents[0]} (+${agents.length - 1} more)` : agents[0] ?? '')} | ${cell(call)} | ${cell(groupTactics(g))} | ${cell(grants)} |`,
       );
     });
     out.push('');

@@ -6,6 +6,7 @@
  */
 import type { Storyline } from '../model/storyline';
 import { neutral } from './escape';
+import { groupCalls, groupSpan, groupSteps, groupTactics } from './groups';
 
 /**
  * Escapes text for a quoted Mermaid label (entity codes for quotes, brackets, markup). `#` is
@@ -24,6 +25,9 @@ export function mermaidLabel(text: string): string {
     .replace(/[[\]{}()|`]/g, (c) => `#${c.charCodeAt(0)};`);
 }
 
+/** At most this many step boxes: longer stories are grouped more coarsely (`groups.ts`). */
+const MAX_BOXES = 60;
+
 /** Renders the flowchart text. */
 export function renderMermaid(st: Storyline): string {
   const lines = ['flowchart LR'];
@@ -33,43 +37,35 @@ export function renderMermaid(st: Storyline): string {
     if (id) return id;
     id = `n${ids.size}`;
     ids.set(key, id);
-    const l = `"${mermaidLabel(label)}"`;
+    const l = `"${mermaidLabel(label || '(unnamed)')}"`;
     lines.push(`  ${id}${shape === 'round' ? `(${l})` : shape === 'hex' ? `{{${l}}}` : `[${l}]`}`);
     return id;
   };
-  const short = (arn: string | null) => (arn ? arn.split(':').slice(4).join(':') : 'other account');
+  // An identity for people: an ARN's resource part with its account, else the key as given.
+  const short = (key: string | null) => (!key ? 'other account' : key.startsWith('arn:') ? key.split(':').slice(4).join(':') : key);
   for (const p of st.lineage) node(`p:${p}`, short(p));
   for (const e of st.lineageEdges) {
     if (!e.byAttacker) continue;
     const a = node(`p:${e.from}`, short(e.from));
     const b = node(`p:${e.to}`, short(e.to));
-    lines.push(`  ${a} -->|"${mermaidLabel(e.via)}"| ${b}`);
+    lines.push(`  ${a} -->|"${mermaidLabel(`${e.via} ${e.eventTime}`)}"| ${b}`);
   }
-  // Group consecutive steps of one principal and tactic.
+  // Runs of similar calls, one box each, chained in time; each principal points to its first.
+  const { groups } = groupSteps(st, { maxGroups: MAX_BOXES });
   let prev: string | null = null;
-  interface Group { key: string; principal: string | null; tactic: string; names: string[]; first: string }
-  let group: Group | null = null;
-  const groups: Group[] = [];
-  for (const s of st.steps) {
-    const tactic = s.tactic ? `${s.tactic.name}` : 'Unmapped';
-    const key = `${s.principalArn}|${tactic}`;
-    if (group && group.key === key) group.names.push(s.eventName);
-    else {
-      group = { key, principal: s.principalArn, tactic, names: [s.eventName], first: s.eventTime };
-      groups.push(group);
-    }
-  }
   let originNode: string | null = null;
+  const linked = new Set<string>();
   groups.forEach((g, i) => {
-    const counts = new Map<string, number>();
-    for (const n of g.names) counts.set(n, (counts.get(n) ?? 0) + 1);
-    const body = [...counts].map(([n, c]) => (c > 1 ? `${n} x${c}` : n)).join(', ');
-    const id = node(`g:${i}`, `${g.tactic}: ${body} (${g.first})`, 'box');
-    if (i === 0) originNode = id;
-    const owner = g.principal ? node(`p:${g.principal}`, short(g.principal)) : null;
+    const span = groupSpan(g);
+    const label = g.steps.length === 1 ? `${groupTactics(g)}: ${g.first.eventName} (${span})` : `${groupTactics(g)}: ${groupCalls(g, 3)} (${g.steps.length} calls, ${span})`;
+    const id = node(`g:${i}`, label, 'box');
+    if (g.origin) originNode = id;
     if (prev) lines.push(`  ${prev} --> ${id}`);
-    else if (owner) lines.push(`  ${owner} --> ${id}`);
-    if (owner && prev) lines.push(`  ${owner} -.- ${id}`);
+    const owner = g.principalArn ?? null;
+    if (owner && !linked.has(owner)) {
+      linked.add(owner);
+      lines.push(`  ${node(`p:${owner}`, short(owner))} -.- ${id}`);
+    }
     prev = id;
   });
   const fid = node('finding', `GuardDuty ${st.finding.type}`, 'hex');

@@ -322,6 +322,25 @@ describe('investigate: usage', () => {
     expect(r.err).toMatch(/--finding/);
   });
 
+  test('--width fits the text to the columns asked; the terminal\'s width otherwise', async () => {
+    const narrow = await run(['investigate', '--finding', FINDING, '--cloudtrail', TRAIL, '--format', 'text', '--width', '50']);
+    expect(narrow.code).toBe(0);
+    for (const l of narrow.out.split('\n')) if (l.length > 50) expect(l.trim()).not.toMatch(/\s/);
+    expect(narrow.out).toContain(truth.origin);
+    let wide = '';
+    const code = await main(['investigate', '--finding', FINDING, '--cloudtrail', TRAIL, '--format', 'text'], { out: (x) => (wide += x), err: () => undefined, columns: 200 });
+    expect(code).toBe(0);
+    expect(Math.max(...wide.split('\n').map((l) => l.length))).toBeGreaterThan(80);
+    expect(wide.split('\n').length).toBeLessThan(narrow.out.split('\n').length);
+  });
+
+  test.each(['10', 'wide', '1e9'])('--width %s: exit 2', async (w) => {
+    const r = await run(['investigate', '--finding', FINDING, '--cloudtrail', TRAIL, '--format', 'text', '--width', w]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toContain('--width');
+  });
+
   test('an unknown --format: exit 2', async () => {
     const r = await run(['investigate', '--finding', FINDING, '--cloudtrail', TRAIL, '--format', 'yaml']);
     expect(r.code).toBe(2);

@@ -11,6 +11,7 @@ import { esc, mdEscape, neutral } from '../../src/render/escape';
 import { buildStoryGraph, MAX_ROWS_PER_PHASE } from '../../src/render/story-graph';
 import type { Storyline } from '../../src/model/storyline';
 import { largeStoryline, markupStoryline, MARKUP_SESSION, MARKUP_UA } from './synthetic';
+import { MAX_EVIDENCE_ROWS } from '../../src/render/groups';
 
 const GENERATED = '2026-02-03T04:05:06Z';
 
@@ -120,8 +121,14 @@ describe('renderHtml: size and folding', () => {
     expect(st.steps).toHaveLength(1000);
     const html = await renderHtml(st, { generatedAt: GENERATED });
     expect(Buffer.byteLength(html, 'utf8')).toBeLessThan(2 * 1024 * 1024);
-    const evidence = html.slice(html.indexOf('<section id="evidence"'));
-    for (const s of st.steps) expect(evidence.includes(`data-event-id="${esc(s.eventId)}"`)).toBe(true);
+    // The evidence table groups runs of calls: every step is in exactly one row (its own, or a
+    // group's data-steps), and the rows stay within the table's target length.
+    const evidence = html.slice(html.indexOf('<section id="evidence"'), html.indexOf('</section>', html.indexOf('<section id="evidence"')));
+    const rowAttrs = attributes(evidence).filter(([t, n]) => t === 'tr' && (n === 'data-event-id' || n === 'data-steps'));
+    const inRows = rowAttrs.flatMap(([, , v]) => v.split(' '));
+    expect([...inRows].sort()).toEqual(st.steps.map((s) => s.eventId).sort());
+    expect(rowAttrs.length).toBeLessThanOrEqual(MAX_EVIDENCE_ROWS);
+    expect(rowAttrs.length).toBeLessThan(st.steps.length);
     const attrs = attributes(html);
     const stepNodes = attrs.filter(([, n, v]) => n === 'data-node' && v.startsWith('step:'));
     expect(stepNodes.length).toBeLessThan(250);
@@ -189,8 +196,8 @@ describe('escaping functions', () => {
     expect(md).not.toMatch(/(^|[^\\])\]\(/m);
     expect(md).toContain('&lt;script&gt;alert\\(1\\)&lt;/script&gt;');
     for (const line of md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| #'))) {
-      // Table rows keep their 11 cells whatever the values hold.
-      if (/^\| \d+ \|/.test(line)) expect(line.split(/(?<!\\)\|/).length - 2).toBe(11);
+      // Table rows keep their 12 cells whatever the values hold.
+      if (/^\| \d+ \|/.test(line)) expect(line.split(/(?<!\\)\|/).length - 2).toBe(12);
     }
   });
 
