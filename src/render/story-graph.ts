@@ -154,6 +154,8 @@ export function describeIdentity(key: string): IdentityInfo {
   switch (prefix) {
     case 'service':
       return { key, kind: 'AWS service', name: rest, account: null };
+    case 'compute':
+      return { key, kind: /^i-/.test(rest) ? 'instance' : /^[0-9a-f]{32}$/.test(rest) ? 'ECS task' : 'function or task', name: rest, account: null };
     case 'account':
       return { key, kind: 'whole account (AWSAccount caller)', name: rest, account: rest };
     case 'role': {
@@ -416,11 +418,17 @@ export function buildStoryGraph(st: Storyline): StoryGraph {
     if (p) findingPhases.push(p);
   }
 
-  // A service acts inside the account it issues credentials in: drawn there.
+  // A service acts inside the account it issues credentials in, and an instance, function or
+  // task runs in the account of whoever launched or controls it: each is drawn there.
   for (const i of identities.values()) {
-    if (i.account || !i.key.startsWith('service:')) continue;
-    const l = links.find((x) => x.from === i.key && identities.get(x.to)?.account);
-    if (l) i.account = identities.get(l.to)?.account ?? null;
+    if (i.account) continue;
+    if (i.key.startsWith('service:')) {
+      const l = links.find((x) => x.from === i.key && identities.get(x.to)?.account);
+      if (l) i.account = identities.get(l.to)?.account ?? null;
+    } else if (i.key.startsWith('compute:')) {
+      const l = links.find((x) => x.to === i.key && identities.get(x.from)?.account);
+      if (l) i.account = identities.get(l.from)?.account ?? null;
+    }
   }
   const contextLinks: ContextLink[] = [];
   for (const l of links) {

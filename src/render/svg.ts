@@ -15,6 +15,7 @@ import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { Grant, Step, Storyline } from '../model/storyline';
 import { esc } from './escape';
+import { evidenceRowOf } from './groups';
 import { buildStoryGraph, type IdentityNode, type Phase, type StepRow, type StoryGraph } from './story-graph';
 
 /** Font of the diagram: monospaced, so text widths are known when the layout is made. */
@@ -231,7 +232,7 @@ interface Ctx {
   flagged: (s: Step) => boolean;
   g: StoryGraph;
   withDate: boolean;
-  /** Evidence row number of each eventId (1-based, story order). */
+  /** Evidence row number of each eventId (1-based, story order; a run of calls shares its row). */
   evIndex: Map<string, number>;
 }
 
@@ -498,6 +499,8 @@ interface Port {
   y: number;
   /** Where the edge really starts or ends: the side of the box inside the lane. */
   stub: { x: number; y: number };
+  /** The box inside the lane the port serves. */
+  placed: Placed;
 }
 
 interface Lane {
@@ -536,7 +539,7 @@ function addPort(lane: Lane, side: 'EAST' | 'WEST', boxId: string, eventId?: str
   const id = `${lane.id}.p${lane.ports.length}`;
   const x = side === 'EAST' ? lane.width : 0;
   const stub = side === 'EAST' ? { x: p.dx + p.box.width, y } : { x: p.dx, y };
-  lane.ports.push({ id, side, x, y, stub });
+  lane.ports.push({ id, side, x, y, stub, placed: p });
   return id;
 }
 
@@ -556,8 +559,7 @@ function drawLane(lane: Lane, x: number, y: number, out: string[]): void {
 export async function renderSvg(st: Storyline): Promise<string> {
   const g = buildStoryGraph(st);
   const days = new Set(st.steps.map((s) => s.eventTime.slice(0, 10)));
-  const evIndex = new Map<string, number>();
-  st.steps.forEach((s, i) => evIndex.set(s.eventId, i + 1));
+  const evIndex = evidenceRowOf(st);
   const fLo = st.finding.eventFirstSeen ? Date.parse(st.finding.eventFirstSeen) : NaN;
   const fHi = st.finding.eventLastSeen ? Date.parse(st.finding.eventLastSeen) : fLo;
   const inWindow = (s: Step) => {
@@ -702,6 +704,8 @@ export async function renderSvg(st: Storyline): Promise<string> {
   for (const c of laid.children ?? []) walk(c);
   const W = Math.ceil(laid.width ?? 0);
   const H = Math.ceil(laid.height ?? 0);
+  // Too wide for a report window: the same lanes stacked top to bottom instead.
+  if (W > MAX_DIAGRAM_WIDTH) return columnSvg({ st, g, lanes, origin, finding, edges });
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="flow" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${esc(SVG_FONT)}" role="img" aria-label="Attack flow">`);
   out.push(defs());
@@ -749,6 +753,201 @@ export async function renderSvg(st: Storyline): Promise<string> {
       const y = lab.y ?? 0;
       labelsOut.push(`<g class="edge-label ${spec.kind}"><rect x="${n1(x)}" y="${n1(y)}" width="${lab.width ?? 0}" height="${lab.height ?? 0}" rx="3" fill="#fff" stroke="${style.stroke}" stroke-width="0.8"/><text x="${n1(x + 4)}" y="${n1(y + 12)}" font-size="11" fill="${spec.kind === 'lineage-legit' ? '#616161' : style.stroke}" font-weight="${spec.kind === 'context' ? 'normal' : 'bold'}"${spec.kind === 'context' ? ' font-style="italic"' : ''}>${esc(lab.text)}</text></g>`);
     }
+  }
+  out.push(...labelsOut);
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Top to bottom, for stories whose left-to-right layout is wider than a report window: the
+// lanes of each account stacked in one column (the origin above, the finding after its
+// account's lanes), every edge routed through a gutter on the left on a track of its own, its
+// label written above the lane it enters.
+
+/** The widest diagram a report window shows without a scroll bar (px): 1,400 less the page's margins. */
+export const MAX_DIAGRAM_WIDTH = 1300;
+const TRACK_GAP = 9;
+const LABEL_H = 15;
+/** How far above a packed row its edges run to their lanes (px). */
+const BUS = 7;
+const ACCOUNT_PAD = 14;
+const ACCOUNT_HEAD = 34;
+
+interface ColumnInput {
+  st: Storyline;
+  g: StoryGraph;
+  lanes: Lane[];
+  origin: Box | null;
+  finding: Box;
+  edges: EdgeSpec[];
+}
+
+function columnSvg(c: ColumnInput): string {
+  const { st, g, lanes, origin, finding, edges } = c;
+  const portAt = new Map<string, { lane: Lane; port: Port }>();
+  for (const lane of lanes) for (const port of lane.ports) portAt.set(port.id, { lane, port });
+  const laneOf = (id: string) => portAt.get(id)?.lane;
+  // Incoming labels, written above each lane (and above the finding).
+  const labelsInto = new Map<string, EdgeSpec[]>();
+  for (const e of edges) {
+    const key = e.target === 'finding' ? 'finding' : laneOf(e.target)?.id;
+    if (!key || !e.label) continue;
+    const l = labelsInto.get(key) ?? [];
+    l.push(e);
+    labelsInto.set(key, l);
+  }
+  // Order: the lanes of each account together, the finding after its account's lanes.
+  const accountOf = new Map(g.identities.map((i) => [i.key, i.account]));
+  const groups: { account: string | null; items: ({ lane: Lane } | { finding: true })[] }[] = [];
+  for (const a of [...g.accounts, null]) {
+    const items: ({ lane: Lane } | { finding: true })[] = lanes.filter((l) => (accountOf.get(l.key) ?? null) === a).map((lane) => ({ lane }));
+    const findingHere = a === st.finding.accountId || (a === null && !g.accounts.includes(st.finding.accountId));
+    if (findingHere) items.push({ finding: true });
+    if (items.length > 0) groups.push({ account: a, items });
+  }
+  // A lane that is only its identity box and that no edge leaves (an instance the attacker
+  // launched, and nothing more) is small: runs of them share a row, entered from above.
+  const leaves = new Set(edges.map((e) => laneOf(e.source)?.id).filter((x): x is string => !!x));
+  const small = (l: Lane) => l.placed.length === 1 && !leaves.has(l.id);
+  const rowLimit = Math.min(900, Math.max(700, ...lanes.filter((l) => !small(l)).map((l) => l.width)));
+  // Vertical placement (x within the column); the column's left edge is set once the gutter's
+  // width is known.
+  interface At { x: number; y: number; h: number; w: number; fromAbove: boolean; labelW: number }
+  const at = new Map<string, At>();
+  const accounts: { account: string; y: number; h: number }[] = [];
+  let y = 16;
+  if (origin) {
+    at.set('origin', { x: 0, y, h: origin.height, w: origin.width, fromAbove: false, labelW: 0 });
+    y += origin.height + 30;
+  }
+  for (const grp of groups) {
+    const top = y;
+    if (grp.account) y += ACCOUNT_HEAD;
+    // Rows: one item each, but consecutive small lanes packed side by side up to the row limit.
+    const rows: ({ lane: Lane } | { finding: true })[][] = [];
+    for (const it of grp.items) {
+      const row = rows[rows.length - 1];
+      const packable = 'lane' in it && small(it.lane);
+      const prev = row?.[row.length - 1];
+      if (row && packable && prev && 'lane' in prev && small(prev.lane)) {
+        const used = row.reduce((w, r) => w + ('lane' in r ? r.lane.width + 12 : 0), 0);
+        if (used + it.lane.width <= rowLimit) {
+          row.push(it);
+          continue;
+        }
+      }
+      rows.push([it]);
+    }
+    for (const row of rows) {
+      const keyOf = (it: { lane: Lane } | { finding: true }) => ('lane' in it ? it.lane.id : 'finding');
+      const fromAbove = row.length > 1;
+      y += Math.max(...row.map((it) => labelsInto.get(keyOf(it))?.length ?? 0)) * LABEL_H + 8 + (fromAbove ? BUS + 3 : 0);
+      let x = 0;
+      let h = 0;
+      for (const it of row) {
+        const box = 'lane' in it ? { w: it.lane.width, h: it.lane.height } : { w: finding.width, h: finding.height };
+        at.set(keyOf(it), { x, y, h: box.h, w: box.w, fromAbove, labelW: fromAbove ? box.w + 8 : 0 });
+        x += box.w + 12;
+        h = Math.max(h, box.h);
+      }
+      y += h + 14;
+    }
+    if (grp.account) {
+      y += ACCOUNT_PAD - 14 + 8;
+      accounts.push({ account: grp.account, y: top, h: y - top });
+      y += 18;
+    }
+  }
+  const H = Math.ceil(y + 8);
+  // Edge ends (relative to the column's left edge x0) and tracks in the gutter.
+  interface End { key: string; dx: number; y: number; fromAbove?: boolean }
+  const endOf = (id: string): End | null => {
+    if (id === 'origin' || id === 'finding') {
+      const o = at.get(id);
+      return o ? { key: id, dx: o.x, y: o.y + o.h / 2 } : null;
+    }
+    const pa = portAt.get(id);
+    const pos = pa && at.get(pa.lane.id);
+    if (!pa || !pos) return null;
+    // Into a lane of a packed row: down onto its top edge, through a bus just above the row.
+    if (pos.fromAbove) return { key: pa.lane.id, dx: pos.x + LANE_PAD + 24, y: pos.y, fromAbove: true };
+    return { key: pa.lane.id, dx: pos.x + pa.port.placed.dx, y: pos.y + pa.port.y };
+  };
+  interface Route { spec: EdgeSpec; a: End; b: End; track: number }
+  const routes: Route[] = [];
+  // Edges leaving one box share a track (a bundle); each bundle's span is from its source to its
+  // farthest target, and bundles that overlap get different tracks.
+  const bundles = new Map<string, { lo: number; hi: number; routes: Route[] }>();
+  for (const e of edges) {
+    const a = endOf(e.source);
+    const b = endOf(e.target);
+    if (!a || !b) continue;
+    const r: Route = { spec: e, a, b, track: 0 };
+    routes.push(r);
+    const bkey = portAt.get(e.source)?.port.placed.box.id ?? e.source;
+    const bundle = bundles.get(bkey) ?? { lo: Infinity, hi: -Infinity, routes: [] };
+    const by = b.fromAbove ? b.y - BUS : b.y;
+    bundle.lo = Math.min(bundle.lo, a.y, by) - 4;
+    bundle.hi = Math.max(bundle.hi, a.y, by) + 4;
+    bundle.routes.push(r);
+    bundles.set(bkey, bundle);
+  }
+  const tracks: [number, number][][] = [];
+  for (const bundle of [...bundles.values()].sort((x, y) => x.lo - y.lo)) {
+    let t = tracks.findIndex((list) => list.every(([x0, x1]) => bundle.hi < x0 || bundle.lo > x1));
+    if (t < 0) {
+      t = tracks.length;
+      tracks.push([]);
+    }
+    tracks[t]?.push([bundle.lo, bundle.hi]);
+    for (const r of bundle.routes) r.track = t;
+  }
+  const gutter = 24 + tracks.length * TRACK_GAP;
+  const x0 = gutter + ACCOUNT_PAD;
+  let contentW = 0;
+  for (const v of at.values()) contentW = Math.max(contentW, v.x + v.w);
+  const W = Math.ceil(x0 + contentW + ACCOUNT_PAD + 16);
+
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="flow column" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${esc(SVG_FONT)}" role="img" aria-label="Attack flow">`);
+  out.push(defs());
+  out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+  for (const a of accounts) {
+    const mine = a.account === st.finding.accountId;
+    out.push(`<g${attrs({ 'data-node': `account:${a.account}`, class: 'account' })}><title>${esc(`AWS account ${a.account}`)}</title>`);
+    out.push(`<rect x="${n1(gutter)}" y="${n1(a.y)}" width="${n1(W - gutter - 8)}" height="${n1(a.h)}" rx="12" fill="${mine ? '#eef3f8' : '#f3eefa'}" stroke="${mine ? '#90a4ae' : '#9575cd'}" stroke-width="1.4"/>`);
+    out.push(`<text x="${n1(gutter + 12)}" y="${n1(a.y + 21)}" font-size="12.5" font-weight="bold" fill="${mine ? '#455a64' : '#5e35b1'}">${esc(`AWS account ${a.account}${mine ? ' · the finding’s account' : ''}`)}</text></g>`);
+  }
+  for (const lane of lanes) {
+    const p = at.get(lane.id);
+    if (p) drawLane(lane, x0 + p.x, p.y, out);
+  }
+  const o = at.get('origin');
+  if (origin && o) drawBox(origin, x0 + o.x, o.y, out);
+  const f = at.get('finding');
+  if (f) drawBox(finding, x0 + f.x, f.y, out);
+  const labelsOut: string[] = [];
+  for (const r of routes) {
+    const style = EDGE_STYLE[r.spec.kind];
+    const tx = gutter - 12 - r.track * TRACK_GAP;
+    const ax = x0 + r.a.dx;
+    const bx = x0 + r.b.dx;
+    const d = r.b.fromAbove
+      ? `M${n1(ax)},${n1(r.a.y)} L${n1(tx)},${n1(r.a.y)} L${n1(tx)},${n1(r.b.y - BUS)} L${n1(bx)},${n1(r.b.y - BUS)} L${n1(bx)},${n1(r.b.y)}`
+      : `M${n1(ax)},${n1(r.a.y)} L${n1(tx)},${n1(r.a.y)} L${n1(tx)},${n1(r.b.y)} L${n1(bx)},${n1(r.b.y)}`;
+    out.push(`<g${attrs({ ...r.spec.attrs, class: `edge ${r.spec.kind}` })}><path d="${d}" fill="none" stroke="${style.stroke}" stroke-width="${style.width}"${style.dash ? ` stroke-dasharray="${style.dash}"` : ''} marker-end="url(#${style.marker})"/></g>`);
+  }
+  for (const [key, list] of labelsInto) {
+    const p = at.get(key);
+    if (!p) continue;
+    list.forEach((e, i) => {
+      const style = EDGE_STYLE[e.kind];
+      const text = `◀ ${e.label ?? ''}`;
+      const ly = p.y - (p.fromAbove ? BUS + 2 : 0) - (list.length - i) * LABEL_H - 2;
+      const room = p.labelW || W - x0 - p.x - 8;
+      labelsOut.push(`<g class="edge-label ${e.kind}"><text x="${n1(x0 + p.x + 4)}" y="${n1(ly + 11)}" font-size="11" fill="${e.kind === 'lineage-legit' ? '#616161' : style.stroke}" font-weight="${e.kind === 'context' ? 'normal' : 'bold'}"${e.kind === 'context' ? ' font-style="italic"' : ''}>${esc(clipCols(text, Math.floor(room / (11 * ADVANCE))))}</text></g>`);
+    });
   }
   out.push(...labelsOut);
   out.push('</svg>');
