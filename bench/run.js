@@ -9,6 +9,7 @@
 // Each measurement runs in its own child process; the median of --reps runs is kept, the
 // measurements of one size interleaved run by run so that a slow minute hits them all.
 // Prints the table; with `--out FILE` writes it as the "Benchmarks" section of that file.
+// Before the engine, it runs the HTML report benchmark (scripts/report-bench.ts; --no-report skips it).
 // Needs ../shared/tools/gen-trail (skips with a notice without it).
 const fs = require('fs');
 const os = require('os');
@@ -23,7 +24,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 if (args.includes('--help')) {
-  console.log('usage: npm run bench -- [--sizes 100000,1000000] [--reps 5] [--baseline GIT_REF] [--cache DIR] [--out FILE]');
+  console.log('usage: npm run bench -- [--sizes 100000,1000000] [--reps 5] [--baseline GIT_REF] [--cache DIR] [--out FILE] [--no-report]');
   process.exit(0);
 }
 const sizes = opt('--sizes', '100000,1000000').split(',').map(Number);
@@ -31,6 +32,12 @@ const reps = Number(opt('--reps', '5'));
 const cache = opt('--cache', path.join(os.tmpdir(), 'trailstory-bench'));
 const out = opt('--out', null);
 const baselineRef = opt('--baseline', null);
+
+// First the HTML report of large stories in Chromium (scripts/report-bench.ts, its own section).
+if (!args.includes('--no-report')) {
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'run-ts.js'), 'scripts/report-bench.ts', ...(out ? ['--out', path.resolve(out)] : [])], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status || 1);
+}
 
 if (!fs.existsSync(path.join(shared, 'tools', 'gen-trail'))) {
   console.log('bench: ../shared/tools/gen-trail not found: skipping the benchmark');
@@ -133,8 +140,5 @@ if (!out) {
   process.exit(0);
 }
 // Only this section of the file is replaced: the other sections belong to other benchmarks.
-const old = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
-const next = old.indexOf('\n## ');
-fs.mkdirSync(path.dirname(out), { recursive: true });
-fs.writeFileSync(out, table + (next >= 0 ? old.slice(next) : ''));
+require('../scripts/bench-section.js').writeSection(out, '# Benchmarks', table);
 console.log(`bench: wrote ${path.relative(root, out)}`);

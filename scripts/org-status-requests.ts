@@ -9,11 +9,13 @@
  * Needs nothing outside the repository (the API models bundled in test/emulator/models when
  * ../shared is absent).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runOrgStatus } from '../src/org/run';
 import { buildHealthyOrganization } from '../test/e2e/org-fixture';
 import { AwsEmulator, modelsDirOf } from '../test/emulator/server';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { writeSection } = require('./bench-section.js') as { writeSection: (file: string, heading: string, text: string) => void };
 
 const SIZES: { accounts: number; regions: string[] }[] = [
   { accounts: 10, regions: ['us-east-1'] },
@@ -52,9 +54,7 @@ async function main(): Promise<void> {
   ].join('\n');
   const doc = path.join(root, 'docs', 'benchmarks.md');
   const section = `## AWS calls per org-status run\n\nMeasured by \`npm run bench:org-status\` on ${new Date().toISOString().slice(0, 10)}: healthy emulated organisations (no gap), the member role checked as the worker role. STS is two calls per member account in the stack's region and in each opt-in region (AssumeRole, GetCallerIdentity); the rest grows with the regions and with the pages of ListAccounts and ListMembers (20 and 50 a page).\n\n${table}\n`;
-  const text = fs.readFileSync(doc, 'utf8');
-  const re = /## AWS calls per org-status run\n[\s\S]*?(?=\n## |$)/;
-  fs.writeFileSync(doc, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}`);
+  writeSection(doc, '## AWS calls per org-status run', section);
   process.stdout.write(`\n${table}\n\nwritten to docs/benchmarks.md\n`);
 }
 

@@ -17,6 +17,8 @@ import { AwsEmulator } from '../test/emulator/server';
 import { seedScenario } from '../test/emulator/seed';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
+const { writeSection } = require('./bench-section.js') as { writeSection: (file: string, heading: string, text: string) => void };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (opts: { createTableMs: number }) => import('node:net').Server;
 
 /** The event the intake receives for a scenario's finding: EventBridge, or a Custom Action for ASFF. */
@@ -88,10 +90,7 @@ async function main(): Promise<void> {
   ];
   const text = lines.join('\n');
   process.stdout.write(text + '\n');
-  const doc = path.join(root, 'docs', 'benchmarks.md');
-  const old = fs.existsSync(doc) ? fs.readFileSync(doc, 'utf8') : '# Benchmarks\n';
-  const i = old.indexOf('## AWS requests per finding');
-  fs.writeFileSync(doc, (i >= 0 ? old.slice(0, i) : old.trimEnd() + '\n\n') + text);
+  writeSection(path.join(root, 'docs', 'benchmarks.md'), '## AWS requests per finding', text);
 }
 
 main().catch((e) => {
