@@ -23,7 +23,7 @@ esbuild.buildSync({
   target: 'node20',
   format: 'cjs',
   outfile: out,
-  external: ['dynalite'],
+  external: ['dynalite', 'playwright-core'],
   nodePaths: [path.join(root, 'node_modules')],
   logLevel: 'error',
 });
