@@ -124,7 +124,9 @@ export function renderText(st: Storyline, opts: TextOptions = {}): string {
   out.push('Lineage');
   if (st.lineage.length === 0) out.push('  (none)');
   st.lineage.forEach((p, i) => line(p, i === 0 ? '  ' : '  -> ', 5));
-  for (const e of st.lineageEdges) line(`${e.via}  ${e.eventTime}  ${e.byAttacker ? 'attacker' : 'legitimate'}  ${e.from}  => ${e.to}`, '     ');
+  // The edges, with ARNs short (account:resource; the full ARNs are listed above).
+  const id = (x: string) => (x.startsWith('arn:') ? short(x) : x);
+  for (const e of st.lineageEdges) line(`${e.via}  ${e.eventTime}  ${e.byAttacker ? 'attacker' : 'legitimate'}  ${id(e.from)}  => ${id(e.to)}`, '     ');
   out.push('');
   const c = st.coverage;
   out.push('Coverage');
