@@ -15,7 +15,7 @@ import { principalKeyFromArn } from '../identity/principal';
 import { FindingInputError } from '../findings/errors';
 import { parseFindings, selectFinding } from '../findings/normalize';
 import type { TrailEvent } from '../trail/event';
-import { listTrailFiles, readTrailFiles, TrailInputError, type ReadStats, type RecordSelector, type TokenIndex } from '../trail/read';
+import { listTrailFiles, noteSkippedFile, readTrailFiles, TrailInputError, type ReadStats, type RecordSelector, type TokenIndex } from '../trail/read';
 import type { LightView } from '../trail/scan';
 import { baseEventName, computeId, EDGE_EVENT_NAMES, EdgeIndex, nodeType, readEdges } from './edges';
 import { findingPrincipal, reconstruct } from './reconstruct';
@@ -266,7 +266,8 @@ export interface Collected {
  * @throws TrailInputError when a path does not exist or holds no CloudTrail file at all.
  */
 export async function collectTrail(finding: NormalizedFinding, paths: string[]): Promise<Collected> {
-  const perPath = paths.map((p) => ({ p, files: listTrailFiles([p]) }));
+  const unlisted: { file: string; reason: string }[] = [];
+  const perPath = paths.map((p) => ({ p, files: listTrailFiles([p], unlisted) }));
   const files = perPath.flatMap((x) => x.files);
   const index: TokenIndex = new Map();
   const seed = seedTokens(finding);
@@ -287,6 +288,7 @@ export async function collectTrail(finding: NormalizedFinding, paths: string[]):
   const fileIds = new Set<number>();
   for (const tok of [...newKeys, ...newPrincipals, ...newSessions.map((s) => `session:${s}`)]) for (const i of index.get(tok) ?? []) fileIds.add(i);
   const stats = r1.stats;
+  for (const u of unlisted) noteSkippedFile(stats, u.file, u.reason);
   const events = r1.events;
   let passes = 1;
   if (fileIds.size > 0) {

@@ -66,22 +66,61 @@ export function emptyStats(): ReadStats {
 }
 
 /**
- * Every file under the given paths (folders searched recursively, in sorted order).
+ * Every file under the given paths (folders searched recursively, in sorted order). An entry
+ * below a path that cannot be read (a dangling link, a link loop, a folder met again through a
+ * link, a named pipe or socket) is left out and named in `skipped` with its reason, for the
+ * coverage; it never stops the run.
+ * @param skipped receives `{file, reason}` for each entry left out
  * @throws TrailInputError when a path does not exist.
  */
-export function listTrailFiles(paths: string[]): string[] {
+export function listTrailFiles(paths: string[], skipped: { file: string; reason: string }[] = []): string[] {
   const out: string[] = [];
+  const folders = new Set<string>();
+  const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? 'error';
   const walk = (p: string): void => {
-    const st = fs.statSync(p);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch (e) {
+      skipped.push({ file: p, reason: `unreadable (${code(e)})` });
+      return;
+    }
     if (st.isDirectory()) {
-      for (const name of fs.readdirSync(p).sort()) walk(path.join(p, name));
+      let real = p;
+      try {
+        real = fs.realpathSync(p);
+      } catch (e) {
+        skipped.push({ file: p, reason: `unreadable (${code(e)})` });
+        return;
+      }
+      if (folders.has(real)) {
+        skipped.push({ file: p, reason: 'folder-read-already (a link to it)' });
+        return;
+      }
+      folders.add(real);
+      let names: string[];
+      try {
+        names = fs.readdirSync(p).sort();
+      } catch (e) {
+        skipped.push({ file: p, reason: `unreadable (${code(e)})` });
+        return;
+      }
+      for (const name of names) walk(path.join(p, name));
     } else if (st.isFile()) out.push(p);
+    else skipped.push({ file: p, reason: 'not-a-regular-file' });
   };
   for (const p of paths) {
     if (!fs.existsSync(p)) throw new TrailInputError(`${p}: no such file or directory`);
     walk(p);
   }
   return out;
+}
+
+/** Counts a file left out, with its reason, in the coverage (the first 50 are named). */
+export function noteSkippedFile(stats: ReadStats, file: string, reason: string): void {
+  stats.filesSkipped++;
+  stats.skippedReasons[reason] = (stats.skippedReasons[reason] ?? 0) + 1;
+  if (stats.skippedFiles.length < 50) stats.skippedFiles.push({ file, reason });
 }
 
 /** Reads a file's bytes, gunzipping when it starts with the gzip magic number. */
@@ -171,9 +210,7 @@ class FileReader {
   }
 
   skipFile(file: string, reason: string): void {
-    this.stats.filesSkipped++;
-    this.stats.skippedReasons[reason] = (this.stats.skippedReasons[reason] ?? 0) + 1;
-    if (this.stats.skippedFiles.length < 50) this.stats.skippedFiles.push({ file, reason });
+    noteSkippedFile(this.stats, file, reason);
   }
 
   /** Keeps the earliest and latest time; text already in UTC ISO form (`…Z`) compares as is. */

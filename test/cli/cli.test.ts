@@ -302,6 +302,22 @@ describe('investigate: a file of several findings', () => {
   });
 });
 
+describe('investigate: a trail folder with links', () => {
+  test('a dangling link and a link loop are counted in coverage; the storyline is the same', async () => {
+    const dir = path.join(tmp, 'linked-trail');
+    fs.cpSync(TRAIL, dir, { recursive: true });
+    fs.symlinkSync(path.join(dir, 'missing.json'), path.join(dir, 'dangling.json'));
+    fs.symlinkSync('.', path.join(dir, 'loop'));
+    const r = await run(['investigate', '--finding', FINDING, '--cloudtrail', dir, '--format', 'json']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const st = JSON.parse(r.out) as Storyline;
+    expect(st.origin?.eventId).toBe(truth.origin);
+    expect(st.coverage.skippedReasons).toMatchObject({ 'unreadable (ENOENT)': 1, 'folder-read-already (a link to it)': 1 });
+    expect(st.coverage.filesSkipped).toBe(2);
+  });
+});
+
 describe('investigate: usage', () => {
   test('no options at all: exit 2 naming the missing option', async () => {
     const r = await run(['investigate']);

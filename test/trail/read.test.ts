@@ -6,6 +6,7 @@
  * Every fixture is written to a fresh temp folder by the test itself.
  */
 import * as fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -557,6 +558,23 @@ describe('listTrailFiles', () => {
     fs.mkdirSync(path.join(dir, 'c/d'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'c/d/1.json'), '{}');
     expect(listTrailFiles([dir])).toEqual([path.join(dir, 'a.json'), path.join(dir, 'b/2.json'), path.join(dir, 'c/d/1.json')]);
+  });
+
+  test('a dangling link, a link loop and a named pipe are left out with their reasons, never fatal', async () => {
+    const a = write('links/x/1.json', '{}');
+    const dir = path.dirname(path.dirname(a));
+    fs.symlinkSync(path.join(dir, 'gone.json'), path.join(dir, 'dangling.json'));
+    fs.symlinkSync('.', path.join(dir, 'x', 'loop'));
+    fs.symlinkSync('self', path.join(dir, 'self'));
+    execFileSync('mkfifo', [path.join(dir, 'pipe.json')]);
+    const skipped: { file: string; reason: string }[] = [];
+    expect(listTrailFiles([dir], skipped)).toEqual([path.join(dir, 'x/1.json')]);
+    expect(skipped.sort((p, q) => p.file.localeCompare(q.file))).toEqual([
+      { file: path.join(dir, 'dangling.json'), reason: 'unreadable (ENOENT)' },
+      { file: path.join(dir, 'pipe.json'), reason: 'not-a-regular-file' },
+      { file: path.join(dir, 'self'), reason: 'unreadable (ELOOP)' },
+      { file: path.join(dir, 'x/loop'), reason: 'folder-read-already (a link to it)' },
+    ]);
   });
 
   test('a path that does not exist throws TrailInputError naming it', async () => {
