@@ -65,12 +65,13 @@ function str(v: unknown): string | null {
 }
 
 /** Why a record could not be used. */
-export type RecordProblem = 'not-an-object' | 'no-eventID' | 'no-eventTime' | 'bad-eventTime' | 'no-eventName' | 'insight-event';
+export type RecordProblem = 'not-an-object' | 'no-eventID' | 'no-eventTime' | 'bad-eventTime' | 'no-eventName' | 'no-userIdentity' | 'insight-event';
 
 /**
  * Normalises one parsed record. Returns a {@link RecordProblem} instead of throwing when the
- * record lacks what every storyline needs (eventID, a readable eventTime, eventName), and
- * for CloudTrail Insights events, which are not API calls.
+ * record lacks what every storyline needs (eventID, a readable eventTime, eventName, the
+ * `userIdentity` object every API call record has), and for CloudTrail Insights events, which
+ * are not API calls (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html).
  */
 export function toTrailEvent(raw: unknown, file: string): TrailEvent | RecordProblem {
   const r = obj(raw);
@@ -84,6 +85,7 @@ export function toTrailEvent(raw: unknown, file: string): TrailEvent | RecordPro
   if (!eventTime || epochMs === undefined) return 'bad-eventTime';
   const eventName = str(r.eventName);
   if (!eventName) return 'no-eventName';
+  if (!obj(r.userIdentity)) return 'no-userIdentity';
   const identity = normalizeIdentity(r.userIdentity);
   const sourceIPAddress = typeof r.sourceIPAddress === 'string' ? r.sourceIPAddress : '';
   const resources = Array.isArray(r.resources) ? (r.resources.filter((x) => obj(x)) as Record<string, unknown>[]) : [];

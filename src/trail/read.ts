@@ -275,7 +275,8 @@ class FileReader {
     if (typeof rec.eventTime === 'string') this.noteTime(rec.eventTime);
     if (typeof rec.awsRegion === 'string') this.stats.regions.add(rec.awsRegion);
     if (typeof rec.recipientAccountId === 'string') this.stats.accounts.add(rec.recipientAccountId);
-    if (this.selector.select(v)) this.keep(rec, file);
+    // A record without an identity is parsed (once, on the first pass) to be counted as malformed.
+    if (this.selector.select(v) || (!v.identity && this.countStructural)) this.keep(rec, file);
   }
 
   /** A record as a byte range of `buf`. */
@@ -291,7 +292,8 @@ class FileReader {
       const acct = stringValueAfter(fields, N_RECIPIENT, s, e);
       if (acct) this.stats.accounts.add(acct);
     }
-    if (!this.selector.select(v)) return;
+    // A record without an identity is parsed (once, on the first pass) to be counted as malformed.
+    if (!this.selector.select(v) && (v.identity || !this.countStructural)) return;
     let raw: unknown;
     try {
       raw = JSON.parse(buf.toString('utf8', s, e));

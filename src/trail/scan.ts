@@ -265,6 +265,8 @@ export interface LightView {
   arn: string | null;
   /** Only read when asked for (`withEventId`). */
   eventId: string | null;
+  /** Whether the record has a `userIdentity` object (every API call record does). */
+  identity: boolean;
   /**
    * Filled by the reader before selection: the principal key of `arn`, and for a role session
    * its session name as a compute id (`i-…`, a function, a task), or null.
@@ -289,12 +291,16 @@ export function lightView(source: Buffer | FieldReader, start: number, end: numb
   const ui = reader.find(N_USER_IDENTITY, start);
   let accessKeyId: string | null = null;
   let arn: string | null = null;
+  let identity = false;
   if (ui >= 0 && ui < end) {
+    // `"userIdentity"` then `:` then an object (not null, not a string).
+    const colon = skipSpace(reader.buf, ui + N_USER_IDENTITY.length);
+    identity = reader.buf[colon] === 0x3a && reader.buf[skipSpace(reader.buf, colon + 1)] === 0x7b;
     accessKeyId = stringValueAfter(reader, N_ACCESS_KEY_ID, ui, end);
     arn = stringValueAfter(reader, N_ARN, ui, end);
   }
   const eventId = withEventId ? stringValueAfter(reader, N_EVENT_ID, start, end) : null;
-  return { eventName, accessKeyId, arn, eventId };
+  return { eventName, accessKeyId, arn, eventId, identity };
 }
 
 /** The {@link LightView} of an already-parsed record object. */
@@ -308,5 +314,6 @@ export function lightViewOf(rec: Record<string, unknown>): LightView {
     accessKeyId: s(ui.accessKeyId),
     arn: s(ui.arn) ?? s(issuer.arn),
     eventId: s(rec.eventID),
+    identity: !!rec.userIdentity && typeof rec.userIdentity === 'object' && !Array.isArray(rec.userIdentity),
   };
 }

@@ -241,6 +241,7 @@ describe('every accepted form yields the same events', () => {
         accessKeyId: 'AKIAEXAMPLEKEY000001',
         arn: 'arn:aws:iam::111122223333:user/alice',
         eventId: 'aaaaaaaa-0000-4000-8000-000000000001',
+        identity: true,
         principalKey: 'user:111122223333:alice',
         sessionName: null,
       },
@@ -249,11 +250,38 @@ describe('every accepted form yields the same events', () => {
         accessKeyId: 'ASIAEXAMPLEKEY000002',
         arn: 'arn:aws:sts::111122223333:assumed-role/DevOpsRole/sess-{x}',
         eventId: 'aaaaaaaa-0000-4000-8000-000000000002',
+        identity: true,
         principalKey: 'role:111122223333:DevOpsRole',
         sessionName: 'sess-{x}',
       },
-      { eventName: 'Decrypt', accessKeyId: null, arn: null, eventId: 'aaaaaaaa-0000-4000-8000-000000000003', principalKey: null, sessionName: null },
+      { eventName: 'Decrypt', accessKeyId: null, arn: null, eventId: 'aaaaaaaa-0000-4000-8000-000000000003', identity: true, principalKey: null, sessionName: null },
     ]);
+  });
+});
+
+describe('a record without a userIdentity object', () => {
+  const bad = [
+    { ...r1, eventID: 'cccccccc-0000-4000-8000-000000000001', userIdentity: null },
+    { ...r1, eventID: 'cccccccc-0000-4000-8000-000000000002', userIdentity: 'alice' },
+    (({ userIdentity: _u, ...rest }) => ({ ...rest, eventID: 'cccccccc-0000-4000-8000-000000000003' }))(r1),
+  ];
+
+  test.each([
+    ['a delivery file (byte path)', (recs: unknown[]) => JSON.stringify({ Records: recs })],
+    ['JSON Lines (object path)', (recs: unknown[]) => recs.map((r) => JSON.stringify(r)).join('\n')],
+  ])('in %s is counted as malformed even when no selector wants it, once', async (_form, body) => {
+    const file = write(`no-identity-${_form.length}.json${_form.startsWith('JSON') ? 'l' : ''}`, body([...RECORDS, ...bad]));
+    const r = await readTrailFiles([file], NONE);
+    expect(r.events).toEqual([]);
+    expect(r.stats.recordsRead).toBe(6);
+    expect(r.stats.skippedReasons).toEqual({ 'malformed-record (no-userIdentity)': 3 });
+    expect(r.stats.recordsSkipped).toBe(3);
+    // A second pass over the same file (countStructural false) counts nothing again.
+    const again = await readTrailFiles([file], NONE, { countStructural: false });
+    expect(again.stats.skippedReasons).toEqual({});
+    const all = await readTrailFiles([file], ALL);
+    expect(summary(all)).toEqual(EXPECTED);
+    expect(all.stats.skippedReasons).toEqual({ 'malformed-record (no-userIdentity)': 3 });
   });
 });
 
@@ -464,15 +492,15 @@ describe('record boundaries', () => {
   test('an escaped value in the light view is decoded', async () => {
     const text = '{"eventName":"GetUser","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user\\/b\\u00f6b","accessKeyId":"AKIA\\u0041"}}';
     const buf = Buffer.from(text);
-    expect(lightView(buf, 0, buf.length, false)).toEqual({ eventName: 'GetUser', accessKeyId: 'AKIAA', arn: 'arn:aws:iam::111122223333:user/böb', eventId: null });
+    expect(lightView(buf, 0, buf.length, false)).toEqual({ eventName: 'GetUser', accessKeyId: 'AKIAA', arn: 'arn:aws:iam::111122223333:user/böb', eventId: null, identity: true });
   });
 });
 
 describe('light view', () => {
   test('an AWSService record (no accessKeyId, no arn) read alone', async () => {
     const buf = Buffer.from(JSON.stringify(r3));
-    expect(lightView(buf, 0, buf.length, true)).toEqual({ eventName: 'Decrypt', accessKeyId: null, arn: null, eventId: 'aaaaaaaa-0000-4000-8000-000000000003' });
-    expect(lightViewOf(r3)).toEqual({ eventName: 'Decrypt', accessKeyId: null, arn: null, eventId: 'aaaaaaaa-0000-4000-8000-000000000003' });
+    expect(lightView(buf, 0, buf.length, true)).toEqual({ eventName: 'Decrypt', accessKeyId: null, arn: null, eventId: 'aaaaaaaa-0000-4000-8000-000000000003', identity: true });
+    expect(lightViewOf(r3)).toEqual({ eventName: 'Decrypt', accessKeyId: null, arn: null, eventId: 'aaaaaaaa-0000-4000-8000-000000000003', identity: true });
   });
 
   test('an AWSService record followed by a record with a key: nothing leaks from the next record', async () => {
@@ -480,12 +508,13 @@ describe('light view', () => {
     const ranges: [number, number][] = [];
     scanObjectsAtDepth(buf, 3, (s, e) => ranges.push([s, e]));
     const [first, second] = ranges as [[number, number], [number, number]];
-    expect(lightView(buf, first[0], first[1], false)).toEqual({ eventName: 'Decrypt', accessKeyId: null, arn: null, eventId: null });
+    expect(lightView(buf, first[0], first[1], false)).toEqual({ eventName: 'Decrypt', accessKeyId: null, arn: null, eventId: null, identity: true });
     expect(lightView(buf, second[0], second[1], false)).toEqual({
       eventName: 'ListUsers',
       accessKeyId: 'AKIAEXAMPLEKEY000001',
       arn: 'arn:aws:iam::111122223333:user/alice',
       eventId: null,
+      identity: true,
     });
   });
 
@@ -506,7 +535,7 @@ describe('light view', () => {
     expect(v.eventName).toBe('AssumeRole');
     expect([null, 'ASIAMINTEDKEY0000001']).toContain(v.accessKeyId);
     expect([null, 'arn:aws:sts::111122223333:assumed-role/AppRole/i-0abc']).toContain(v.arn);
-    expect(lightViewOf(rec)).toEqual({ eventName: 'AssumeRole', accessKeyId: null, arn: null, eventId: 'aaaaaaaa-0000-4000-8000-000000000003' });
+    expect(lightViewOf(rec)).toEqual({ eventName: 'AssumeRole', accessKeyId: null, arn: null, eventId: 'aaaaaaaa-0000-4000-8000-000000000003', identity: true });
   });
 
   test('an AssumedRole with its arn missing falls back to the session issuer arn', async () => {
@@ -519,7 +548,9 @@ describe('light view', () => {
 
   test('odd userIdentity values do not crash lightViewOf', async () => {
     for (const userIdentity of [null, 'x', 42, [], {}, { sessionContext: null }, { sessionContext: { sessionIssuer: 'x' } }]) {
-      expect(lightViewOf({ eventName: 'X', userIdentity })).toEqual({ eventName: 'X', accessKeyId: null, arn: null, eventId: null });
+      // Only an object is an identity: {} is one (empty), null, a string, a number, an array are not.
+      const identity = userIdentity !== null && typeof userIdentity === 'object' && !Array.isArray(userIdentity);
+      expect(lightViewOf({ eventName: 'X', userIdentity })).toEqual({ eventName: 'X', accessKeyId: null, arn: null, eventId: null, identity });
     }
   });
 
@@ -542,7 +573,7 @@ describe('light view', () => {
     scanObjectsAtDepth(buf, 3, (s, e) => ranges.push(s, e));
     for (let i = 0; i < ranges.length; i += 2) {
       const v = lightView(reader, ranges[i] as number, ranges[i + 1] as number, false);
-      expect(v).toEqual({ eventName: 'Decrypt', accessKeyId: null, arn: null, eventId: null });
+      expect(v).toEqual({ eventName: 'Decrypt', accessKeyId: null, arn: null, eventId: null, identity: true });
     }
     expect(ranges.length / 2).toBe(300);
     // Four needles (eventName, userIdentity, accessKeyId, arn), each over the file about once.
