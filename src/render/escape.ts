@@ -9,17 +9,20 @@
  *   `'` in attributes, so a value is safe in either context).
  * - `neutral` removes what could change how the text is displayed rather than what it says:
  *   C0/C1 control characters (terminal escapes, NUL) and the Unicode bidirectional controls of
- *   "Trojan Source" (CVE-2021-42574), shown as visible `[U+202E]` markers instead.
+ *   "Trojan Source" (CVE-2021-42574) and zero-width characters, shown as visible `[U+202E]`
+ *   markers instead.
  * - `mdEscape` makes text literal in CommonMark/GFM inside a line: no emphasis, code, link,
  *   image, HTML, table cell, math, mention (`@team`) or issue reference (`#12`) can come out of
  *   it; line breaks become spaces, so no block syntax (headings, lists, quotes) can start.
  */
 
-const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// Bidirectional controls, and the invisible characters that make two names look alike
+// (zero-width space, joiners, word joiner, byte order mark).
+const BIDI = /[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/g;
 
-/** Replaces control characters with a space and bidirectional controls with a visible marker. */
+/** Replaces control characters with a space, and bidirectional controls and zero-width characters with a visible marker. */
 export function neutral(text: unknown): string {
   const s = text === null || text === undefined ? '' : String(text);
   return s
@@ -50,4 +53,15 @@ export function mdEscape(text: unknown): string {
     .replace(/[\r\n\t]+/g, ' ')
     .replace(/[\\`*_{}[\]()#!|~$^@]/g, (c) => `\\${c}`)
     .replace(/[&<>]/g, (c) => HTML_ENTITIES[c] ?? c);
+}
+
+/** A policy document on one line: JSON re-serialised without whitespace; other text with its whitespace collapsed. */
+export function compactDocument(doc: string): string {
+  let d = doc;
+  try {
+    d = JSON.stringify(JSON.parse(doc));
+  } catch {
+    /* not JSON: shown as it is */
+  }
+  return d.replace(/\s+/g, ' ');
 }

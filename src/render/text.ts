@@ -8,12 +8,16 @@
  * cannot rewrite the terminal.
  */
 import type { Storyline } from '../model/storyline';
+import { compactDocument, neutral } from './escape';
 import { GROUP_GAP_MS, groupCalls, groupSpan, groupSteps, groupTactics } from './groups';
 
-/** Removes C0/C1 control characters (ANSI escapes included) from attacker-chosen text. */
+/**
+ * Makes attacker-chosen text safe for a terminal: C0/C1 control characters (ANSI escapes, line
+ * breaks and tabs included) become spaces, bidirectional controls and zero-width characters
+ * visible `[U+202E]` markers (`neutral`).
+ */
 export function plain(text: string | null | undefined): string {
-  // eslint-disable-next-line no-control-regex
-  return (text ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  return neutral(text).replace(/[\t\n\r]/g, ' ');
 }
 
 function short(arn: string | null): string {
@@ -117,7 +121,9 @@ export function renderText(st: Storyline, opts: TextOptions = {}): string {
     }
     for (const gr of s.grants ?? []) {
       const parts = [gr.kind, gr.target ? `to ${gr.target}` : '', gr.value ?? ''].filter(Boolean).join(' ');
-      line(`${parts}${gr.document ? `: ${gr.document.length > 160 ? `${gr.document.slice(0, 160)}…` : gr.document}` : ''}`, '        grants ', 15);
+      // The document on one line, its first 160 characters (json and the HTML report hold more).
+      const doc = gr.document ? compactDocument(gr.document) : '';
+      line(`${parts}${doc ? `: ${doc.length > 160 ? `${doc.slice(0, 160)}…` : doc}` : ''}`, '        grants ', 15);
     }
   }
   out.push('');

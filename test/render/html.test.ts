@@ -6,6 +6,7 @@
 import { renderHtml, REPORT_CSP } from '../../src/render/html';
 import { renderSvg } from '../../src/render/svg';
 import { renderMarkdown } from '../../src/render/markdown';
+import { renderText } from '../../src/render/text';
 import { renderMermaid, mermaidLabel } from '../../src/render/mermaid';
 import { esc, mdEscape, neutral } from '../../src/render/escape';
 import { buildStoryGraph, MAX_ROWS_PER_PHASE } from '../../src/render/story-graph';
@@ -183,6 +184,18 @@ describe('escaping functions', () => {
     expect(neutral('a\u001b[31mb\u0000c')).toBe('a [31mb c');
     expect(neutral('evil\u202Etxt.exe')).toBe('evil[U+202E]txt.exe');
     expect(esc('x\u2066y')).toBe('x[U+2066]y');
+    // Zero-width characters make two names look alike: shown too.
+    expect(neutral('admin\u200b\ufeff')).toBe('admin[U+200B][U+FEFF]');
+  });
+
+  test('the text timeline shows attacker-chosen names without control, bidirectional or invisible characters', () => {
+    const st = markupStoryline();
+    const evil = 'arn:aws:iam::111122223333:user/abc\u202egnp.exe\u200b\u001b]0;pwned\u0007\nx';
+    st.steps[0] = { ...st.steps[0]!, principalArn: evil, userAgent: 'ua\u2066x' };
+    st.lineage = [evil];
+    const out = renderText(st, { width: 100 });
+    expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/);
+    expect(out).toContain('abc[U+202E]gnp.exe[U+200B] ]0;pwned  x');
   });
 
   test('mdEscape leaves no Markdown or HTML syntax', () => {
