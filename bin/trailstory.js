@@ -11,4 +11,10 @@ if (!fs.existsSync(main)) {
 // The SDK warns on every run under Node 20 that its releases after January 2027 need Node 22; the
 // SDK here is pinned by package-lock.json, so the CLI keeps its output clean unless asked.
 if (process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === undefined) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+// A reader that stops early (`| head`) closes the pipe: the output is no longer wanted, which
+// is not an error of ours.
+process.stdout.on('error', (e) => {
+  if (e && e.code === 'EPIPE') process.exit(process.exitCode || 0);
+  throw e;
+});
 require(main).main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

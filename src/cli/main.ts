@@ -13,7 +13,7 @@ import { TrailInputError } from '../trail/read';
 import { renderHtml } from '../render/html';
 import { renderMarkdown } from '../render/markdown';
 import { renderMermaid } from '../render/mermaid';
-import { renderText } from '../render/text';
+import { plain, renderText } from '../render/text';
 import { toIsoUtc } from '../model/time';
 import { ConfigError, parseRegionList, REGION_NAME } from '../config';
 import { buildSecurityHubWrites } from '../securityhub/asff';
@@ -104,7 +104,7 @@ export async function main(
     .action(async (o: { finding: string; findingId?: string; cloudtrail: string[]; format: (typeof FORMATS)[number]; eventMap?: string; now?: string; width?: string }) => {
       const now = o.now === undefined ? new Date().toISOString() : toIsoUtc(o.now);
       if (!now) throw new UsageError(`--now ${JSON.stringify(o.now)} is not a time (ISO 8601, e.g. 2026-11-29T12:00:00Z)`);
-      const width = o.width === undefined ? io.columns ?? 80 : Number(o.width);
+      const width = o.width === undefined ? io.columns ?? 80 : /^[0-9]+$/.test(o.width) ? Number(o.width) : NaN;
       if (!Number.isInteger(width) || width < 40 || width > 1000) throw new UsageError(`--width ${JSON.stringify(o.width)} is not a number of columns from 40 to 1000`);
       const st = await investigate({ findingFile: o.finding, findingId: o.findingId, cloudtrail: o.cloudtrail, eventMapFile: o.eventMap });
       if (o.format === 'json') io.out(JSON.stringify(st, null, 2) + '\n');
@@ -173,14 +173,14 @@ Examples:
     if (e instanceof CommanderError) {
       code = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     } else if (e instanceof UsageError || e instanceof ConfigError) {
-      io.err(`trailstory: ${e.message}\n`);
+      io.err(`trailstory: ${oneLine(e.message)}\n`);
       code = EXIT.usage;
     } else if (e instanceof AmbiguousFindingError) {
-      io.err(`${e.message}\n`);
-      for (const id of e.ids) io.err(`${id}\n`);
+      io.err(`trailstory: ${oneLine(e.message)}\n`);
+      for (const id of e.ids) io.err(`${oneLine(id)}\n`);
       code = EXIT.usage;
     } else if (e instanceof FindingInputError || e instanceof TrailInputError || e instanceof EventMapError || e instanceof AwsSetupError) {
-      io.err(`trailstory: ${e.message}\n`);
+      io.err(`trailstory: ${oneLine(e.message)}\n`);
       code = EXIT.badInput;
     } else {
       io.err(`trailstory: internal error: ${(e as Error).stack ?? String(e)}\n`);
@@ -188,4 +188,13 @@ Examples:
     }
   }
   return code;
+}
+
+/**
+ * An error message as one line a terminal shows as it is: the file names and the parser's
+ * excerpt in it come from the input, so line breaks, tabs and control characters become spaces
+ * and bidirectional controls visible markers.
+ */
+function oneLine(message: string): string {
+  return plain(message).replace(/ {2,}/g, ' ').trim();
 }

@@ -1,6 +1,7 @@
 /**
  * Reads a JSON file the user named, turning the two ways it can fail (unreadable, not JSON)
- * into the caller's own one-line error: `fail(problem)` builds it.
+ * into the caller's own one-line error: `fail(problem)` builds it. A UTF-8 byte order mark
+ * before the JSON (some editors and exports write one) is ignored.
  */
 import * as fs from 'node:fs';
 
@@ -16,7 +17,7 @@ export function readJsonFile(file: string, what: { unreadable: string; invalid: 
     throw fail(`${what.unreadable} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   try {
-    return JSON.parse(text);
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
     throw fail(`${what.invalid} (${(e as Error).message.split('\n')[0]})`);
   }

@@ -7,7 +7,7 @@
  * Runs `main(argv, io)` in-process, plus one run of `node bin/trailstory.js` as a child
  * process to prove the installed bin works.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -128,6 +128,19 @@ describe('investigate: the bin as a child process', () => {
     expect(st.schemaVersion).toBe('1');
     expect(st.origin?.eventId).toBe(truth.origin);
   });
+
+  test('a reader that stops early (| head) ends the run quietly, exit 0', async () => {
+    // The Invictus storyline as JSON: megabytes, far more than a pipe holds.
+    const invictus = path.join(ROOT, 'events/invictus');
+    const child = spawn(process.execPath, ['bin/trailstory.js', 'investigate', '--finding', path.join(invictus, 'finding.json'), '--cloudtrail', path.join(invictus, 'cloudtrail'), '--format', 'json'], { cwd: ROOT });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    // Read the first chunk, then close the pipe as `head -c` does.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => (child.stdout.destroy(), resolve())));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+  }, 60_000);
 });
 
 describe('investigate: bad input exits non-zero with one line naming the file', () => {
@@ -153,6 +166,29 @@ describe('investigate: bad input exits non-zero with one line naming the file', 
   test('a finding file that is not JSON', async () => {
     const f = write('not-json.json', 'this is { not JSON\n');
     await expectBadInput(['investigate', '--finding', f, '--cloudtrail', TRAIL], f, /not valid JSON/);
+  });
+
+  test('a finding file with terminal escapes in its bad JSON: one line, no control character', async () => {
+    const f = write('escape.json', '{"a":\u001b]0;pwned\u0007 1}\n');
+    const line = await expectBadInput(['investigate', '--finding', f, '--cloudtrail', TRAIL], f, /not valid JSON/);
+    // eslint-disable-next-line no-control-regex
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+  });
+
+  test('a finding path with a line break in its name: one line', async () => {
+    const f = path.join(tmp, 'two\nlines.json');
+    const r = await run(['investigate', '--finding', f, '--cloudtrail', TRAIL]);
+    expect(r.code).toBe(EXIT.badInput);
+    expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.err).toContain('two lines.json');
+  });
+
+  test('a finding file that starts with a UTF-8 byte order mark is read', async () => {
+    const f = write('bom-finding.json', `\ufeff${fs.readFileSync(FINDING, 'utf8')}`);
+    const r = await run(['investigate', '--finding', f, '--cloudtrail', TRAIL]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as Storyline).origin?.eventId).toBe(truth.origin);
   });
 
   test('a finding file that is a CloudTrail {"Records":[]} file', async () => {
@@ -350,7 +386,7 @@ describe('investigate: usage', () => {
     expect(wide.split('\n').length).toBeLessThan(narrow.out.split('\n').length);
   });
 
-  test.each(['10', 'wide', '1e9'])('--width %s: exit 2', async (w) => {
+  test.each(['10', 'wide', '1e9', '1e2', '0x40', ' 50', '3.5', ''])('--width %p: exit 2', async (w) => {
     const r = await run(['investigate', '--finding', FINDING, '--cloudtrail', TRAIL, '--format', 'text', '--width', w]);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
