@@ -109,9 +109,11 @@ function groupAt(st: Storyline, level: GroupLevel, gapMs: number, pinned: Set<st
  * The storyline's steps as groups, in time order: the finest level (see {@link GroupLevel})
  * with at most `maxGroups` groups, else the level with the fewest.
  * @param opts.gapMs the longest pause inside a group (default five minutes)
+ * @param opts.keepPinned false folds the steps that otherwise stay on their own too (for a
+ *   format with a hard size limit; default true)
  */
-export function groupSteps(st: Storyline, opts: { maxGroups?: number; gapMs?: number } = {}): { level: GroupLevel; groups: StepGroup[] } {
-  const pinned = pinnedSteps(st);
+export function groupSteps(st: Storyline, opts: { maxGroups?: number; gapMs?: number; keepPinned?: boolean } = {}): { level: GroupLevel; groups: StepGroup[] } {
+  const pinned = opts.keepPinned === false ? new Set<string>() : pinnedSteps(st);
   const max = opts.maxGroups ?? MAX_GROUPS;
   let best: { level: GroupLevel; groups: StepGroup[] } | null = null;
   for (const level of LEVELS) {

@@ -185,5 +185,23 @@ describe('mermaid: within Mermaid’s limits', () => {
     expect(mmd.length).toBeLessThan(50_000);
     expect(mmd).not.toMatch(/""|\(\)|\[\]/);
     expect(mmd).toContain('s3:GetObject x');
+    // Every run names its first and last eventID.
+    const { groups } = groupSteps(largeStoryline(2000), { maxGroups: 60 });
+    for (const g of groups) expect(mmd).toContain(g.steps.length > 1 ? `first ${g.first.eventId}, last ${g.last.eventId}` : g.first.eventId);
+  });
+
+  test('a story of a thousand grants folds them too, and says so; a 100 KB name is clipped', () => {
+    const st = largeStoryline(3000);
+    st.steps = st.steps.map((s, i) => (i % 3 === 0 ? { ...s, grants: [{ kind: 'session' as const, value: `arn:aws:sts::111122223333:assumed-role/R/s${i}` }] } : s));
+    const huge = `arn:aws:iam::111122223333:user/${'x'.repeat(100_000)}`;
+    st.lineage = [...st.lineage, huge];
+    const mmd = renderMermaid(st);
+    expect((mmd.match(/-->|-\.-/g) ?? []).length).toBeLessThan(500);
+    expect(mmd.length).toBeLessThan(50_000);
+    expect(mmd).toContain("%% 3000 steps folded into runs without exception to stay within Mermaid's limits");
+    expect(mmd).toContain(`111122223333:user/${'x'.repeat(100)}`);
+    expect(mmd).not.toContain('x'.repeat(200));
+    // A story within the limits keeps its grants on their own and has no such comment.
+    expect(renderMermaid(largeStoryline(2000))).not.toContain('%%');
   });
 });
