@@ -31,7 +31,7 @@ function stepWord(s: Step): string {
 /**
  * Builds the flow line: segments per principal and source (`[user from ip]`), runs of steps of
  * the same tactic folded (`Discovery x4`), escalations and credential steps named, then the
- * finding. Cut to {@link NOTE_TEXT_MAX} with a visible ` … ` marker keeping the end.
+ * finding. Within {@link NOTE_TEXT_MAX}: parts left out in the middle behind a visible ` … `.
  */
 export function summarize(st: Storyline): string {
   const f = `finding ${st.finding.type}`;
@@ -74,7 +74,39 @@ export function summarize(st: Storyline): string {
     }
   });
   flush();
-  return clip(`${parts.join(' -> ')} -> ${f}`);
+  parts.push(f);
+  return joinWithin(parts, NOTE_TEXT_MAX);
+}
+
+/**
+ * Joins the flow's parts with ` -> ` within `max` characters: when they do not fit, whole parts
+ * are left out in the middle (` -> … -> `), the start kept before the end, so no name is cut;
+ * a single part longer than the room left is cut by {@link clip}.
+ */
+export function joinWithin(parts: string[], max: number): string {
+  const SEP = ' -> ';
+  const GAP = ' -> … -> ';
+  const all = parts.join(SEP);
+  if (all.length <= max) return all;
+  const tail: string[] = [];
+  let tailLen = 0;
+  for (let i = parts.length - 1; i > 0; i--) {
+    const add = (parts[i] ?? '').length + (tail.length ? SEP.length : 0);
+    if (tailLen + add > max / 3) break;
+    tail.unshift(parts[i] ?? '');
+    tailLen += add;
+  }
+  const head: string[] = [];
+  let headLen = 0;
+  for (let i = 0; i < parts.length - tail.length; i++) {
+    const add = (parts[i] ?? '').length + (head.length ? SEP.length : 0);
+    if (headLen + add + GAP.length + tailLen > max) break;
+    head.push(parts[i] ?? '');
+    headLen += add;
+  }
+  // Not even the first part fits: the text is cut instead, both ends kept.
+  if (head.length === 0) return clip(all, max);
+  return clip(`${head.join(SEP)}${GAP}${tail.join(SEP)}`, max);
 }
 
 /** Cuts text to `max` characters keeping both ends, with a visible ` … ` marker. */

@@ -9,7 +9,7 @@
  */
 import { computeId, normalizeIdentity, principalKeyFromArn, type Principal } from '../../src/identity/principal';
 import type { Step, Storyline } from '../../src/model/storyline';
-import { clip, NOTE_TEXT_MAX, summarize } from '../../src/storyline/summary';
+import { clip, joinWithin, NOTE_TEXT_MAX, summarize } from '../../src/storyline/summary';
 
 type Expected = Pick<Principal, 'type' | 'key' | 'accessKeyId' | 'roleName' | 'sessionName' | 'userName'> & Partial<Principal>;
 
@@ -336,13 +336,13 @@ describe('summarize and clip (Note.Text limit, pitfall 5)', () => {
     };
   }
 
-  test('a long storyline summary is at most 512 characters, with the " … " marker, keeping both ends', () => {
+  test('a long storyline summary is at most 512 characters, whole parts left out in the middle, keeping both ends', () => {
     const st = storyline(Array.from({ length: 80 }, (_, i) => step(i)));
     const s = summarize(st);
     expect(NOTE_TEXT_MAX).toBe(512);
     expect(s.length).toBeLessThanOrEqual(512);
-    expect(s.length).toBe(512);
-    expect(s).toContain(' … ');
+    expect(s.length).toBeGreaterThan(400);
+    expect(s).toContain(' -> … -> ');
     expect(s.startsWith('origin [attacker-0 from 203.0.113.0]')).toBe(true);
     expect(s.endsWith('-> finding PrivilegeEscalation:IAMUser/AnomalousBehavior')).toBe(true);
   });
@@ -353,6 +353,21 @@ describe('summarize and clip (Note.Text limit, pitfall 5)', () => {
     expect(s).toBe(
       'origin [EscalatedRole1/session-1 from 203.0.113.1] -> CreateAccessKey1 -> [attacker-2 from 203.0.113.2] -> CreateAccessKey2 -> finding PrivilegeEscalation:IAMUser/AnomalousBehavior',
     );
+  });
+
+  test('joinWithin leaves whole parts out in the middle, never cuts one unless it alone is too long', () => {
+    const parts = ['origin [alice from 203.0.113.9]', ...Array.from({ length: 30 }, (_, i) => `Step${i}`), 'finding X'];
+    const s = joinWithin(parts, 120);
+    expect(s.length).toBeLessThanOrEqual(120);
+    expect(s.startsWith('origin [alice from 203.0.113.9] -> Step0 -> ')).toBe(true);
+    expect(s.endsWith(' -> Step29 -> finding X')).toBe(true);
+    for (const p of s.split(' -> ')) expect(p === '…' || parts.includes(p) ? p : `cut: ${p}`).toBe(p);
+    expect(joinWithin(['a', 'b'], 120)).toBe('a -> b');
+    expect(joinWithin(['origin [x]', 'y'.repeat(1000), 'finding X'], 120)).toBe('origin [x] -> … -> finding X');
+    const giant = joinWithin([`origin [${'y'.repeat(1000)}]`, 'finding X'], 120);
+    expect(giant.length).toBe(120);
+    expect(giant).toContain(' … ');
+    expect(giant.endsWith('finding X')).toBe(true);
   });
 
   test('an empty storyline says why', () => {
