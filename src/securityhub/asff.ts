@@ -117,10 +117,18 @@ function shortPrincipal(arn: string): string {
   return arn.split(':').slice(5).join(':') || arn;
 }
 
-/** ASFF resources for the lineage's principals (1-32): users, roles, sessions. */
+/** The longest ARN IAM gives a principal (characters): a longer one in the records is not a real principal. */
+const MAX_ARN = 2048;
+
+/**
+ * ASFF resources for the lineage's principals (1-32): users, roles, sessions. A "principal"
+ * whose ARN is longer than IAM allows (2,048 characters, forged records) is not a resource: it
+ * would only push the finding past Security Hub's 240 KB.
+ */
 function resourcesOf(st: Storyline): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const arn of st.lineage) {
+    if (arn.length > MAX_ARN) continue;
     const parts = arn.split(':');
     const account = parts[4] ?? '';
     const res = parts.slice(5).join(':');

@@ -75,6 +75,17 @@ describe('limits and pitfalls', () => {
     expect(asffProblems(w.batchUpdateFindings)).toEqual([]);
   });
 
+  test('a forged principal of 250 KB (longer than any IAM ARN) is no resource; the finding stays within 240 KB', () => {
+    const forged = `arn:aws:iam::111122223333:user/${'x'.repeat(250_000)}`;
+    const big: Storyline = { ...st, lineage: [...st.lineage, forged], steps: st.steps.map((x, i) => (i === 0 ? { ...x, principalArn: forged } : x)) };
+    const w = buildSecurityHubWrites(big, { now: NOW });
+    const f = w.batchImportFindings?.Findings[0] as Record<string, unknown>;
+    expect((f.Resources as { Id: string }[]).map((r) => r.Id)).not.toContain(forged);
+    expect((f.Resources as unknown[]).length).toBeGreaterThan(0);
+    expect(asffProblems(f)).toEqual([]);
+    expect(asffProblems(w.batchUpdateFindings)).toEqual([]);
+  });
+
   test('pitfall 4: an empty Types part and oversized fields are caught before sending', () => {
     expect(asffProblems({ Types: ['TTPs/'] })).toEqual(['Types value "TTPs/" is not namespace/category[/classifier]']);
     expect(asffProblems({ Title: 't'.repeat(300) })).toEqual(['Title is 300 characters (max 256)']);
