@@ -110,7 +110,10 @@ export class History {
     const ip = ipOf(ev);
     if (!ip) return null;
     const h = this.sourcesOf(ev);
-    if (h.count === 0) return { usual: false, noHistory: true, why: `no use of this credential or its principal before ${new Date(this.cutMs).toISOString()}: every use is the attacker's` };
+    if (h.count === 0) {
+      const cut = new Date(this.cutMs).toISOString().replace(/\.000Z$/, 'Z');
+      return { usual: false, noHistory: true, why: `no use of this credential or its principal in the records read before ${cut} (a day before the finding): every use is the attacker's` };
+    }
     const net = networkOf(ip);
     const addressSeen = h.addresses.has(ip) || (net !== undefined && h.networks.has(net));
     const product = clientProduct(ev.userAgent);
