@@ -20,8 +20,8 @@ export function plain(text: string | null | undefined): string {
   return neutral(text).replace(/[\t\n\r]/g, ' ');
 }
 
-function short(arn: string | null): string {
-  if (!arn) return '(other account)';
+/** An ARN as `account:resource`. */
+function short(arn: string): string {
   return arn.split(':').slice(4).join(':');
 }
 
@@ -103,12 +103,14 @@ export function renderText(st: Storyline, opts: TextOptions = {}): string {
     'Timeline ',
     2,
   );
-  let lastPrincipal: string | null | undefined;
+  let lastWho: string | undefined;
   for (const g of groups) {
     const s = g.first;
-    if (g.principalArn !== lastPrincipal) {
-      line(`${short(g.principalArn)}${s.accessKeyId ? `  key ${s.accessKeyId}` : ''}`, '  as ', 6);
-      lastPrincipal = g.principalArn;
+    // No ARN: an AWS service calling as itself, or the callee's copy of a cross-account call.
+    const who = g.principalArn ? short(g.principalArn) : /\.amazonaws\.com$/.test(s.sourceIPAddress) ? `AWS service ${s.sourceIPAddress}` : 'another account (the callee’s copy of its call)';
+    if (who !== lastWho) {
+      line(`${who}${s.accessKeyId ? `  key ${s.accessKeyId}` : ''}`, '  as ', 6);
+      lastWho = who;
     }
     const mark = g.origin ? '> ' : '  ';
     if (g.steps.length === 1) {
