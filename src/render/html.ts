@@ -14,10 +14,10 @@
  * documents cut when the report would otherwise pass `MAX_REPORT_BYTES`.
  */
 import type { Grant, Storyline } from '../model/storyline';
-import { esc } from './escape';
+import { compactDocument, esc } from './escape';
 import { evidenceRowOf, GROUP_GAP_MS, groupCalls, groupSpan, groupSteps, MAX_EVIDENCE_ROWS } from './groups';
 import { buildStoryGraph, describeIdentity, type StoryGraph } from './story-graph';
-import { ATTACKER, FINDING, LEGIT, TACTIC_COLORS, UNMAPPED_COLOR, clipCols, compactDocument, grantText, renderSvg, tacticColor } from './svg';
+import { ATTACKER, FINDING, LEGIT, TACTIC_COLORS, UNMAPPED_COLOR, clipCols, grantText, renderSvg, tacticColor } from './svg';
 
 /** The Content-Security-Policy of the report: nothing may be fetched or run. */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";

@@ -14,7 +14,7 @@
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { Grant, Step, Storyline } from '../model/storyline';
-import { esc } from './escape';
+import { compactDocument, esc } from './escape';
 import { evidenceRowOf } from './groups';
 import { buildStoryGraph, type IdentityNode, type Phase, type StepRow, type StoryGraph } from './story-graph';
 
@@ -213,17 +213,6 @@ export function grantText(g: Grant): string {
       return `new user ${g.value ?? '?'}`;
   }
   return `${String(g.kind)} ${g.value ?? ''}${to}`;
-}
-
-/** A policy document on one line, whitespace collapsed. */
-export function compactDocument(doc: string): string {
-  let d = doc;
-  try {
-    d = JSON.stringify(JSON.parse(doc));
-  } catch {
-    /* not JSON: shown as it is */
-  }
-  return d.replace(/\s+/g, ' ');
 }
 
 interface Ctx {
