@@ -239,6 +239,52 @@ describe('every finding shape seeds the walk', () => {
     for (const id of own) expect(ids(st)).not.toContain(id);
   });
 
+  test("an ECS finding without a key: the task role's sessions named by the task, judged by their usual addresses, and whoever opened a shell in the task", () => {
+    const s = new Story();
+    const task = '0b2e61e5d3a04e2c8f7a9b1c2d3e4f50';
+    const tr = { role: 'api-task-role', session: task, key: 'ASIATASK0000000001' } as const;
+    const own = s.daily('2026-06-01', 10, 'GetObject', tr, '10.0.3.21', SDK_JAVA);
+    const dev = { user: 'dev', key: 'AKIADEV00000000003' } as const;
+    s.daily('2026-06-01', 10, 'ListTasks', dev, '198.51.100.70');
+    const exec = s.add('2026-06-11T20:00:00Z', 'ExecuteCommand', dev, '203.0.113.9', {
+      source: 'ecs.amazonaws.com',
+      ua: BOTO,
+      req: { cluster: 'prod', task, container: 'api', interactive: true, command: '/bin/sh' },
+      resp: { clusterArn: `arn:aws:ecs:us-east-1:${A}:cluster/prod`, taskArn: `arn:aws:ecs:us-east-1:${A}:task/prod/${task}` },
+    });
+    const stolen = s.add('2026-06-11T20:10:00Z', 'ListBuckets', tr, '203.0.113.9', { source: 's3.amazonaws.com', ua: BOTO });
+    const usual = s.add('2026-06-11T20:20:00Z', 'GetObject', tr, '10.0.3.21', { source: 's3.amazonaws.com', ua: SDK_JAVA });
+    const f = finding({
+      type: 'CryptoCurrency:Runtime/BitcoinTool.B',
+      resource: { resourceType: 'ECSCluster', ecsClusterDetails: { name: 'prod', arn: `arn:aws:ecs:us-east-1:${A}:cluster/prod`, taskDetails: { arn: `arn:aws:ecs:us-east-1:${A}:task/prod/${task}`, definitionArn: `arn:aws:ecs:us-east-1:${A}:task-definition/api:7` } } },
+      action: { actionType: 'NETWORK_CONNECTION', networkConnectionAction: { connectionDirection: 'OUTBOUND', remoteIpDetails: { ipAddressV4: '192.0.2.67' } } },
+      first: '2026-06-11T20:30:00Z',
+    });
+    const st = run(f, s);
+    expect(ids(st)).toEqual([exec, stolen]);
+    expect(ids(st)).not.toContain(usual);
+    for (const id of own) expect(ids(st)).not.toContain(id);
+  });
+
+  test('an RDS login finding without a key: the API calls in its window from the address it names, and that credential\'s other unusual uses', () => {
+    const s = new Story();
+    const k = { user: 'dba', key: 'AKIADBA00000000001' } as const;
+    s.daily('2026-06-01', 10, 'DescribeDBInstances', k, '198.51.100.90');
+    const other = { user: 'ops', key: 'AKIAOPS00000000001' } as const;
+    const busy = s.add('2026-06-11T21:05:00Z', 'DescribeDBInstances', other, '198.51.100.91', { source: 'rds.amazonaws.com' });
+    const reset = s.add('2026-06-11T21:07:00Z', 'ModifyDBInstance', k, '203.0.113.40', { source: 'rds.amazonaws.com', ua: BOTO, req: { dBInstanceIdentifier: 'orders-db', masterUserPassword: '****' } });
+    const snap = s.add('2026-06-11T21:20:00Z', 'CreateDBSnapshot', k, '203.0.113.40', { source: 'rds.amazonaws.com', ua: BOTO, req: { dBInstanceIdentifier: 'orders-db' } });
+    const f = finding({
+      type: 'CredentialAccess:RDS/AnomalousBehavior.SuccessfulLogin',
+      resource: { resourceType: 'RDSDBInstance', rdsDbInstanceDetails: { dbInstanceIdentifier: 'orders-db', engine: 'Aurora PostgreSQL' }, rdsDbUserDetails: { user: 'postgres', application: 'psql', database: 'orders', ssl: 'on', authMethod: 'password' } },
+      action: { actionType: 'RDS_LOGIN_ATTEMPT', rdsLoginAttemptAction: { remoteIpDetails: { ipAddressV4: '203.0.113.40' } } },
+      first: '2026-06-11T21:10:00Z',
+    });
+    const st = run(f, s);
+    expect(ids(st)).toEqual([reset, snap]);
+    expect(ids(st)).not.toContain(busy);
+  });
+
   test("an EKS finding names a Kubernetes user that is an IAM role session: that session's unusual uses", () => {
     const s = new Story();
     const ops = { role: 'EksOpsRole', session: 'ops-laptop', key: 'ASIAEKS00000000001' } as const;
