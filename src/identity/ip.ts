@@ -12,6 +12,7 @@
  * as sanitised datasets write them); the octets are DECIMAL, never octal, so those mean
  * `203.0.113.7` and `8.1.250.216` (storyline contract, "Addresses in odd forms").
  */
+import { memoize } from '../model/memo';
 import { isIPv6 } from 'net';
 
 /** What a `sourceIPAddress` (or any address field) holds. */
@@ -129,18 +130,10 @@ export function normalizeIp(raw: unknown): string | undefined {
  * first three groups, `2001:db8:1`); undefined when `raw` is not an IP address.
  */
 export function networkOf(raw: unknown): string | undefined {
-  if (typeof raw === 'string') {
-    const hit = networks.get(raw);
-    if (hit !== undefined || networks.has(raw)) return hit;
-    const net = computeNetwork(raw);
-    if (networks.size >= 10_000) networks.clear();
-    networks.set(raw, net);
-    return net;
-  }
-  return computeNetwork(raw);
+  return typeof raw === 'string' ? networkOfAddress(raw) : computeNetwork(raw);
 }
-/** Addresses repeat across a trail: their networks are cached (bounded). */
-const networks = new Map<string, string | undefined>();
+/** Addresses repeat across a trail: their networks are cached. */
+const networkOfAddress = memoize(computeNetwork);
 
 function computeNetwork(raw: unknown): string | undefined {
   const ip = normalizeIp(raw);

@@ -15,6 +15,7 @@
  */
 import edgeTable from '../../data/lineage-edges.json';
 import { networkOf } from '../identity/ip';
+import { memoize } from '../model/memo';
 import { computeId } from '../identity/principal';
 import type { TrailEvent } from '../trail/event';
 
@@ -73,18 +74,8 @@ interface EdgeTable {
 /** The table as shipped. */
 export const EDGE_TABLE: EdgeTable = edgeTable as unknown as EdgeTable;
 
-const baseNames = new Map<string, string>();
-
 /** `UpdateFunctionCode20150331v2` → `UpdateFunctionCode`: API-version suffixes are ignored. */
-export function baseEventName(name: string): string {
-  let b = baseNames.get(name);
-  if (b === undefined) {
-    if (baseNames.size >= 10_000) baseNames.clear();
-    b = name.replace(/20\d{6}(v\d+)?$/, '');
-    baseNames.set(name, b);
-  }
-  return b;
-}
+export const baseEventName: (name: string) => string = memoize((name) => name.replace(/20\d{6}(v\d+)?$/, ''));
 
 /** Event names (without version suffix) of every row: the reader always parses these records. */
 export const EDGE_EVENT_NAMES: ReadonlySet<string> = new Set(EDGE_TABLE.edges.flatMap((r) => r.eventNames));
@@ -317,17 +308,10 @@ export function ipOf(ev: TrailEvent): string | null {
  * The client product of a user agent, as the rules of evidence compare clients: the first
  * token's name (`aws-cli`, `boto3`, `aws-sdk-java`, …), every browser as one (`browser`).
  */
-export function clientProduct(ua: string): string {
-  let p = products.get(ua);
-  if (p === undefined) {
-    const s = ua.trim().replace(/^\[/, '');
-    p = /^Mozilla\//.test(s) ? 'browser' : ((s.split(/[\s(]/)[0] ?? '').split('/')[0]?.toLowerCase() ?? '');
-    if (products.size >= 10_000) products.clear();
-    products.set(ua, p);
-  }
-  return p;
-}
-const products = new Map<string, string>();
+export const clientProduct: (ua: string) => string = memoize((ua) => {
+  const s = ua.trim().replace(/^\[/, '');
+  return /^Mozilla\//.test(s) ? 'browser' : ((s.split(/[\s(]/)[0] ?? '').split('/')[0]?.toLowerCase() ?? '');
+});
 
 /** The network an address is judged by: its /24 (IPv4) or /48 (IPv6). */
 export { networkOf };

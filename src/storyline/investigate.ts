@@ -21,6 +21,7 @@ import { baseEventName, computeId, EDGE_EVENT_NAMES, EdgeIndex, nodeType, readEd
 import { findingPrincipal, reconstruct } from './reconstruct';
 import { seedOf } from './seed';
 import { loadEventMap } from './tactics';
+import { memoize } from '../model/memo';
 
 export interface InvestigateOptions {
   /** Path of the finding file (any accepted form). */
@@ -86,17 +87,8 @@ function sessionOfArn(arn: string | null): string | null {
   return i >= 0 ? computeId(arn.slice(i + 1)) : null;
 }
 
-/** Event names → whether every record of that name is read (edge and portal events); names repeat, so it is cached. */
-const alwaysRead = new Map<string, boolean>();
-function isAlwaysRead(name: string): boolean {
-  let yes = alwaysRead.get(name);
-  if (yes === undefined) {
-    if (alwaysRead.size >= 10_000) alwaysRead.clear();
-    yes = EDGE_EVENT_NAMES.has(baseEventName(name)) || PORTAL_EVENT_NAMES.has(name);
-    alwaysRead.set(name, yes);
-  }
-  return yes;
-}
+/** Whether every record of an event name is read (edge and portal events); names repeat, so it is cached. */
+const isAlwaysRead = memoize((name) => EDGE_EVENT_NAMES.has(baseEventName(name)) || PORTAL_EVENT_NAMES.has(name));
 
 function selectorFor(t: Tokens, withEdges: boolean): RecordSelector {
   return {

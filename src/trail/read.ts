@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { computeId, principalKeyFromArn } from '../identity/principal';
+import { memoize } from '../model/memo';
 import { toIsoUtc } from '../model/time';
 import { toTrailEvent, type TrailEvent } from './event';
 import { FieldReader, lightView, lightViewOf, ObjectScanner, scanObjectsAtDepth, skipSpace, startsWithRecordsArray, stringValueAfter, type LightView } from './scan';
@@ -137,25 +138,17 @@ interface ArnTokens {
   sessionToken: string | null;
 }
 const NO_TOKENS: ArnTokens = { principalKey: null, sessionName: null, sessionToken: null };
-/** ARNs repeat across millions of records: their tokens are cached (bounded). */
-const tokensOfArn = new Map<string, ArnTokens>();
 
 /**
  * What a caller's ARN is selected and indexed by: its principal key and, for a role session,
  * its session name (an instance id, a function, a task: the compute a control edge reaches),
- * indexed as `session:<name>`.
+ * indexed as `session:<name>`. ARNs repeat across millions of records: cached.
  */
-function arnTokens(arn: string): ArnTokens {
-  let t = tokensOfArn.get(arn);
-  if (t === undefined) {
-    if (tokensOfArn.size >= 100_000) tokensOfArn.clear();
-    const principalKey = principalKeyFromArn(arn);
-    const sessionName = principalKey?.startsWith('role:') && arn.includes(':assumed-role/') ? computeId(arn.slice(arn.lastIndexOf('/') + 1)) : null;
-    t = { principalKey, sessionName, sessionToken: sessionName ? `session:${sessionName}` : null };
-    tokensOfArn.set(arn, t);
-  }
-  return t;
-}
+const arnTokens = memoize((arn): ArnTokens => {
+  const principalKey = principalKeyFromArn(arn);
+  const sessionName = principalKey?.startsWith('role:') && arn.includes(':assumed-role/') ? computeId(arn.slice(arn.lastIndexOf('/') + 1)) : null;
+  return { principalKey, sessionName, sessionToken: sessionName ? `session:${sessionName}` : null };
+}, 100_000);
 
 /** Where each token (access key id, principal key, `session:<role session name>`) was seen: token → file indexes. */
 export type TokenIndex = Map<string, Set<number>>;
