@@ -286,6 +286,47 @@ export function nodeType(id: string): NodeType {
   return id.slice(0, id.indexOf(':')) as NodeType;
 }
 
+/** The principal a node stands for: an ARN as the record wrote it, or a user, root or role by account and name. */
+export type NodePrincipal = { arn: string } | { account: string; user: string } | { account: string; root: true } | { account: string; role: string };
+
+/**
+ * The principal a node id stands for (see the module comment for the ids): a console session or
+ * sign-in token its ARN (or, for a grant's session, its role), a password its user or root, a
+ * created user that user, a trust policy or a grant its role. Null for keys, compute and
+ * identities.
+ */
+export function principalOfNode(node: string): NodePrincipal | null {
+  const type = nodeType(node);
+  const rest = node.slice(type.length + 1);
+  switch (type) {
+    case 'session':
+    case 'signin': {
+      const id = rest.split('|')[0] ?? '';
+      if (id.startsWith('arn:')) return { arn: id };
+      const [account, role] = id.split(':');
+      return account && role ? { account, role } : null;
+    }
+    case 'password': {
+      const [account, user] = rest.split(':');
+      if (!account || !user) return null;
+      return user === 'root' ? { account, root: true } : { account, user };
+    }
+    case 'principal': {
+      // principal:user:<account>:<name>
+      const [, account, user] = rest.split(':');
+      return account && user ? { account, user } : null;
+    }
+    case 'trust':
+    case 'grant': {
+      // trust:<account>:<role>:<trusted account>, grant:<kind>:<account>:<role>
+      const [account, role] = type === 'trust' ? rest.split(':') : rest.split(':').slice(1);
+      return account && role ? { account, role } : null;
+    }
+    default:
+      return null;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Sources, clients, identities
 

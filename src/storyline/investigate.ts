@@ -17,7 +17,7 @@ import { parseFindings, selectFinding } from '../findings/normalize';
 import type { TrailEvent } from '../trail/event';
 import { listTrailFiles, noteSkippedFile, readTrailFiles, TrailInputError, type ReadStats, type RecordSelector, type TokenIndex } from '../trail/read';
 import type { LightView } from '../trail/scan';
-import { baseEventName, computeId, EDGE_EVENT_NAMES, EdgeIndex, nodeType, readEdges } from './edges';
+import { baseEventName, computeId, EDGE_EVENT_NAMES, EdgeIndex, nodeType, principalOfNode, readEdges } from './edges';
 import { findingPrincipal, reconstruct } from './reconstruct';
 import { seedOf } from './seed';
 import { loadEventMap } from './tactics';
@@ -113,32 +113,13 @@ function selectorFor(t: Tokens, withEdges: boolean): RecordSelector {
 }
 
 /** The principal key whose records select a node's consumers, or null. */
-function principalOfNode(node: string): string | null {
-  const type = nodeType(node);
-  const rest = node.slice(type.length + 1);
-  switch (type) {
-    case 'session':
-    case 'signin': {
-      const arn = rest.split('|')[0] ?? '';
-      return arn.startsWith('arn:') ? principalKeyFromArn(arn) : `role:${arn}`;
-    }
-    case 'password': {
-      const [acct, user] = rest.split(':');
-      return acct && user ? (user === 'root' ? `root:${acct}` : `user:${acct}:${user}`) : null;
-    }
-    case 'principal':
-      return rest.slice(rest.indexOf(':') + 1) ? rest : null;
-    case 'identity':
-      return rest;
-    case 'trust':
-    case 'grant': {
-      // trust:<acct>:<role>:<caller>, grant:stack-role:<acct>:<role>, grant:idc-role:<acct>:<role>
-      const parts = type === 'trust' ? rest.split(':') : rest.split(':').slice(1);
-      return parts[0] && parts[1] ? `role:${parts[0]}:${parts[1]}` : null;
-    }
-    default:
-      return null;
-  }
+function principalKeyOfNode(node: string): string | null {
+  if (nodeType(node) === 'identity') return node.slice('identity:'.length);
+  const p = principalOfNode(node);
+  if (!p) return null;
+  if ('arn' in p) return principalKeyFromArn(p.arn);
+  if ('root' in p) return `root:${p.account}`;
+  return 'user' in p ? `user:${p.account}:${p.user}` : `role:${p.account}:${p.role}`;
 }
 
 /**
@@ -213,7 +194,7 @@ export function lineageClosure(t: Tokens, events: TrailEvent[], finding?: Normal
     const rest = n.slice(type.length + 1);
     if (type === 'key') out.keys.add(rest);
     else if (type === 'compute' || type === 'delivery' || type === 'access') out.sessionNames.add(rest);
-    const pk = principalOfNode(n);
+    const pk = principalKeyOfNode(n);
     if (pk) out.principals.add(pk);
   }
   const reached = new Set<string>();

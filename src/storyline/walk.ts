@@ -26,7 +26,7 @@
 import type { LineageEdge, StepReason } from '../model/storyline';
 import { principalLabel } from '../identity/principal';
 import type { TrailEvent } from '../trail/event';
-import { isServiceCall, nodeType, type EdgeIndex, type Mint } from './edges';
+import { isServiceCall, nodeType, principalOfNode, type EdgeIndex, type Mint } from './edges';
 import type { History } from './history';
 
 /** A record judged to be a step, with the rule that admitted it. */
@@ -350,35 +350,15 @@ export class Walker {
   private nodeLabel(node: string, ev: TrailEvent): string {
     const type = nodeType(node);
     const rest = node.slice(type.length + 1);
+    if (type === 'key') return this.index.usersOf(node)[0]?.identity.arn ?? rest;
+    if (type === 'compute' || type === 'delivery' || type === 'access') return `compute:${rest}`;
+    if (type === 'identity') return rest;
+    const p = principalOfNode(node);
+    if (!p) return node;
+    if ('arn' in p) return p.arn;
     const partition = (ev.identity.arn ?? '').split(':')[1] || 'aws';
-    const parts = rest.split(':');
-    switch (type) {
-      case 'key': {
-        const first = this.index.usersOf(node)[0];
-        return first?.identity.arn ?? rest;
-      }
-      case 'session':
-      case 'signin': {
-        const arn = rest.split('|')[0] ?? rest;
-        return arn.startsWith('arn:') ? arn : `arn:${partition}:iam::${parts[0]}:role/${(parts[1] ?? '').split('|')[0]}`;
-      }
-      case 'password':
-        return parts[1] === 'root' ? `arn:${partition}:iam::${parts[0]}:root` : `arn:${partition}:iam::${parts[0]}:user/${parts.slice(1).join(':')}`;
-      case 'principal':
-        return `arn:${partition}:iam::${parts[1]}:user/${parts.slice(2).join(':')}`;
-      case 'trust':
-        return `arn:${partition}:iam::${parts[0]}:role/${parts[1]}`;
-      case 'grant':
-        return `arn:${partition}:iam::${parts[1]}:role/${parts.slice(2).join(':')}`;
-      case 'compute':
-      case 'delivery':
-      case 'access':
-        return `compute:${rest}`;
-      case 'identity':
-        return rest;
-      default:
-        return node;
-    }
+    if ('root' in p) return `arn:${partition}:iam::${p.account}:root`;
+    return 'user' in p ? `arn:${partition}:iam::${p.account}:user/${p.user}` : `arn:${partition}:iam::${p.account}:role/${p.role}`;
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EDGE_TABLE, EdgeIndex, readEdges, trustedAccounts, valuesAt } from '../../src/storyline/edges';
+import { EDGE_TABLE, EdgeIndex, principalOfNode, readEdges, trustedAccounts, valuesAt } from '../../src/storyline/edges';
 import { toTrailEvent, type TrailEvent } from '../../src/trail/event';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -212,6 +212,24 @@ describe('nodes across records', () => {
       ['c1', Date.parse('2026-05-01T16:00:00Z'), 'image-resizer-role'],
       ['c2', Infinity, 'image-resizer-role'],
     ]);
+  });
+});
+
+describe('principalOfNode', () => {
+  test.each<[string, unknown]>([
+    ['session:arn:aws:sts::111122223333:federated-user/sync|2026-05-01T10:20:30.000Z', { arn: 'arn:aws:sts::111122223333:federated-user/sync' }],
+    ['session:111122223333:Admin|2026-05-01T10:20:30.000Z', { account: '111122223333', role: 'Admin' }],
+    ['signin:arn:aws:sts::111122223333:federated-user/sync', { arn: 'arn:aws:sts::111122223333:federated-user/sync' }],
+    ['password:111122223333:root', { account: '111122223333', root: true }],
+    ['password:111122223333:alice', { account: '111122223333', user: 'alice' }],
+    ['principal:user:111122223333:backdoor', { account: '111122223333', user: 'backdoor' }],
+    ['trust:111122223333:ops-admin:444455556666', { account: '111122223333', role: 'ops-admin' }],
+    ['grant:stack-role:111122223333:cfn-deploy-role', { account: '111122223333', role: 'cfn-deploy-role' }],
+    ['key:AKIAEXAMPLE0000001', null],
+    ['compute:i-0abc1234def567890', null],
+    ['identity:saml:arn:aws:iam::111122223333:saml-provider/Okta:alice', null],
+  ])('%s', (node, want) => {
+    expect(principalOfNode(node)).toEqual(want);
   });
 });
 
