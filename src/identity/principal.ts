@@ -153,7 +153,16 @@ export function sessionNameFromArn(arn: string | null | undefined): string | nul
  * rest as is.
  */
 export function computeId(id: string): string {
-  return /^(i|mi)-[0-9a-f]{8,17}$/i.test(id) ? id.toLowerCase() : id;
+  return INSTANCE_ID.test(id) ? id.toLowerCase() : id;
+}
+
+/** An EC2 instance or SSM managed-instance id, any case. */
+export const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/i;
+
+/** The compute a role session ARN names: its session name as a {@link computeId}, or null for other ARNs. */
+export function sessionComputeId(arn: string | null | undefined): string | null {
+  const s = sessionNameFromArn(arn);
+  return s ? computeId(s) : null;
 }
 
 /** Role ARN for an assumed-role ARN (path unknown, so none). */

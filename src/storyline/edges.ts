@@ -16,7 +16,7 @@
 import edgeTable from '../../data/lineage-edges.json';
 import { networkOf } from '../identity/ip';
 import { memoize } from '../model/memo';
-import { computeId } from '../identity/principal';
+import { computeId, INSTANCE_ID } from '../identity/principal';
 import type { TrailEvent } from '../trail/event';
 
 /** The five kinds of edge of the contract. */
@@ -156,8 +156,6 @@ function segmentsOf(path: string): { name: string; flat: boolean }[] {
   }
   return segs;
 }
-
-const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/i;
 
 export { computeId };
 
@@ -470,7 +468,8 @@ function sharedKeyOf(ev: TrailEvent): string | null {
   return ev.sharedEventID ?? (ev.requestId && ev.eventName.startsWith('AssumeRole') ? `req:${ev.requestId}|${ev.eventName}` : null);
 }
 
-function byTime(a: TrailEvent, b: TrailEvent): number {
+/** Time, then eventID. */
+export function byTime(a: TrailEvent, b: TrailEvent): number {
   return a.epochMs - b.epochMs || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
 }
 

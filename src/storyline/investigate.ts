@@ -11,7 +11,7 @@
 import type { NormalizedFinding } from '../model/finding';
 import { readJsonFile } from '../model/json-file';
 import type { Storyline } from '../model/storyline';
-import { principalKeyFromArn } from '../identity/principal';
+import { principalKeyFromArn, sessionComputeId } from '../identity/principal';
 import { FindingInputError } from '../findings/errors';
 import { parseFindings, selectFinding } from '../findings/normalize';
 import type { TrailEvent } from '../trail/event';
@@ -81,11 +81,6 @@ export function seedTokens(f: NormalizedFinding): Tokens {
  */
 const PORTAL_EVENT_NAMES: ReadonlySet<string> = new Set(['ListAccounts', 'ListAccountRoles', 'GetRoleCredentials', 'CreateToken', 'Logout', 'Federate', 'Authenticate', 'GetRoleCredentialsWithToken']);
 
-function sessionOfArn(arn: string | null): string | null {
-  if (!arn || !arn.includes(':assumed-role/')) return null;
-  const i = arn.lastIndexOf('/');
-  return i >= 0 ? computeId(arn.slice(i + 1)) : null;
-}
 
 /** Whether every record of an event name is read (edge and portal events); names repeat, so it is cached. */
 const isAlwaysRead = memoize((name) => EDGE_EVENT_NAMES.has(baseEventName(name)) || PORTAL_EVENT_NAMES.has(name));
@@ -103,7 +98,7 @@ function selectorFor(t: Tokens, withEdges: boolean): RecordSelector {
         const pk = v.principalKey !== undefined ? v.principalKey : principalKeyFromArn(v.arn);
         if (pk && t.principals.has(pk)) return true;
         if (t.sessionNames.size > 0) {
-          const s = v.sessionName !== undefined ? v.sessionName : sessionOfArn(v.arn);
+          const s = v.sessionName !== undefined ? v.sessionName : sessionComputeId(v.arn);
           if (s && t.sessionNames.has(s)) return true;
         }
       }

@@ -16,7 +16,7 @@ import type { NormalizedFinding } from '../model/finding';
 import type { Coverage, Storyline } from '../model/storyline';
 import type { TrailEvent } from '../trail/event';
 import type { ReadStats } from '../trail/read';
-import { EdgeIndex, nodeType, type Mint } from './edges';
+import { EdgeIndex, ipOf, nodeType, type Mint } from './edges';
 import { History, HISTORY_GAP_MS } from './history';
 import { seedOf } from './seed';
 import { lineageOf, originReason, toSteps, visibleEdges } from './steps';
@@ -110,7 +110,7 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
 
   const attackerSources = new Map<string, string>();
   for (const j of judged) {
-    const ip = j.ev.source.kind === 'ipv4' || j.ev.source.kind === 'ipv6' ? j.ev.source.value : null;
+    const ip = ipOf(j.ev);
     if (ip && !attackerSources.has(ip)) attackerSources.set(ip, `${j.ev.eventName} ${j.ev.eventId}: ${j.why}`);
   }
   const storyline: Storyline = {

@@ -3,18 +3,12 @@
  * (time, then eventID) with their tactics and grants, the origin with its reason in words, and
  * the lineage (storyline contract, "The fields that are scored"). Pure.
  */
-import type { LineageEdge, Step, Storyline } from '../model/storyline';
+import type { LineageEdge, Step } from '../model/storyline';
 import { principalLabel } from '../identity/principal';
-import type { TrailEvent } from '../trail/event';
-import { valuesAt, type EdgeIndex } from './edges';
+import { byTime, ipOf, valuesAt, type EdgeIndex } from './edges';
 import { grantsOf } from './grants';
 import { instanceTypesOf, tacticOf, type EventMap } from './tactics';
 import type { Judged } from './walk';
-
-/** Time, then eventID. */
-export function byTime(a: TrailEvent, b: TrailEvent): number {
-  return a.epochMs - b.epochMs || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
-}
 
 /**
  * Steps that took credentials: control of compute (a mint of `access:<compute>`) followed by a
@@ -90,7 +84,8 @@ export function originReason(j: Judged, chainNote: string | null): string {
   const ev = j.ev;
   const who = principalLabel(ev.identity);
   const cred = ev.identity.accessKeyId ? `key ${ev.identity.accessKeyId} (${who})` : who;
-  const from = ev.source.kind === 'ipv4' || ev.source.kind === 'ipv6' ? ` from ${ev.source.value}` : ` through ${ev.sourceIPAddress || 'an AWS service'}`;
+  const ip = ipOf(ev);
+  const from = ip ? ` from ${ip}` : ` through ${ev.sourceIPAddress || 'an AWS service'}`;
   let what: string;
   if (ev.eventName === 'ConsoleLogin') what = `console sign-in as ${who}${from}`;
   else if (j.reason === 'took-control') what = `${ev.eventName} by ${cred}${from}`;
@@ -120,9 +115,8 @@ export function lineageOf(steps: Step[], edges: LineageEdge[]): string[] {
   return out;
 }
 
-/** The storyline's lineage edges worth showing: the attacker's, and the legitimate issues behind them. */
+/** The lineage edges the walk crossed (the attacker's, and the legitimate issues behind them), in time order. */
 export function visibleEdges(edges: LineageEdge[]): LineageEdge[] {
   return [...edges].sort((a, b) => (a.eventTime < b.eventTime ? -1 : a.eventTime > b.eventTime ? 1 : 0));
 }
 
-export type { Storyline };

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { computeId, principalKeyFromArn } from '../identity/principal';
+import { principalKeyFromArn, sessionComputeId } from '../identity/principal';
 import { memoize } from '../model/memo';
 import { toIsoUtc } from '../model/time';
 import { toTrailEvent, type TrailEvent } from './event';
@@ -146,7 +146,7 @@ const NO_TOKENS: ArnTokens = { principalKey: null, sessionName: null, sessionTok
  */
 const arnTokens = memoize((arn): ArnTokens => {
   const principalKey = principalKeyFromArn(arn);
-  const sessionName = principalKey?.startsWith('role:') && arn.includes(':assumed-role/') ? computeId(arn.slice(arn.lastIndexOf('/') + 1)) : null;
+  const sessionName = principalKey?.startsWith('role:') ? sessionComputeId(arn) : null;
   return { principalKey, sessionName, sessionToken: sessionName ? `session:${sessionName}` : null };
 }, 100_000);
 
