@@ -56,6 +56,8 @@ function add(u: UsualSources, ev: TrailEvent, ip: string): void {
 export class History {
   private readonly byKey = new Map<string, UsualSources>();
   private readonly byPrincipal = new Map<string, UsualSources>();
+  /** The merged sources of each credential and principal pair, built on first use. */
+  private readonly merged = new Map<string, UsualSources>();
 
   /**
    * @param events the records read, any order
@@ -91,6 +93,9 @@ export class History {
     const q = p ? this.byPrincipal.get(p) : undefined;
     if (!k) return q ?? empty();
     if (!q) return k;
+    const pair = `${ev.identity.accessKeyId}\u0000${p}`;
+    const done = this.merged.get(pair);
+    if (done) return done;
     const u = empty();
     for (const s of [k, q]) {
       for (const a of s.addresses) u.addresses.add(a);
@@ -99,6 +104,7 @@ export class History {
       u.count += s.count;
       if (s.since !== null && (u.since === null || s.since < u.since)) u.since = s.since;
     }
+    this.merged.set(pair, u);
     return u;
   }
 
