@@ -149,10 +149,15 @@ export function groupSpan(g: StepGroup): string {
   return `${a}..${a.slice(0, 10) === b.slice(0, 10) ? b.slice(11) : b}`;
 }
 
+/** The evidence table's rows: the storyline's steps grouped within {@link MAX_EVIDENCE_ROWS}. */
+export function evidenceGroups(st: Storyline): StepGroup[] {
+  return groupSteps(st, { maxGroups: MAX_EVIDENCE_ROWS }).groups;
+}
+
 /** The evidence table's row number (1-based) of each step's eventID, for links to it. */
-export function evidenceRowOf(st: Storyline): Map<string, number> {
+export function evidenceRowOf(st: Storyline, rows: StepGroup[] = evidenceGroups(st)): Map<string, number> {
   const out = new Map<string, number>();
-  groupSteps(st, { maxGroups: MAX_EVIDENCE_ROWS }).groups.forEach((g, i) => {
+  rows.forEach((g, i) => {
     for (const s of g.steps) out.set(s.eventId, i + 1);
   });
   return out;
