@@ -383,6 +383,8 @@ export interface Mint {
   role: string | null;
   /** Seconds window of the spec (for the walk's look-back), or null. */
   windowMs: number | null;
+  /** The mint ends at the next mint of the same node (`until: next`; the index resolves it). */
+  untilNext: boolean;
 }
 
 /** What one record acts with and gives. */
@@ -451,9 +453,8 @@ export function readEdges(ev: TrailEvent): RecordEdges {
           taken: spec.hold === 'taken',
           role: role ? (arnResource(role) ?? role).split('/').pop() ?? null : null,
           windowMs: spec.window !== undefined ? spec.window * 1000 : spec.near !== undefined ? spec.near * 1000 : null,
+          untilNext: spec.until === 'next',
         });
-        // `until: next` is resolved by the index, which sees the later mints.
-        if (spec.until === 'next') (out.mints[out.mints.length - 1] as Mint & { untilNext?: boolean }).untilNext = true;
       }
     }
   }
@@ -545,7 +546,7 @@ export class EdgeIndex {
     for (const list of this.minted.values()) {
       list.sort((a, b) => a.from - b.from);
       for (let i = 0; i < list.length; i++) {
-        const m = list[i] as Mint & { untilNext?: boolean };
+        const m = list[i] as Mint;
         const next = list.slice(i + 1).find((n) => n.event.eventId !== m.event.eventId);
         if (m.untilNext && next) m.until = Math.min(m.until, next.from);
       }
