@@ -236,32 +236,31 @@ function transform(value: string, as: Transform | null | undefined): string[] {
   }
 }
 
+/** The values of one part of an id: those of the first of its alternative paths that has any. */
+function partValues(ev: TrailEvent, alternatives: string[], root: Record<string, unknown>): string[] {
+  for (const p of alternatives) {
+    const values = valuesAt(ev, p, root);
+    if (values.length > 0) return values;
+  }
+  return [];
+}
+
 /** Every id a spec reads from a record (a part with several values gives several ids). */
 function idsOf(ev: TrailEvent, spec: NodeSpec, root: Record<string, unknown>): string[] {
   if (spec.key.length === 1) {
     // One part (most rows): no combinations to build.
-    let values: string[] = [];
-    for (const p of spec.key[0] ?? []) {
-      values = valuesAt(ev, p, root);
-      if (values.length > 0) break;
-    }
-    const as = spec.as?.[0];
     const out: string[] = [];
-    for (const v of values) for (const x of as ? transform(v, as) : [v]) {
-      const id = nodeId(spec, [x]);
-      if (!out.includes(id)) out.push(id);
+    for (const v of partValues(ev, spec.key[0] ?? [], root)) {
+      for (const x of transform(v, spec.as?.[0])) {
+        const id = nodeId(spec, [x]);
+        if (!out.includes(id)) out.push(id);
+      }
     }
     return out;
   }
   let partsList: string[][] = [[]];
   for (let i = 0; i < spec.key.length; i++) {
-    const alternatives = spec.key[i] ?? [];
-    let values: string[] = [];
-    for (const p of alternatives) {
-      values = valuesAt(ev, p, root);
-      if (values.length > 0) break;
-    }
-    const out = [...new Set(values.flatMap((v) => transform(v, spec.as?.[i])))];
+    const out = [...new Set(partValues(ev, spec.key[i] ?? [], root).flatMap((v) => transform(v, spec.as?.[i])))];
     if (out.length === 0) return [];
     partsList = partsList.flatMap((prefix) => out.map((v) => [...prefix, v]));
   }
