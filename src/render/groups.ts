@@ -10,7 +10,7 @@
  * edge's evidence, every step that granted something, and every failed privilege change.
  * `--format json` keeps every step; text, Markdown, Mermaid and HTML show groups. Pure.
  */
-import type { Step, Storyline, Tactic } from '../model/storyline';
+import type { Grant, Step, Storyline, Tactic } from '../model/storyline';
 
 /** Consecutive calls this close (ms) can share a group. */
 export const GROUP_GAP_MS = 5 * 60 * 1000;
@@ -147,6 +147,16 @@ export function groupSpan(g: StepGroup): string {
   const b = g.last.eventTime;
   if (a === b) return a;
   return `${a}..${a.slice(0, 10) === b.slice(0, 10) ? b.slice(11) : b}`;
+}
+
+/** The distinct values of a field over a group's steps, in the order they first occur. */
+export function distinctOf<T>(g: StepGroup, pick: (s: Step) => T): T[] {
+  return [...new Set(g.steps.map(pick))];
+}
+
+/** Every grant of a group's steps, in step order. */
+export function groupGrants(g: StepGroup): Grant[] {
+  return g.steps.flatMap((s) => s.grants ?? []);
 }
 
 /** The evidence table's rows: the storyline's steps grouped within {@link MAX_EVIDENCE_ROWS}. */

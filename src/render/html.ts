@@ -15,7 +15,7 @@
  */
 import type { Grant, Storyline } from '../model/storyline';
 import { compactDocument, esc } from './escape';
-import { evidenceGroups, evidenceRowOf, GROUP_GAP_MS, groupCalls, groupSpan, groupSteps, type StepGroup } from './groups';
+import { distinctOf, evidenceGroups, evidenceRowOf, GROUP_GAP_MS, groupCalls, groupGrants, groupSpan, groupSteps, type StepGroup } from './groups';
 import { buildStoryGraph, describeIdentity, type StoryGraph } from './story-graph';
 import { ATTACKER, FINDING, LEGIT, TACTIC_COLORS, UNMAPPED_COLOR, clipCols, grantText, renderSvg, tacticColor } from './svg';
 
@@ -285,8 +285,7 @@ function timelineList(st: Storyline, g: StoryGraph, rowOf: Map<string, number>):
     if (!Number.isNaN(prev) && !Number.isNaN(t) && t - prev > 5 * 60_000) rows.push(`<li class="gap">⋯ ${esc(human(t - prev))} later ⋯</li>`);
     prev = Math.max(Number.isNaN(prev) ? t : prev, Date.parse(grp.last.eventTime));
     const cls = [grp.origin ? 'origin' : '', grp.steps.some((x) => inWindow(Date.parse(x.eventTime))) ? 'inwin' : ''].filter(Boolean).join(' ');
-    const grants = grp.steps
-      .flatMap((x) => x.grants ?? [])
+    const grants = groupGrants(grp)
       .map((gr) => `<div class="muted">↳ ${esc(clipCols(grantText(gr), 120))}</div>`)
       .join('');
     const many = grp.steps.length > 1;
@@ -397,11 +396,10 @@ function evidenceTable(st: Storyline, groups: StepGroup[], limits: Limits): stri
   const rows = groups.map((grp, i) => {
     const s = grp.first;
     const many = grp.steps.length > 1;
-    const grants = grp.steps
-      .flatMap((x) => x.grants ?? [])
+    const grants = groupGrants(grp)
       .map((gr) => `<div>${esc(clipCols(grantText(gr), 200))}${gr.document ? `<details><summary>document</summary><pre>${esc(clipText(prettyDocument(gr.document), limits.document))}</pre></details>` : ''}</div>`)
       .join('');
-    const agents = [...new Set(grp.steps.map((x) => x.userAgent ?? ''))];
+    const agents = distinctOf(grp, (x) => x.userAgent ?? '');
     const ids = grp.steps.map((x) => x.eventId);
     const idCell = many
       ? `${esc(groupSpan(grp))}<small>${esc(`${ids.length} calls, first ${s.eventId}`)}</small><details><summary>every eventID</summary><small>${ids.map((id) => esc(id)).join(' ')}</small></details>`
@@ -410,14 +408,14 @@ function evidenceTable(st: Storyline, groups: StepGroup[], limits: Limits): stri
       ? `<b>${esc(groupCalls(grp, 8))}</b>${grp.failed ? `<div class="err">✗ ${grp.failed} failed</div>` : ''}`
       : `<b>${esc(s.eventName)}</b><small>${esc(s.eventSource)}</small>${s.errorCode ? `<div class="err">✗ ${esc(s.errorCode)}</div>` : ''}`;
     const tactic = grp.tactics.length === 1 ? `${tacticChip(s.tactic?.id, s.tactic?.name)}${!many && s.technique ? `<small>${esc(s.technique.id)} ${esc(s.technique.name)}</small>` : ''}` : grp.tactics.map(([tc, n]) => `${tacticChip(tc?.id, tc?.name)}<small>×${n}</small>`).join(' ');
-    const reasons = [...new Set(grp.steps.map((x) => x.reason))].join(', ');
+    const reasons = distinctOf(grp, (x) => x.reason).join(', ');
     // Column styles come from the table's CSS (nth-child), to keep a row small.
     return (
       `<tr id="ev-${i + 1}" ${many ? `data-steps="${esc(ids.join(' '))}"` : `data-event-id="${esc(s.eventId)}"`}${grp.origin ? ' class="origin"' : ''}>` +
       `<td>${i + 1}</td>` +
       `<td>${idCell}</td>` +
-      `<td>${esc([...new Set(grp.steps.map((x) => x.accountId))].join(', '))}<small>${esc(grp.regions.join(', '))}</small></td>` +
-      `<td>${esc(s.principalArn ?? '(AWSAccount copy)')}${s.accessKeyId ? `<small>${esc([...new Set(grp.steps.map((x) => x.accessKeyId ?? ''))].filter(Boolean).join(', '))}</small>` : ''}</td>` +
+      `<td>${esc(distinctOf(grp, (x) => x.accountId).join(', '))}<small>${esc(grp.regions.join(', '))}</small></td>` +
+      `<td>${esc(s.principalArn ?? '(AWSAccount copy)')}${s.accessKeyId ? `<small>${esc(distinctOf(grp, (x) => x.accessKeyId ?? '').filter(Boolean).join(', '))}</small>` : ''}</td>` +
       `<td${attackerIps.has(s.sourceIPAddress) ? ' class="ip-att"' : ''}>${esc(s.sourceIPAddress)}</td>` +
       `<td>${esc(clipText(agents[0] ?? '', limits.userAgent))}${agents.length > 1 ? `<small>${esc(`+${agents.length - 1} more`)}</small>` : ''}</td>` +
       `<td>${call}</td>` +

@@ -6,7 +6,7 @@
  */
 import type { Storyline } from '../model/storyline';
 import { mdEscape } from './escape';
-import { GROUP_GAP_MS, groupCalls, groupSpan, groupSteps, groupTactics } from './groups';
+import { distinctOf, GROUP_GAP_MS, groupCalls, groupGrants, groupSpan, groupSteps, groupTactics } from './groups';
 import { buildStoryGraph } from './story-graph';
 import { grantText } from './svg';
 
@@ -51,12 +51,12 @@ export function renderMarkdown(st: Storyline): string {
     out.push('| # | time | calls | eventID | account | region | principal | source IP | user agent | call | tactic | granted |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
     groups.forEach((g, i) => {
       const s = g.first;
-      const grants = g.steps.flatMap((x) => x.grants ?? []).map((gr) => grantText(gr)).join('; ');
+      const grants = groupGrants(g).map((gr) => grantText(gr)).join('; ');
       const ids = g.steps.length === 1 ? s.eventId : `${s.eventId} … ${g.last.eventId}`;
-      const agents = [...new Set(g.steps.map((x) => x.userAgent ?? ''))];
+      const agents = distinctOf(g, (x) => x.userAgent ?? '');
       const call = g.steps.length === 1 ? `${s.eventSource} ${s.eventName}${s.errorCode ? ` (failed: ${s.errorCode})` : ''}` : `${groupCalls(g)}${g.failed ? ` (${g.failed} failed)` : ''}`;
       out.push(
-        `| ${i + 1} | ${cell(groupSpan(g))} | ${g.steps.length} | ${cell(ids)} | ${cell([...new Set(g.steps.map((x) => x.accountId))].join(', '))} | ${cell(g.regions.join(', '))} | ${cell(s.principalArn ?? '(AWSAccount copy)')} | ${cell(s.sourceIPAddress)} | ${cell(agents.length > 1 ? `${agents[0]} (+${agents.length - 1} more)` : agents[0] ?? '')} | ${cell(call)} | ${cell(groupTactics(g))} | ${cell(grants)} |`,
+        `| ${i + 1} | ${cell(groupSpan(g))} | ${g.steps.length} | ${cell(ids)} | ${cell(distinctOf(g, (x) => x.accountId).join(', '))} | ${cell(g.regions.join(', '))} | ${cell(s.principalArn ?? '(AWSAccount copy)')} | ${cell(s.sourceIPAddress)} | ${cell(agents.length > 1 ? `${agents[0]} (+${agents.length - 1} more)` : agents[0] ?? '')} | ${cell(call)} | ${cell(groupTactics(g))} | ${cell(grants)} |`,
       );
     });
     out.push('');
