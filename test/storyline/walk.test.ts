@@ -111,6 +111,11 @@ function finding(o: { type?: string; resource: Record<string, unknown>; action?:
   return f;
 }
 
+/** A finding's resource: an instance by its id. */
+const instance = (instanceId: string) => ({ resourceType: 'Instance', instanceDetails: { instanceId } });
+/** A finding's network-connection action: the instance, function or task talking to or from `ip`. */
+const connection = (direction: 'INBOUND' | 'OUTBOUND', ip: string) => ({ actionType: 'NETWORK_CONNECTION', networkConnectionAction: { connectionDirection: direction, remoteIpDetails: { ipAddressV4: ip } } });
+
 const keyFinding = (key: string, user: string, first: string, ip: string, api = 'GetCallerIdentity') =>
   finding({ resource: { resourceType: 'AccessKey', accessKeyDetails: { accessKeyId: key, userName: user, userType: 'IAMUser' } }, action: { actionType: 'AWS_API_CALL', awsApiCallAction: { api, remoteIpDetails: { ipAddressV4: ip } } }, first });
 
@@ -171,8 +176,8 @@ describe('every finding shape seeds the walk', () => {
     s.add('2026-06-11T23:05:00Z', 'ListUsers', attacker, '203.0.113.9');
     const f = finding({
       type: 'UnauthorizedAccess:EC2/SSHBruteForce',
-      resource: { resourceType: 'Instance', instanceDetails: { instanceId: 'i-0aaaabbbbcccc0001' } },
-      action: { actionType: 'NETWORK_CONNECTION', networkConnectionAction: { connectionDirection: 'INBOUND', remoteIpDetails: { ipAddressV4: '192.0.2.99' } } },
+      resource: instance('i-0aaaabbbbcccc0001'),
+      action: connection('INBOUND', '192.0.2.99'),
       first: '2026-06-11T21:00:00Z',
     });
     const st = run(f, s);
@@ -187,8 +192,8 @@ describe('every finding shape seeds the walk', () => {
     const launch = s.add('2026-06-11T21:00:00Z', 'RunInstances', k, '203.0.113.9', { ua: BOTO, req: { instanceType: 'p3.16xlarge' }, resp: { instancesSet: { items: [{ instanceId: 'i-0feedfeedfeed0001' }] } } });
     const f = finding({
       type: 'CryptoCurrency:EC2/BitcoinTool.B',
-      resource: { resourceType: 'Instance', instanceDetails: { instanceId: 'i-0feedfeedfeed0001' } },
-      action: { actionType: 'NETWORK_CONNECTION', networkConnectionAction: { connectionDirection: 'OUTBOUND', remoteIpDetails: { ipAddressV4: '192.0.2.66' } } },
+      resource: instance('i-0feedfeedfeed0001'),
+      action: connection('OUTBOUND', '192.0.2.66'),
       first: '2026-06-11T21:30:00Z',
     });
     const st = run(f, s);
@@ -231,7 +236,7 @@ describe('every finding shape seeds the walk', () => {
     const f = finding({
       type: 'CryptoCurrency:Lambda/BitcoinTool.B',
       resource: { resourceType: 'Lambda', lambdaDetails: { functionName: 'image-resizer', role: `arn:aws:iam::${A}:role/resizer-role` } },
-      action: { actionType: 'NETWORK_CONNECTION', networkConnectionAction: { connectionDirection: 'OUTBOUND', remoteIpDetails: { ipAddressV4: '192.0.2.67' } } },
+      action: connection('OUTBOUND', '192.0.2.67'),
       first: '2026-06-11T20:40:00Z',
     });
     const st = run(f, s);
@@ -257,7 +262,7 @@ describe('every finding shape seeds the walk', () => {
     const f = finding({
       type: 'CryptoCurrency:Runtime/BitcoinTool.B',
       resource: { resourceType: 'ECSCluster', ecsClusterDetails: { name: 'prod', arn: `arn:aws:ecs:us-east-1:${A}:cluster/prod`, taskDetails: { arn: `arn:aws:ecs:us-east-1:${A}:task/prod/${task}`, definitionArn: `arn:aws:ecs:us-east-1:${A}:task-definition/api:7` } } },
-      action: { actionType: 'NETWORK_CONNECTION', networkConnectionAction: { connectionDirection: 'OUTBOUND', remoteIpDetails: { ipAddressV4: '192.0.2.67' } } },
+      action: connection('OUTBOUND', '192.0.2.67'),
       first: '2026-06-11T20:30:00Z',
     });
     const st = run(f, s);
