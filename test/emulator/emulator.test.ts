@@ -13,14 +13,21 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { AwsEmulator } from './server';
+import { AwsEmulator, modelsDirOf } from './server';
 import { seedScenario } from './seed';
 import { rejection } from './testing';
 
+// The API models: ../shared/aws-models, or the copies bundled in test/emulator/models without it
+// (AwsEmulator.start's default). What needs ../shared itself skips without it, with one notice:
+// S3 (its model is not among the bundled ones) and the scenario seeding (../shared/scenarios).
 const SHARED = path.resolve(__dirname, '../../../shared');
-const HAVE_SHARED = fs.existsSync(path.join(SHARED, 'aws-models'));
-if (!HAVE_SHARED) process.stdout.write(`emulator tests skipped: ${SHARED} is absent\n`);
-const describeShared = HAVE_SHARED ? describe : describe.skip;
+const MODELS = modelsDirOf(path.resolve(__dirname, '../..'));
+const HAVE_S3_MODEL = fs.readdirSync(MODELS).some((n) => /^s3-.*\.json(\.gz)?$/.test(n));
+const SCENARIOS = path.join(SHARED, 'scenarios');
+const HAVE_SCENARIOS = fs.existsSync(SCENARIOS);
+const skipped = [...(HAVE_S3_MODEL ? [] : [`S3 (no S3 model in ${MODELS})`]), ...(HAVE_SCENARIOS ? [] : [`scenario seeding (${SCENARIOS} is absent)`])];
+if (skipped.length) process.stdout.write(`emulator tests skipped: ${skipped.join('; ')}\n`);
+const itS3 = HAVE_S3_MODEL ? it : it.skip;
 
 const A = '111111111111';
 const B = '222222222222';
@@ -45,7 +52,7 @@ function finding(account: string, region: string, over: Partial<AwsSecurityFindi
   };
 }
 
-describeShared('AwsEmulator', () => {
+describe('AwsEmulator', () => {
   let emu: AwsEmulator;
   beforeAll(async () => {
     emu = await AwsEmulator.start({ seed: 42 });
@@ -328,7 +335,7 @@ describeShared('AwsEmulator', () => {
       expect((await rejection(c.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'x', DelaySeconds: 901 })))).name).toBe('InvalidParameterValue');
     });
 
-    it('S3 (restXml, path-style): PutObject / GetObject round-trip; NoSuchKey', async () => {
+    itS3('S3 (restXml, path-style): PutObject / GetObject round-trip; NoSuchKey', async () => {
       const c = new S3Client(emu.clientConfig(A, R, 1));
       await c.send(new CreateBucketCommand({ Bucket: 'reports' }));
       await c.send(new PutObjectCommand({ Bucket: 'reports', Key: 'a/b/report.json', Body: '{"ok":true}', ContentType: 'application/json' }));
@@ -340,7 +347,7 @@ describeShared('AwsEmulator', () => {
       expect((await rejection(c.send(new PutObjectCommand({ Bucket: 'nobucket', Key: 'k', Body: 'x' })))).name).toBe('NoSuchBucket');
     });
 
-    it('S3 PutObject of a stream (aws-chunked upload) and user metadata', async () => {
+    itS3('S3 PutObject of a stream (aws-chunked upload) and user metadata', async () => {
       const c = new S3Client(emu.clientConfig(A, R, 1));
       emu.s3.createBucket('reports', A);
       const body = Buffer.alloc(200_000, 'abc');
@@ -403,8 +410,9 @@ describeShared('AwsEmulator', () => {
   });
 
   describe('seedScenario', () => {
-    const dir = path.join(SHARED, 'scenarios/a-leaked-key-cryptomining');
+    const dir = path.join(SCENARIOS, 'a-leaked-key-cryptomining');
     const maybe = fs.existsSync(dir) ? it : it.skip;
+    const withScenarios = HAVE_SCENARIOS ? it : it.skip;
 
     maybe('serves a-leaked-key-cryptomining management events by AccessKeyId and its GuardDuty finding', async () => {
       const res = seedScenario(emu, dir);
@@ -452,11 +460,10 @@ describeShared('AwsEmulator', () => {
       });
     });
 
-    it('seeds every shared scenario without unreadable entries other than broken records', () => {
-      const root = path.join(SHARED, 'scenarios');
-      for (const name of fs.readdirSync(root)) {
+    withScenarios('seeds every shared scenario without unreadable entries other than broken records', () => {
+      for (const name of fs.readdirSync(SCENARIOS)) {
         emu.reset();
-        const res = seedScenario(emu, path.join(root, name));
+        const res = seedScenario(emu, path.join(SCENARIOS, name));
         expect(res.records).toBeGreaterThan(0);
         expect(res.asffFindings.length).toBeGreaterThan(0);
       }

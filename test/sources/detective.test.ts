@@ -1,15 +1,8 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { DetectiveClient } from '@aws-sdk/client-detective';
 import type { NormalizedFinding } from '../../src/model/finding';
 import type { Storyline } from '../../src/model/storyline';
 import { DetectiveSource, detectiveDescriptor, investigableEntity } from '../../src/sources/detective';
 import { AwsEmulator } from '../emulator/server';
-
-const SHARED = path.resolve(__dirname, '../../../shared');
-const HAVE_SHARED = fs.existsSync(path.join(SHARED, 'aws-models'));
-if (!HAVE_SHARED) process.stdout.write(`Detective source tests against the emulator skipped: ${SHARED}/aws-models is absent\n`);
-const describeShared = HAVE_SHARED ? describe : describe.skip;
 
 const ADMIN = '111111111111';
 const MEMBER = '222222222222';
@@ -166,7 +159,9 @@ describe('DetectiveSource with a stub client (statuses the emulator does not pro
   });
 });
 
-describeShared('DetectiveSource against the emulator (pitfalls 17 and 18)', () => {
+// The emulator serves Detective from ../shared/aws-models, or from the model bundled in
+// test/emulator/models without it (AwsEmulator.start's default).
+describe('DetectiveSource against the emulator (pitfalls 17 and 18)', () => {
   let emu: AwsEmulator;
 
   beforeAll(async () => {
