@@ -11,10 +11,13 @@
  *  - the inline policy allows exactly cloudtrail:LookupEvents, securityhub:GetFindings and
  *    securityhub:BatchImportFindings, each on its resource, and the sources that use the member
  *    credentials send exactly those (plus BatchUpdateFindings, which stays with the admin's hub);
- *  - with ../shared present: each allowed action is an operation of the service's API model.
+ *  - each allowed action is an operation of the service's API model (../shared/aws-models, or the
+ *    copies bundled in test/emulator/models without it).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { SmithyModel } from '../emulator/models';
+import { modelsDirOf } from '../emulator/server';
 import { templateErrors } from './spec';
 import { actionsOf, asList, loadTemplate, roleStatements, ROOT, scanFiles, type Json, type JsonObject, type Template } from './cfn';
 
@@ -22,7 +25,7 @@ const TEMPLATES = {
   member: path.join(ROOT, 'templates', 'member-role.yaml'),
   management: path.join(ROOT, 'templates', 'management-account.yaml'),
 };
-const MODELS = path.resolve(ROOT, '..', 'shared', 'aws-models');
+const MODELS = modelsDirOf(ROOT);
 
 /** The files whose AWS calls run with the member role's credentials. */
 const MEMBER_SOURCES = ['src/sources/cloudtrail-lookup.ts', 'src/enrich/enrich.ts', 'src/securityhub/writer.ts'];
@@ -114,15 +117,13 @@ test('the sources that use the member credentials send exactly LookupEvents, Get
   expect(needed).toEqual([...MEMBER_ACTIONS].sort());
 });
 
-test('each allowed action is an operation of its service API model (../shared/aws-models)', () => {
-  if (!fs.existsSync(MODELS)) {
-    process.stdout.write(`skipped: ${MODELS} is absent (the API-model check of the member policy's actions)\n`);
-    return;
-  }
-  const models: Record<string, string> = { cloudtrail: 'cloudtrail-2013-11-01.json', securityhub: 'securityhub-2018-10-26.json' };
+test('each allowed action is an operation of its service API model (../shared/aws-models or the bundled copies)', () => {
+  const files = fs.readdirSync(MODELS);
   for (const action of MEMBER_ACTIONS) {
     const [prefix, op] = action.split(':') as [string, string];
-    const shapes = (JSON.parse(fs.readFileSync(path.join(MODELS, models[prefix]!), 'utf8')) as { shapes: Record<string, { type: string }> }).shapes;
+    const file = files.find((n) => n.startsWith(`${prefix}-`) && /\.json(\.gz)?$/.test(n));
+    expect({ action, file: file !== undefined }).toEqual({ action, file: true });
+    const shapes = SmithyModel.load(path.join(MODELS, file!)).shapes;
     const found = Object.entries(shapes).find(([k]) => k.endsWith(`#${op}`));
     expect({ action, type: found?.[1].type }).toEqual({ action, type: 'operation' });
   }
