@@ -3,9 +3,10 @@
  * /usr/bin/chromium): the origin, every lineage identity and every step has its node, nothing
  * is logged as an error, no request leaves the page, the diagram fits a 1,400-pixel window
  * without a scroll bar, and in the markup scenario nothing runs
- * and the attacker's markup is visible as text. A screenshot of each report goes to a temp
- * folder; two of them are the screenshots under docs/ (written when missing, or always with
- * TRAILSTORY_DOCS_SCREENSHOTS=1).
+ * and the attacker's markup is visible as text. A screenshot of each report is taken into the
+ * run's temporary folder (removed after the run; kept in TRAILSTORY_SCREENSHOTS_DIR when that is
+ * set). The two screenshots under docs/ (scenarios a and d of ../shared/scenarios) are rewritten
+ * only when asked, with TRAILSTORY_DOCS_SCREENSHOTS=1: a test run leaves the work tree as it is.
  *
  * Skipped, with a one-line notice, when /usr/bin/chromium is missing; the shared scenarios
  * (../shared/scenarios) are skipped, with a notice, when that folder is missing.
@@ -64,7 +65,13 @@ const shared = scenarioDirs(SHARED).map((s) => ({ ...s, label: `shared/scenarios
 // The largest real story the repo ships: 2,419 steps of the Invictus trail.
 const invictus = { name: 'invictus', dir: path.join(REPO, 'events', 'invictus'), label: 'events/invictus' };
 const all = [...own, ...shared, ...(fs.existsSync(path.join(invictus.dir, 'finding.json')) ? [invictus] : [])];
-const docShots = new Set(hasShared && shared.length > 0 ? DOC_SHOTS_SHARED : own.filter((s) => s.name !== MARKUP).slice(0, 2).map((s) => s.name));
+// The docs' screenshots are those of the README (docs/report-<scenario>.png), written only when asked.
+const writeDocShots = process.env.TRAILSTORY_DOCS_SCREENSHOTS === '1';
+const docShots = new Set(writeDocShots ? DOC_SHOTS_SHARED.filter((n) => shared.some((s) => s.name === n)) : []);
+if (writeDocShots && docShots.size < DOC_SHOTS_SHARED.length) {
+  process.stdout.write(`report.browser.test: TRAILSTORY_DOCS_SCREENSHOTS=1 but ${SHARED} lacks ${DOC_SHOTS_SHARED.filter((n) => !docShots.has(n)).join(', ')}: those docs screenshots not written\n`);
+}
+const keepShots = process.env.TRAILSTORY_SCREENSHOTS_DIR;
 
 const suite = hasChromium && all.length > 0 ? describe : describe.skip;
 
@@ -76,7 +83,8 @@ suite('HTML report in headless Chromium', () => {
 
   beforeAll(async () => {
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'trailstory-chromium-'));
-    shots = fs.mkdtempSync(path.join(os.tmpdir(), 'trailstory-shots-'));
+    if (keepShots) fs.mkdirSync((shots = path.resolve(keepShots)), { recursive: true });
+    else shots = fs.mkdtempSync(path.join(os.tmpdir(), 'trailstory-shots-'));
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'trailstory-reports-'));
     // launchPersistentContext passes the fresh profile folder as --user-data-dir.
     ctx = await chromium.launchPersistentContext(profile, {
@@ -86,13 +94,14 @@ suite('HTML report in headless Chromium', () => {
       viewport: { width: 1400, height: 1000 },
       offline: false,
     });
-    process.stdout.write(`report.browser.test: screenshots in ${shots}\n`);
+    if (keepShots) process.stdout.write(`report.browser.test: screenshots in ${shots}\n`);
   }, 60_000);
 
   afterAll(async () => {
     await ctx?.close();
     fs.rmSync(profile, { recursive: true, force: true });
     fs.rmSync(work, { recursive: true, force: true });
+    if (!keepShots) fs.rmSync(shots, { recursive: true, force: true });
   });
 
   interface Visit {
@@ -192,13 +201,8 @@ suite('HTML report in headless Chromium', () => {
       const height = Math.ceil((flow?.y ?? 0) + (flow?.height ?? 1000) + 16);
       const shot = path.join(shots, `${s.name}.png`);
       await v.page.screenshot({ path: shot, fullPage: true, clip: { x: 0, y: 0, width, height } });
-      if (docShots.has(s.name)) {
-        const target = path.join(DOCS, `report-${s.name}.png`);
-        if (process.env.TRAILSTORY_DOCS_SCREENSHOTS === '1' || !fs.existsSync(target)) {
-          fs.mkdirSync(DOCS, { recursive: true });
-          fs.copyFileSync(shot, target);
-        }
-      }
+      expect(fs.statSync(shot).size).toBeGreaterThan(0);
+      if (docShots.has(s.name)) fs.copyFileSync(shot, path.join(DOCS, `report-${s.name}.png`));
     } finally {
       await v.page.close();
     }
