@@ -135,10 +135,8 @@ if (rows.length >= 2) {
 }
 lines.push('Reproduce: `npm run bench -- --baseline <commit>` (options: `--sizes 100000,1000000 --reps 5 --cache DIR --out FILE`).', '');
 const table = lines.join('\n');
-if (!out) {
-  console.log(`\n${table}`);
-  process.exit(0);
-}
+console.log(`\n${table}`);
+if (!out) process.exit(0);
 // Only this section of the file is replaced: the other sections belong to other benchmarks.
 require('../scripts/bench-section.js').writeSection(out, '# Benchmarks', table);
 console.log(`bench: wrote ${path.relative(root, out)}`);

@@ -3,8 +3,9 @@
  * organisation size (accounts × regions, opt-in regions among them), against healthy emulated
  * organisations (test/e2e/org-fixture.ts buildHealthyOrganization). Calls are counted by the
  * report itself (`requests`) and by the emulator (every HTTP request it answered, so SDK retries
- * would show); both are printed, with the calls per account. Prints a Markdown table and writes it
- * into docs/benchmarks.md (the section "AWS calls per org-status run").
+ * would show); both are printed, with the calls per account. Prints a Markdown table; with
+ * `--out FILE` (e.g. `npm run bench:org-status -- --out docs/benchmarks.md`) also writes it as the
+ * section "AWS calls per org-status run" of FILE.
  *
  * Needs nothing outside the repository (the API models bundled in test/emulator/models when
  * ../shared is absent).
@@ -27,6 +28,14 @@ const SIZES: { accounts: number; regions: string[] }[] = [
 
 async function main(): Promise<void> {
   const root = path.resolve(process.argv[2] ?? '.');
+  const args = process.argv.slice(3);
+  const at = args.indexOf('--out');
+  const out = at >= 0 ? args[at + 1] : undefined;
+  if (at >= 0 && !out) {
+    process.stderr.write('usage: npm run bench:org-status [-- --out FILE]\n');
+    process.exitCode = 2;
+    return;
+  }
   const modelsDir = modelsDirOf(root);
   const rows: string[] = [];
   for (const size of SIZES) {
@@ -52,10 +61,12 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
-  const doc = path.join(root, 'docs', 'benchmarks.md');
-  const section = `## AWS calls per org-status run\n\nMeasured by \`npm run bench:org-status\` on ${new Date().toISOString().slice(0, 10)}: healthy emulated organisations (no gap), the member role checked as the worker role. STS is two calls per member account in the stack's region and in each opt-in region (AssumeRole, GetCallerIdentity); the rest grows with the regions and with the pages of ListAccounts and ListMembers (20 and 50 a page).\n\n${table}\n`;
-  writeSection(doc, '## AWS calls per org-status run', section);
-  process.stdout.write(`\n${table}\n\nwritten to docs/benchmarks.md\n`);
+  const section = `## AWS calls per org-status run\n\nMeasured by \`npm run bench:org-status -- --out docs/benchmarks.md\` on ${new Date().toISOString().slice(0, 10)}: healthy emulated organisations (no gap), the member role checked as the worker role. STS is two calls per member account in the stack's region and in each opt-in region (AssumeRole, GetCallerIdentity); the rest grows with the regions and with the pages of ListAccounts and ListMembers (20 and 50 a page).\n\n${table}\n`;
+  process.stdout.write(`\n${section}`);
+  if (out) {
+    writeSection(path.resolve(out), '## AWS calls per org-status run', section);
+    process.stdout.write(`bench:org-status: wrote ${out}\n`);
+  }
 }
 
 main().catch((e: unknown) => {

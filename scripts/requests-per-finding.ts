@@ -1,8 +1,9 @@
 /**
  * `npm run bench:requests`: the AWS requests the Lambda path makes per finding, by API, for each
  * public scenario (../shared/scenarios), each run through the intake and the enrich worker
- * against the local emulator. Prints a Markdown table and writes it into docs/benchmarks.md
- * (the section "AWS requests per finding").
+ * against the local emulator. Prints a Markdown table; with `--out FILE` (e.g.
+ * `npm run bench:requests -- --out docs/benchmarks.md`) also writes it as the section "AWS
+ * requests per finding" of FILE.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -36,6 +37,14 @@ function eventOf(dir: string): unknown {
 
 async function main(): Promise<void> {
   const root = path.resolve(process.argv[2] ?? '.');
+  const args = process.argv.slice(3);
+  const at = args.indexOf('--out');
+  const out = at >= 0 ? args[at + 1] : undefined;
+  if (at >= 0 && !out) {
+    process.stderr.write('usage: npm run bench:requests [-- --out FILE]\n');
+    process.exitCode = 2;
+    return;
+  }
   const scenarios = path.resolve(root, '..', 'shared', 'scenarios');
   if (!fs.existsSync(scenarios)) {
     process.stdout.write('bench:requests: ../shared/scenarios not found: skipping\n');
@@ -81,7 +90,7 @@ async function main(): Promise<void> {
   const lines = [
     '## AWS requests per finding',
     '',
-    `Measured by \`npm run bench:requests\` on ${new Date().toISOString().slice(0, 10)}: each public scenario's finding through the intake and the enrich worker against the local emulator (one finding, no faults). The idempotency table's DynamoDB calls are not counted.`,
+    `Measured by \`npm run bench:requests -- --out docs/benchmarks.md\` on ${new Date().toISOString().slice(0, 10)}: each public scenario's finding through the intake and the enrich worker against the local emulator (one finding, no faults). The idempotency table's DynamoDB calls are not counted.`,
     '',
     `| scenario | steps | ${apis.join(' | ')} | total |`,
     `|---|---:|${apis.map(() => '---:').join('|')}|---:|`,
@@ -90,7 +99,10 @@ async function main(): Promise<void> {
   ];
   const text = lines.join('\n');
   process.stdout.write(text + '\n');
-  writeSection(path.join(root, 'docs', 'benchmarks.md'), '## AWS requests per finding', text);
+  if (out) {
+    writeSection(path.resolve(out), '## AWS requests per finding', text);
+    process.stdout.write(`bench:requests: wrote ${out}\n`);
+  }
 }
 
 main().catch((e) => {
