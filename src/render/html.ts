@@ -126,6 +126,9 @@ footer{color:#6b7280;font-size:12px;padding:0 28px 24px}
 a{color:#1d4ed8}
 `;
 
+const DAY = 86_400_000;
+const YEAR = 365.25 * DAY;
+
 function fmtTime(iso: string): string {
   return iso.replace('T', ' ').replace(/Z$/, ' UTC');
 }
@@ -156,6 +159,7 @@ function delta(ms: number): string {
   a -= h * 3600;
   const m = Math.floor(a / 60);
   const sec = a - m * 60;
+  if (d >= 365) return `${sign}${Math.floor(d / 365.25)}y${Math.floor(d % 365.25)}d`;
   if (d > 0) return `${sign}${d}d${h}h`;
   if (h > 0) return `${sign}${h}h${String(m).padStart(2, '0')}m`;
   if (m > 0) return `${sign}${m}m${String(sec).padStart(2, '0')}s`;
@@ -164,6 +168,14 @@ function delta(ms: number): string {
 
 function human(ms: number): string {
   return delta(ms).slice(1);
+}
+
+/** A long time in words: `3 years`, `45 days`, else as {@link delta} writes it (`5h02m`). */
+function spanWords(ms: number): string {
+  const days = ms / DAY;
+  if (days >= 730) return `${Math.round(days / 365.25).toLocaleString('en-US')} years`;
+  if (days >= 60) return `${Math.round(days)} days`;
+  return human(ms);
 }
 
 function clipText(s: string, max: number): string {
@@ -211,50 +223,190 @@ function legend(): string {
   return `<div class="legend">${items.join('')}</div><div class="legend">${tactics.join('')}</div>`;
 }
 
-/** The time strip: one lane per identity, a dot per step coloured by tactic, the finding window. */
+/** The time strip's axis: at most this many stretches of time, the gaps between them cut out. */
+export const MAX_AXIS_SEGMENTS = 4;
+/** A gap between steps shorter than this (ms) is never cut out of the time strip. */
+const MIN_CUT_MS = 60 * 60 * 1000;
+/** Width (px) of the marker that stands for a cut gap. */
+const CUT_W = 30;
+/** Narrowest stretch of the axis (px). */
+const MIN_SEGMENT_W = 70;
+/** Least room (px) between two ticks. */
+const TICK_ROOM = 110;
+
+/** One stretch of the time axis: the times `t0`…`t1` (ms since the epoch) drawn from `x0` to `x1` (px). */
+export interface AxisSegment {
+  t0: number;
+  t1: number;
+  x0: number;
+  x1: number;
+}
+
+/**
+ * The time strip's horizontal scale. Its stretches (at most {@link MAX_AXIS_SEGMENTS}) share a
+ * fixed width; the longest gaps, each longer than an hour and more than three times all the
+ * time the story spends outside the cut gaps, are cut out and drawn as a marker 30 px wide. So neither the strip's width nor
+ * its number of ticks (at most one per 110 px) depends on the time span, be it a minute or the
+ * 8,000 years to a step dated 9999.
+ */
+export interface TimeAxis {
+  segments: AxisSegment[];
+  /** The cut gaps: the marker's left edge (px) and the gap's length (ms). */
+  cuts: { x: number; ms: number }[];
+  /** Tick marks: position (px) and label (digits, `-`, `:` and a space only). */
+  ticks: { x: number; label: string }[];
+  /** Position (px) of a time (ms since the epoch): in its stretch; in a cut gap, on its marker; before or after the axis, at its end. */
+  x(t: number): number;
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** A tick's label: the year, the date or the time of day, as fine as the tick step needs. */
+function tickLabel(t: number, stepMs: number, withDate: boolean, withYear: boolean): string {
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) return '';
+  const y = String(d.getUTCFullYear());
+  const date = `${withYear ? `${y}-` : ''}${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
+  if (stepMs >= YEAR) return y;
+  if (stepMs >= DAY) return date;
+  const time = stepMs >= 60_000 ? `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}` : `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+  return withDate ? `${date} ${time}` : time;
+}
+
+const TICK_STEPS = [1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000, 7776000].map((s) => s * 1000);
+
+/** Ticks of one stretch: at most `max`, on round times (whole years past 90 days a tick). */
+function segmentTicks(s: AxisSegment, max: number, withDate: boolean): { x: number; label: string }[] {
+  const span = s.t1 - s.t0;
+  const at = (t: number) => s.x0 + ((t - s.t0) / span) * (s.x1 - s.x0);
+  const out: { x: number; label: string }[] = [];
+  const y0 = new Date(s.t0).getUTCFullYear();
+  const y1 = new Date(s.t1).getUTCFullYear();
+  const withYear = y0 !== y1;
+  const step = TICK_STEPS.find((x) => span / x <= max);
+  if (step === undefined) {
+    // Years: a round number of them (1, 2, 5, 10, 20, 50, …) that keeps within `max` ticks.
+    const years = Math.max(1, y1 - y0);
+    let k = 1;
+    for (let m = 1; years / k > max; m *= 10) k = [m, 2 * m, 5 * m, 10 * m].find((c) => years / c <= max) ?? 10 * m;
+    for (let y = Math.ceil(y0 / k) * k; y <= y1 && out.length <= max; y += k) {
+      const t = Date.UTC(y, 0, 1);
+      if (t >= s.t0 && t <= s.t1) out.push({ x: at(t), label: String(y) });
+    }
+    return out;
+  }
+  for (let t = Math.ceil(s.t0 / step) * step; t <= s.t1 && out.length <= max; t += step) {
+    // After a cut, the stretch's first tick says the full date.
+    const head = withDate && out.length === 0;
+    out.push({ x: at(t), label: tickLabel(t, step, head, withYear || head) });
+  }
+  return out;
+}
+
+/**
+ * Lays times (ms since the epoch; at least one, NaN ignored) out from `left` to `right` (px):
+ * see {@link TimeAxis}.
+ */
+export function timeAxis(times: number[], left: number, right: number): TimeAxis {
+  const sorted = times.filter((t) => Number.isFinite(t)).sort((a, b) => a - b);
+  const first = sorted[0] ?? 0;
+  const last = sorted[sorted.length - 1] ?? first;
+  // The longest gaps, cut while each is more than three times all the time left outside the cuts.
+  const gaps: { i: number; ms: number }[] = [];
+  for (let i = 1; i < sorted.length; i++) gaps.push({ i, ms: (sorted[i] as number) - (sorted[i - 1] as number) });
+  gaps.sort((a, b) => b.ms - a.ms);
+  let rest = last - first;
+  const cutAt: number[] = [];
+  for (const gp of gaps.slice(0, MAX_AXIS_SEGMENTS - 1)) {
+    if (gp.ms < MIN_CUT_MS || gp.ms <= 3 * (rest - gp.ms)) break;
+    rest -= gp.ms;
+    cutAt.push(gp.i);
+  }
+  cutAt.sort((a, b) => a - b);
+  const spans: { t0: number; t1: number }[] = [];
+  let from = 0;
+  for (const i of [...cutAt, sorted.length]) {
+    let t0 = sorted[from] ?? first;
+    let t1 = sorted[i - 1] ?? t0;
+    if (t1 - t0 < 60_000) {
+      t0 -= 30_000;
+      t1 += 30_000;
+    }
+    const pad = (t1 - t0) * 0.03;
+    spans.push({ t0: t0 - pad, t1: t1 + pad });
+    from = i;
+  }
+  // Widths: each stretch its minimum, the rest shared in proportion to the time it spans.
+  const room = right - left - cutAt.length * CUT_W;
+  const min = Math.min(MIN_SEGMENT_W, room / spans.length);
+  const total = spans.reduce((n, s) => n + (s.t1 - s.t0), 0);
+  const segments: AxisSegment[] = [];
+  const cuts: { x: number; ms: number }[] = [];
+  let x = left;
+  spans.forEach((s, k) => {
+    const w = min + (room - min * spans.length) * ((s.t1 - s.t0) / total);
+    segments.push({ ...s, x0: x, x1: x + w });
+    x += w;
+    const i = cutAt[k];
+    if (i !== undefined) {
+      cuts.push({ x, ms: (sorted[i] as number) - (sorted[i - 1] as number) });
+      x += CUT_W;
+    }
+  });
+  const ticks = segments.flatMap((s) => segmentTicks(s, Math.max(1, Math.floor((s.x1 - s.x0) / TICK_ROOM)), segments.length > 1));
+  const xOf = (t: number): number => {
+    for (let k = 0; k < segments.length; k++) {
+      const s = segments[k] as AxisSegment;
+      if (t < s.t0) return k === 0 ? s.x0 : (cuts[k - 1]?.x ?? s.x0) + CUT_W / 2;
+      if (t <= s.t1) return s.x0 + ((t - s.t0) / (s.t1 - s.t0)) * (s.x1 - s.x0);
+    }
+    return segments[segments.length - 1]?.x1 ?? right;
+  };
+  return { segments, cuts, ticks, x: xOf };
+}
+
+/** The time strip: one lane per identity, a dot per step coloured by tactic, the finding window, a marker for each long gap. */
 function timeStrip(st: Storyline, g: StoryGraph, limits: Limits): string {
   if (st.steps.length === 0) return '';
   const times = st.steps.map((s) => Date.parse(s.eventTime)).filter((t) => !Number.isNaN(t));
   if (times.length === 0) return '';
-  let t0 = times.reduce((a, b) => Math.min(a, b));
-  let t1 = times.reduce((a, b) => Math.max(a, b));
   const fLo = st.finding.eventFirstSeen ? Date.parse(st.finding.eventFirstSeen) : NaN;
   const fHi = st.finding.eventLastSeen ? Date.parse(st.finding.eventLastSeen) : fLo;
-  if (t1 - t0 < 60_000) {
-    t0 -= 30_000;
-    t1 += 30_000;
-  }
-  const pad = (t1 - t0) * 0.03;
-  t0 -= pad;
-  t1 += pad;
   const owners = g.identities.filter((i) => g.phasesOf.has(i.key));
   const LEFT = 250;
   const W = 1180;
   const LANE = 26;
   const TOP = 26;
-  const H = TOP + owners.length * LANE + 8;
-  const x = (t: number) => LEFT + ((t - t0) / (t1 - t0)) * (W - LEFT - 14);
+  const axis = timeAxis(times, LEFT, W - 14);
+  const lanesH = TOP + owners.length * LANE + 8;
+  const H = lanesH + (axis.cuts.length > 0 ? 16 : 0);
+  const x = axis.x;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="'DejaVu Sans Mono',Menlo,Consolas,monospace" font-size="11" role="img" aria-label="Timeline">`);
-  // ticks
-  const steps = [1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800].map((s) => s * 1000);
-  const span = t1 - t0;
-  const tick = steps.find((s) => span / s <= 9) ?? 604800000;
-  for (let t = Math.ceil(t0 / tick) * tick; t <= t1; t += tick) {
-    const iso = new Date(t).toISOString();
-    const lab = tick >= 86400000 ? iso.slice(5, 10) : tick >= 60000 ? iso.slice(11, 16) : iso.slice(11, 19);
-    out.push(`<line x1="${x(t).toFixed(1)}" y1="${TOP - 6}" x2="${x(t).toFixed(1)}" y2="${H - 6}" stroke="#e5e7eb"/><text x="${x(t).toFixed(1)}" y="${TOP - 10}" text-anchor="middle" fill="#6b7280">${lab}</text>`);
+  for (const tk of axis.ticks) {
+    out.push(`<line x1="${tk.x.toFixed(1)}" y1="${TOP - 6}" x2="${tk.x.toFixed(1)}" y2="${lanesH - 6}" stroke="#e5e7eb"/><text x="${tk.x.toFixed(1)}" y="${TOP - 10}" text-anchor="middle" fill="#6b7280">${esc(tk.label)}</text>`);
   }
   if (!Number.isNaN(fLo)) {
     const a = Math.max(LEFT, x(fLo) - 2);
     const b = Math.min(W - 10, x(Number.isNaN(fHi) ? fLo : fHi) + 2);
-    if (b > a) out.push(`<rect x="${a.toFixed(1)}" y="${TOP - 6}" width="${(b - a).toFixed(1)}" height="${H - TOP}" fill="${FINDING}" fill-opacity="0.16" stroke="${FINDING}" stroke-opacity="0.6"><title>finding first/last seen</title></rect>`);
+    if (b > a) out.push(`<rect x="${a.toFixed(1)}" y="${TOP - 6}" width="${(b - a).toFixed(1)}" height="${lanesH - TOP}" fill="${FINDING}" fill-opacity="0.16" stroke="${FINDING}" stroke-opacity="0.6"><title>finding first/last seen</title></rect>`);
   }
   owners.forEach((o, i) => {
     const y = TOP + i * LANE + LANE / 2;
     out.push(`<line x1="${LEFT}" y1="${y}" x2="${W - 10}" y2="${y}" stroke="#f0f0f0"/>`);
     out.push(`<text x="8" y="${y + 4}" fill="#111" font-weight="bold">${esc(clipCols(shortPrincipal(o.key), 33))}<title>${esc(o.key)}</title></text>`);
   });
+  // A long gap: a grey band over the lanes, its length written under it.
+  for (const c of axis.cuts) {
+    const cx = c.x + 15;
+    out.push(
+      `<g class="gap"><title>${esc(`no step for ${spanWords(c.ms)}`)}</title><rect x="${c.x.toFixed(1)}" y="${TOP - 6}" width="30" height="${lanesH - TOP}" fill="#f3f4f6"/>` +
+        `<path d="M${(cx - 4).toFixed(1)},${TOP - 6} l8,${((lanesH - TOP) / 2).toFixed(1)} l-8,${((lanesH - TOP) / 2).toFixed(1)}" fill="none" stroke="#9ca3af" stroke-dasharray="3 3"/>` +
+        `<text x="${cx.toFixed(1)}" y="${lanesH + 8}" text-anchor="middle" fill="#6b7280">${esc(`⋯ ${spanWords(c.ms)} ⋯`)}</text></g>`,
+    );
+  }
   const laneOf = new Map(owners.map((o, i) => [o.key, i]));
   const originId = st.origin?.eventId;
   for (const s of st.steps) {
@@ -282,7 +434,7 @@ function timelineList(st: Storyline, g: StoryGraph, rowOf: Map<string, number>):
   for (const grp of groups) {
     const s = grp.first;
     const t = Date.parse(s.eventTime);
-    if (!Number.isNaN(prev) && !Number.isNaN(t) && t - prev > 5 * 60_000) rows.push(`<li class="gap">⋯ ${esc(human(t - prev))} later ⋯</li>`);
+    if (!Number.isNaN(prev) && !Number.isNaN(t) && t - prev > 5 * 60_000) rows.push(`<li class="gap">⋯ ${esc(spanWords(t - prev))} later ⋯</li>`);
     prev = Math.max(Number.isNaN(prev) ? t : prev, Date.parse(grp.last.eventTime));
     const cls = [grp.origin ? 'origin' : '', grp.steps.some((x) => inWindow(Date.parse(x.eventTime))) ? 'inwin' : ''].filter(Boolean).join(' ');
     const grants = groupGrants(grp)

@@ -176,9 +176,10 @@ function measure(box: Omit<Box, 'width' | 'height'>, minWidth = 0): Box {
   return { ...box, width: Math.ceil(w), height: Math.ceil(h + (box.kind === 'phase' ? 4 : 0)) };
 }
 
-/** Compact time for the diagram: `HH:MM:SS`, with the date when the story spans days. */
-function timeFmt(iso: string, withDate: boolean): string {
+/** Compact time for the diagram: `HH:MM:SS`, with the date when the story spans days, and the year when it spans years. */
+function timeFmt(iso: string, withDate: boolean | 'year'): string {
   if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(iso)) return iso;
+  if (withDate === 'year') return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
   return withDate ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 19);
 }
 
@@ -220,7 +221,8 @@ interface Ctx {
   /** Whether a step is in the finding's first/last seen window. */
   flagged: (s: Step) => boolean;
   g: StoryGraph;
-  withDate: boolean;
+  /** Times with their date (the story spans days), and their year (it spans years). */
+  withDate: boolean | 'year';
   /** Evidence row number of each eventId (1-based, story order; a run of calls shares its row). */
   evIndex: Map<string, number>;
 }
@@ -548,6 +550,7 @@ function drawLane(lane: Lane, x: number, y: number, out: string[]): void {
 export async function renderSvg(st: Storyline): Promise<string> {
   const g = buildStoryGraph(st);
   const days = new Set(st.steps.map((s) => s.eventTime.slice(0, 10)));
+  const years = new Set([...days].map((d) => d.slice(0, 4)));
   const evIndex = evidenceRowOf(st);
   const fLo = st.finding.eventFirstSeen ? Date.parse(st.finding.eventFirstSeen) : NaN;
   const fHi = st.finding.eventLastSeen ? Date.parse(st.finding.eventLastSeen) : fLo;
@@ -555,7 +558,7 @@ export async function renderSvg(st: Storyline): Promise<string> {
     const t = Date.parse(s.eventTime);
     return !Number.isNaN(fLo) && t >= fLo - 999 && t <= (Number.isNaN(fHi) ? fLo : fHi) + 999;
   };
-  const ctx: Ctx = { st, g, withDate: days.size > 1, evIndex, flagged: inWindow };
+  const ctx: Ctx = { st, g, withDate: years.size > 1 ? 'year' : days.size > 1, evIndex, flagged: inWindow };
 
   const origin = originBox(ctx);
   const finding = findingBox(ctx);

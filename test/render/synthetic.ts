@@ -182,3 +182,100 @@ export function largeStoryline(n: number): Storyline {
     summary: `origin -> Discovery x${discovery} -> CreateUser -> AttachUserPolicy -> … (${n} steps)`,
   };
 }
+
+/**
+ * Many attacker-created principals: `leaked-ci` creates `n` IAM users (CreateUser and
+ * CreateAccessKey each, both lineage edges), and each user then makes `perUser` calls of its
+ * own (discovery, then collection) from its own address. The lineage has `n + 1` principals.
+ */
+export function manyPrincipalsStoryline(n: number, perUser = 2): Storyline {
+  seq = 3;
+  const actor = 'arn:aws:iam::111122223333:user/leaked-ci';
+  const base = Date.parse('2026-01-02T10:00:00Z');
+  const steps: Step[] = [];
+  const edges: Storyline['lineageEdges'] = [];
+  const lineage = [actor];
+  let t = base;
+  const add = (principal: string, eventName: string, tactic: Tactic, extra: Partial<Step> = {}): Step => {
+    const s: Step = {
+      eventId: id(steps.length),
+      eventTime: iso(t),
+      eventSource: 'iam.amazonaws.com',
+      eventName,
+      accountId: '111122223333',
+      region: 'us-east-1',
+      principalArn: principal,
+      sourceIPAddress: '203.0.113.45',
+      tactic,
+      accessKeyId: 'AKIAEXAMPLE000000001',
+      userAgent: `aws-cli/2.15.0 ${MARKUP_UA}`,
+      errorCode: null,
+      reason: 'attacker-source',
+      ...extra,
+    };
+    steps.push(s);
+    t += 1_000;
+    return s;
+  };
+  add(actor, 'GetCallerIdentity', T.disc as Tactic);
+  for (let i = 0; i < n; i++) {
+    const name = `svc-${String(i).padStart(4, '0')}`;
+    const user = `arn:aws:iam::111122223333:user/${name}`;
+    lineage.push(user);
+    const created = add(actor, 'CreateUser', T.pers as Tactic, { grants: [{ kind: 'user', value: name }] });
+    edges.push({ from: actor, to: user, via: 'CreateUser', eventId: created.eventId, eventTime: created.eventTime, byAttacker: true });
+    const key = `AKIAUSER${String(i).padStart(12, '0')}`;
+    const minted = add(actor, 'CreateAccessKey', T.pers as Tactic, { grants: [{ kind: 'access-key', target: name, value: key }] });
+    edges.push({ from: actor, to: user, via: 'CreateAccessKey', eventId: minted.eventId, eventTime: minted.eventTime, byAttacker: true });
+  }
+  for (let i = 0; i < n; i++) {
+    const user = lineage[i + 1] as string;
+    for (let k = 0; k < perUser; k++) {
+      add(user, k % 2 === 0 ? 'ListBuckets' : 'GetObject', (k % 2 === 0 ? T.disc : T.coll) as Tactic, {
+        eventSource: 's3.amazonaws.com',
+        sourceIPAddress: `198.51.${(i >> 8) & 255}.${i & 255}`,
+        accessKeyId: `AKIAUSER${String(i).padStart(12, '0')}`,
+        reason: 'attacker-minted-credential',
+      });
+    }
+  }
+  const first = steps[0] as Step;
+  return {
+    schemaVersion: '1',
+    finding: {
+      id: 'many',
+      type: 'Persistence:IAMUser/AnomalousBehavior',
+      accountId: '111122223333',
+      region: 'us-east-1',
+      arn: 'arn:aws:guardduty:us-east-1:111122223333:detector/d/finding/many',
+      severity: 8,
+      eventFirstSeen: steps[1]?.eventTime,
+      eventLastSeen: steps[20]?.eventTime,
+    },
+    origin: { eventId: first.eventId, eventTime: first.eventTime, eventName: first.eventName, reason: 'first use of the key from 203.0.113.45' },
+    steps,
+    lineage,
+    lineageEdges: edges,
+    attackerSources: [{ ip: '203.0.113.45', reason: 'named by the finding' }, ...lineage.slice(1).map((_, i) => ({ ip: `198.51.${(i >> 8) & 255}.${i & 255}`, reason: 'used a minted key' }))],
+    coverage: coverage(),
+    summary: `origin -> CreateUser x${n} -> … (${steps.length} steps)`,
+  };
+}
+
+/**
+ * A storyline of `n` normal steps (see {@link largeStoryline}) whose last step is dated `last`
+ * (default `9999-12-31T23:59:59Z`), and whose first is dated `first` when given: a time span
+ * of thousands of years between steps that are otherwise seconds apart.
+ */
+export function farDateStoryline(n = 200, last = '9999-12-31T23:59:59Z', first?: string): Storyline {
+  const st = largeStoryline(n);
+  const steps = st.steps.map((s) => ({ ...s }));
+  const lastStep = steps[steps.length - 1] as Step;
+  lastStep.eventTime = last;
+  if (first) {
+    const s0 = steps[0] as Step;
+    s0.eventTime = first;
+    if (st.origin) st.origin = { ...st.origin, eventTime: first };
+  }
+  return { ...st, steps };
+}
