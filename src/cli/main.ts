@@ -13,7 +13,8 @@ import { TrailInputError } from '../trail/read';
 import { renderHtml } from '../render/html';
 import { renderMarkdown } from '../render/markdown';
 import { renderMermaid } from '../render/mermaid';
-import { plain, renderText } from '../render/text';
+import { renderText } from '../render/text';
+import { terminal } from '../render/escape';
 import { toIsoUtc } from '../model/time';
 import { ConfigError, parseRegionList, REGION_NAME } from '../config';
 import { buildSecurityHubWrites } from '../securityhub/asff';
@@ -77,7 +78,8 @@ export async function main(
   const program = new Command('trailstory')
     .description('Reconstructs the attack storyline behind a GuardDuty finding from CloudTrail: origin, identity lineage, steps with MITRE ATT&CK tactics.')
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    // Commander's own errors quote option values as given: each line passes the terminal sanitiser.
+    .configureOutput({ writeOut: io.out, writeErr: (s) => io.err(lines(s)) });
 
   program
     .command('investigate')
@@ -183,7 +185,7 @@ Examples:
       io.err(`trailstory: ${oneLine(e.message)}\n`);
       code = EXIT.badInput;
     } else {
-      io.err(`trailstory: internal error: ${(e as Error).stack ?? String(e)}\n`);
+      io.err(`trailstory: internal error: ${lines((e as Error).stack ?? String(e))}\n`);
       code = EXIT.internal;
     }
   }
@@ -191,10 +193,20 @@ Examples:
 }
 
 /**
- * An error message as one line a terminal shows as it is: the file names and the parser's
- * excerpt in it come from the input, so line breaks, tabs and control characters become spaces
- * and bidirectional controls visible markers.
+ * An error message as one line a terminal shows as it is (`terminal` in escape.ts): the file
+ * names, finding ids, detail-types, product names and the parser's excerpt in it come from the
+ * input, so it is capped at 8 KiB with a visible marker, and line breaks, tabs, ESC, BEL, NUL,
+ * DEL, C1, bidirectional and zero-width characters become visible `[U+000A]` markers: a path
+ * with a line break in its name is still one line.
  */
-function oneLine(message: string): string {
-  return plain(message).replace(/ {2,}/g, ' ').trim();
+export function oneLine(message: string): string {
+  return terminal(message).replace(/ {2,}/g, ' ').trim();
+}
+
+/** Text of several lines (commander's usage errors, a stack trace) for standard error: each line through {@link oneLine}'s sanitiser, the line breaks kept. */
+function lines(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => terminal(l).replace(/\[U\+000D\]$/, ''))
+    .join('\n');
 }

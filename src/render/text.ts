@@ -4,21 +4,27 @@
  * origin, lineage edges, grants and failed privilege changes always on their own), then the
  * lineage and the coverage. Lines fit the given width (the terminal's, 80 when not a terminal):
  * words wrap, and a token longer than the width (an ARN) goes on a line of its own, never cut.
- * Attacker-chosen strings (user agents, names) are stripped of control characters so they
- * cannot rewrite the terminal.
+ * Every line passes `terminal` (escape.ts): control, bidirectional and invisible characters
+ * from the input are shown as visible `[U+001B]` markers, so an attacker-chosen string (user
+ * agent, session name, region) can neither rewrite the terminal nor forge a line; every value
+ * from the input is capped at 8 KiB first (`cap`, a visible marker with its whole size).
  */
 import type { Storyline } from '../model/storyline';
-import { compactDocument, neutral } from './escape';
+import { cap, compactDocument, terminal } from './escape';
 import { GROUP_GAP_MS, groupCalls, groupSpan, groupSteps, groupTactics } from './groups';
 
 /**
- * Makes attacker-chosen text safe for a terminal: C0/C1 control characters (ANSI escapes, line
- * breaks and tabs included) become spaces, bidirectional controls and zero-width characters
- * visible `[U+202E]` markers (`neutral`).
+ * Makes attacker-chosen text safe for a terminal, on one line (`terminal` in escape.ts): capped
+ * at 8 KiB with a visible marker, every C0/C1 control character (ANSI escapes, line breaks and
+ * tabs included), DEL, bidirectional control and zero-width character shown as a visible
+ * `[U+001B]` marker. No byte below 0x20 is left.
  */
 export function plain(text: string | null | undefined): string {
-  return neutral(text).replace(/[\t\n\r]/g, ' ');
+  return terminal(text);
 }
+
+/** One value from the input in a line: capped at 8 KiB (`cap`), so one huge field cannot push out the rest of its line. */
+const v = (x: unknown): string => cap(x);
 
 /** An ARN as `account:resource`. */
 function short(arn: string): string {
@@ -81,15 +87,16 @@ export function wrap(text: string, width: number, first = '', indent = first.len
 export function renderText(st: Storyline, opts: TextOptions = {}): string {
   const width = Math.max(40, Math.floor(opts.width ?? 80));
   const out: string[] = [];
-  const line = (text: string, first = '', indent = first.length) => out.push(...wrap(plain(text), width, first, indent));
+  // Each value is capped where it is put in (`v`); the line as a whole is made visible.
+  const line = (text: string, first = '', indent = first.length) => out.push(...wrap(terminal(text, Infinity), width, first, indent));
   const f = st.finding;
-  line(`${f.type} ${f.id}`, 'Finding  ', 9);
-  line(`account ${f.accountId}  region ${f.region}${f.severity !== undefined ? `  severity ${f.severity}` : ''}`, '         ');
-  if (f.eventFirstSeen) line(`first seen ${f.eventFirstSeen}${f.eventLastSeen ? `  last seen ${f.eventLastSeen}` : ''}`, '         ');
+  line(`${v(f.type)} ${v(f.id)}`, 'Finding  ', 9);
+  line(`account ${v(f.accountId)}  region ${v(f.region)}${f.severity !== undefined ? `  severity ${v(f.severity)}` : ''}`, '         ');
+  if (f.eventFirstSeen) line(`first seen ${v(f.eventFirstSeen)}${f.eventLastSeen ? `  last seen ${v(f.eventLastSeen)}` : ''}`, '         ');
   out.push('');
   if (st.origin) {
-    line(`${st.origin.eventId}  ${st.origin.eventTime}  ${st.origin.eventName}`, 'Origin   ', 9);
-    line(st.origin.reason, '         ');
+    line(`${v(st.origin.eventId)}  ${v(st.origin.eventTime)}  ${v(st.origin.eventName)}`, 'Origin   ', 9);
+    line(v(st.origin.reason), '         ');
   } else {
     out.push('Origin   none found');
   }
@@ -109,20 +116,20 @@ export function renderText(st: Storyline, opts: TextOptions = {}): string {
     // No ARN: an AWS service calling as itself, or the callee's copy of a cross-account call.
     const who = g.principalArn ? short(g.principalArn) : /\.amazonaws\.com$/.test(s.sourceIPAddress) ? `AWS service ${s.sourceIPAddress}` : 'another account (the callee’s copy of its call)';
     if (who !== lastWho) {
-      line(`${who}${s.accessKeyId ? `  key ${s.accessKeyId}` : ''}`, '  as ', 6);
+      line(`${v(who)}${s.accessKeyId ? `  key ${v(s.accessKeyId)}` : ''}`, '  as ', 6);
       lastWho = who;
     }
     const mark = g.origin ? '> ' : '  ';
     if (g.steps.length === 1) {
-      const err = s.errorCode ? `  [${s.errorCode}]` : '';
-      line(`${s.eventTime}  ${s.region}  ${groupTactics(g)}  ${s.eventSource.replace(/\.amazonaws\.com$/, '')}:${s.eventName}${err}  from ${s.sourceIPAddress}  eventID ${s.eventId}`, `  ${mark}`, 8);
+      const err = s.errorCode ? `  [${v(s.errorCode)}]` : '';
+      line(`${v(s.eventTime)}  ${v(s.region)}  ${v(groupTactics(g))}  ${v(s.eventSource.replace(/\.amazonaws\.com$/, ''))}:${v(s.eventName)}${err}  from ${v(s.sourceIPAddress)}  eventID ${v(s.eventId)}`, `  ${mark}`, 8);
     } else {
       const failed = g.failed > 0 ? `  [${g.failed} failed]` : '';
-      line(`${groupSpan(g)}  x${g.steps.length}  ${g.regions.join(',')}  ${groupTactics(g)}  ${groupCalls(g)}${failed}  from ${g.sourceIPAddress}`, `  ${mark}`, 8);
-      line(`first ${g.first.eventId}  last ${g.last.eventId}`, '        ');
+      line(`${v(groupSpan(g))}  x${g.steps.length}  ${v(g.regions.join(','))}  ${v(groupTactics(g))}  ${v(groupCalls(g))}${failed}  from ${v(g.sourceIPAddress)}`, `  ${mark}`, 8);
+      line(`first ${v(g.first.eventId)}  last ${v(g.last.eventId)}`, '        ');
     }
     for (const gr of s.grants ?? []) {
-      const parts = [gr.kind, gr.target ? `to ${gr.target}` : '', gr.value ?? ''].filter(Boolean).join(' ');
+      const parts = [v(gr.kind), gr.target ? `to ${v(gr.target)}` : '', v(gr.value)].filter(Boolean).join(' ');
       // The document on one line, its first 160 characters (json and the HTML report hold more).
       const doc = gr.document ? compactDocument(gr.document) : '';
       line(`${parts}${doc ? `: ${doc.length > 160 ? `${doc.slice(0, 160)}…` : doc}` : ''}`, '        grants ', 15);
@@ -131,19 +138,19 @@ export function renderText(st: Storyline, opts: TextOptions = {}): string {
   out.push('');
   out.push('Lineage');
   if (st.lineage.length === 0) out.push('  (none)');
-  st.lineage.forEach((p, i) => line(p, i === 0 ? '  ' : '  -> ', 5));
+  st.lineage.forEach((p, i) => line(v(p), i === 0 ? '  ' : '  -> ', 5));
   // The edges, with ARNs short (account:resource; the full ARNs are listed above).
-  const id = (x: string) => (x.startsWith('arn:') ? short(x) : x);
-  for (const e of st.lineageEdges) line(`${e.via}  ${e.eventTime}  ${e.byAttacker ? 'attacker' : 'legitimate'}  ${id(e.from)}  => ${id(e.to)}`, '     ');
+  const id = (x: string) => v(x.startsWith('arn:') ? short(x) : x);
+  for (const e of st.lineageEdges) line(`${v(e.via)}  ${v(e.eventTime)}  ${e.byAttacker ? 'attacker' : 'legitimate'}  ${id(e.from)}  => ${id(e.to)}`, '     ');
   out.push('');
   const c = st.coverage;
   out.push('Coverage');
   line(`files read ${c.filesRead}, skipped ${c.filesSkipped}; records read ${c.recordsRead}, skipped ${c.recordsSkipped}, examined ${c.recordsExamined}`, '  ');
-  line(`accounts ${c.accounts.join(', ') || '-'}; regions ${c.regions.join(', ') || '-'}; span ${c.timeSpan.from ?? '-'} .. ${c.timeSpan.to ?? '-'}`, '  ');
-  for (const [r, k] of Object.entries(c.skippedReasons)) line(`skipped: ${r} x${k}`, '  ');
+  line(`accounts ${v(c.accounts.join(', ') || '-')}; regions ${v(c.regions.join(', ') || '-')}; span ${v(c.timeSpan.from ?? '-')} .. ${v(c.timeSpan.to ?? '-')}`, '  ');
+  for (const [r, k] of Object.entries(c.skippedReasons)) line(`skipped: ${v(r)} x${k}`, '  ');
   if (c.sample) out.push('  sample finding');
-  for (const gap of c.gaps) line(gap, '  gap: ', 7);
+  for (const gap of c.gaps) line(v(gap), '  gap: ', 7);
   out.push('');
-  line(st.summary, 'Summary  ', 9);
+  line(v(st.summary), 'Summary  ', 9);
   return out.join('\n') + '\n';
 }
