@@ -179,3 +179,36 @@ describe('text and standard error: control characters made visible', () => {
     expect(r.err).toMatch(/… \[truncated, [\d,]+ bytes in all\]/);
   });
 });
+
+describe('caps in the formats a person reads (8 KiB) and in JSON (64 KiB)', () => {
+  const UA = `Mozilla/5.0 ${'A'.repeat(900_000)}`;
+  let argv: string[];
+  beforeAll(() => {
+    argv = inputs('long-ua', finding(), [record(0, { eventName: 'GetCallerIdentity', eventSource: 'sts.amazonaws.com', userAgent: UA }), record(1, { userAgent: UA })]);
+  });
+
+  test('--format markdown: a 900 KB user agent comes out at 8 KiB with the marker', async () => {
+    const r = await run([...argv, '--format', 'markdown']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.out).toContain('Mozilla/5.0 AAAA');
+    expect(r.out).toContain('… \\[truncated, 900,012 bytes in all\\]');
+    expect(r.out.includes('A'.repeat(8200))).toBe(false);
+    expect(Buffer.byteLength(r.out)).toBeLessThan(32 * 1024);
+  });
+
+  test('--format json: the user agent capped at 64 KiB with the marker, every field of the contract kept', async () => {
+    const r = await run([...argv, '--format', 'json']);
+    expect(r.code).toBe(EXIT.ok);
+    const st = JSON.parse(r.out) as { steps: Record<string, unknown>[] } & Record<string, unknown>;
+    for (const k of ['schemaVersion', 'finding', 'origin', 'steps', 'lineage', 'coverage', 'summary']) expect(Object.keys(st)).toContain(k);
+    expect(st.steps).toHaveLength(2);
+    for (const s of st.steps) {
+      for (const k of ['eventId', 'eventTime', 'eventSource', 'eventName', 'accountId', 'region', 'principalArn', 'sourceIPAddress', 'tactic']) expect(Object.keys(s)).toContain(k);
+      const ua = s.userAgent as string;
+      expect(Buffer.byteLength(ua)).toBeLessThanOrEqual(64 * 1024);
+      expect(Buffer.byteLength(ua)).toBeGreaterThan(64 * 1024 - 64);
+      expect(ua.endsWith('… [truncated, 900,012 bytes in all]')).toBe(true);
+    }
+    expect(Buffer.byteLength(r.out)).toBeLessThan(200 * 1024);
+  });
+});
