@@ -156,8 +156,9 @@ function pushUnique(target: string[], v: string | undefined): void {
   if (v !== undefined && !target.includes(v)) target.push(v);
 }
 
+/** Indicator key → its values; a null-prototype object, so a key such as `__proto__` or `toString` is data like any other. */
 function indicatorsOf(v: unknown): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+  const out = Object.create(null) as Record<string, string[]>;
   for (const ind of list(v)) {
     const key = str(get(ind, 'key'));
     if (key === undefined) continue;

@@ -52,6 +52,14 @@ export class EventMapError extends Error {
 
 const TACTIC_ID = /^TA\d{4}$/;
 
+/** At most 80 characters of a value from the event map, for an error message. */
+function excerpt(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
+/** The largest event map read: every CloudTrail event name with a technique fits in far less. */
+const MAX_EVENT_MAP_BYTES = 4 * 1024 * 1024;
+
 /**
  * Merges a user's event map over the default; the user's entries win. Accepted shapes:
  * the default file's own (`{"events": {"Name": {"tactic": "TA0043", "technique": {…}}}}`),
@@ -61,16 +69,16 @@ const TACTIC_ID = /^TA\d{4}$/;
 export function loadEventMap(userFile?: string): EventMap {
   const base = loadDefaultEventMap();
   if (!userFile) return base;
-  const doc = readJsonFile(userFile, { unreadable: 'cannot read the event map', invalid: 'the event map is not valid JSON' }, (problem) => new EventMapError(userFile, problem));
+  const doc = readJsonFile(userFile, { unreadable: 'cannot read the event map', invalid: 'the event map is not valid JSON' }, (problem) => new EventMapError(userFile, problem), MAX_EVENT_MAP_BYTES);
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new EventMapError(userFile, 'an event map is a JSON object of "EventName": "TA00xx" entries');
   const o = doc as Record<string, unknown>;
   const entries = o.events && typeof o.events === 'object' && !Array.isArray(o.events) ? (o.events as Record<string, unknown>) : o;
-  const events: EventMap['events'] = {};
+  const events: EventMap['events'] = Object.create(null) as EventMap['events'];
   for (const [name, v] of Object.entries(entries)) {
     if (name.startsWith('$')) continue;
     const tactic = typeof v === 'string' ? v : v && typeof v === 'object' ? (v as { tactic?: unknown }).tactic : undefined;
     if (typeof tactic !== 'string' || !TACTIC_ID.test(tactic) || !base.tactics[tactic]) {
-      throw new EventMapError(userFile, `entry "${name}" needs an ATT&CK Enterprise tactic ID such as "TA0007" (got ${JSON.stringify(v)})`);
+      throw new EventMapError(userFile, `entry "${excerpt(name)}" needs an ATT&CK Enterprise tactic ID such as "TA0007" (got ${excerpt(JSON.stringify(v) ?? String(v))})`);
     }
     const technique = v && typeof v === 'object' ? (v as { technique?: { id: string; name: string } }).technique : undefined;
     events[name] = technique ? { tactic, technique } : { tactic };
@@ -133,7 +141,8 @@ export function tacticOf(ev: TrailEvent, map: EventMap, ctx: StepContext): { tac
   if (ctx.deliveredBy === 'lambda.amazonaws.com') return mk('TA0004', { id: 'T1548.005', name: 'Abuse Elevation Control Mechanism: Temporary Elevated Cloud Access' });
   if (ctx.deliveredBy) return mk('TA0006', { id: 'T1552.005', name: 'Unsecured Credentials: Cloud Instance Metadata API' });
   if (name === 'ConsoleLogin' && (ev.errorMessage || ev.responseElements?.ConsoleLogin === 'Failure')) return mk('TA0006', { id: 'T1110', name: 'Brute Force' });
-  const entry = map.events[name];
+  // Own entries only: an event named `constructor` or `toString` must not find Object.prototype's.
+  const entry = Object.hasOwn(map.events, name) ? map.events[name] : undefined;
   if (entry) return mk(entry.tactic, entry.technique);
   if (map.readPrefixes.prefixes.some((p) => name.startsWith(p))) return mk(map.readPrefixes.tactic, map.readPrefixes.technique);
   return { tactic: null, technique: null };

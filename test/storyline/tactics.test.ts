@@ -127,7 +127,7 @@ describe('loadEventMap: user maps', () => {
   });
 
   test.each([
-    ['missing.json', null, /cannot read the event map \(ENOENT\)/],
+    ['missing.json', null, /cannot read the event map: no such file .*\(ENOENT\)/],
     ['bad.json', 'not json', /not valid JSON/],
     ['array.json', '[]', /JSON object/],
     ['bogus.json', '{"X": "bogus"}', /entry "X" needs an ATT&CK Enterprise tactic ID/],
