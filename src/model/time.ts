@@ -25,6 +25,18 @@ const MONTHS: Record<string, number> = {
   jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
 };
 
+/**
+ * The times a CloudTrail record can bear: CloudTrail began in November 2013, and no record is
+ * dated after 2100. A record outside is malformed (a forged or corrupted time would otherwise
+ * stretch every timeline to the year 9999).
+ */
+export const RECORD_TIME_RANGE_MS = { from: Date.UTC(2013, 0, 1), to: Date.UTC(2100, 0, 1) } as const;
+
+/** Whether epoch milliseconds fall in {@link RECORD_TIME_RANGE_MS} (from inclusive, to exclusive). */
+export function inRecordTimeRange(ms: number): boolean {
+  return ms >= RECORD_TIME_RANGE_MS.from && ms < RECORD_TIME_RANGE_MS.to;
+}
+
 /** Below this magnitude an epoch number is in seconds, at or above it in milliseconds. */
 const SECONDS_LIMIT = 1e11;
 

@@ -215,10 +215,24 @@ function selectedBy(ev: TrailEvent, t: Tokens): boolean {
 function mergeSkips(into: ReadStats, from: ReadStats): void {
   into.recordsExamined += from.recordsExamined;
   for (const [reason, n] of Object.entries(from.skippedReasons)) {
-    if (!reason.startsWith('malformed-record (invalid JSON)') && !reason.startsWith('malformed-record (no-') && !reason.startsWith('malformed-record (bad-')) continue;
+    if (!/^malformed-record \((invalid JSON|no-|bad-|eventTime-out-of-range)/.test(reason)) continue;
     into.skippedReasons[reason] = (into.skippedReasons[reason] ?? 0) + n;
     into.recordsSkipped += n;
   }
+}
+
+/** The skips of a read in a few words: `1 file skipped (damaged-gzip); 3 records skipped (malformed-record (no-eventID))`. */
+function whatWasSkipped(stats: ReadStats): string {
+  const reasons = (filter: (r: string) => boolean) =>
+    Object.entries(stats.skippedReasons)
+      .filter(([r]) => filter(r))
+      .map(([r, n]) => (n > 1 ? `${r} ×${n}` : r))
+      .join(', ');
+  const isRecord = (r: string) => r.startsWith('malformed-record') || r === 'insight-event';
+  const parts: string[] = [];
+  if (stats.filesSkipped > 0) parts.push(`${stats.filesSkipped} file${stats.filesSkipped > 1 ? 's' : ''} skipped: ${reasons((r) => !isRecord(r))}`);
+  if (stats.recordsSkipped > 0) parts.push(`${stats.recordsSkipped} record${stats.recordsSkipped > 1 ? 's' : ''} skipped: ${reasons(isRecord)}`);
+  return parts.join('; ');
 }
 
 /** What {@link collectTrail} gathered. */
@@ -231,7 +245,10 @@ export interface Collected {
 
 /**
  * Gathers the records that can matter for `finding` from local files.
- * @throws TrailInputError when a path does not exist or holds no CloudTrail file at all.
+ * @throws TrailInputError when a path does not exist or holds no CloudTrail file at all, and
+ *   when not one record could be read from all of them while some were skipped (every file
+ *   damaged, every record malformed): an input that is only clean but empty (`{"Records":[]}`)
+ *   gives an empty storyline instead.
  */
 export async function collectTrail(finding: NormalizedFinding, paths: string[]): Promise<Collected> {
   const unlisted: { file: string; reason: string }[] = [];
@@ -249,6 +266,8 @@ export async function collectTrail(finding: NormalizedFinding, paths: string[]):
       throw new TrailInputError(fs1.length === 0 ? `${p}: holds no files` : `${p}: holds no CloudTrail file (${fs1.length} file(s) read, none of them CloudTrail records)`);
     }
   }
+  const usable = r1.stats.recordsRead - r1.stats.recordsSkipped;
+  if (usable <= 0 && (r1.stats.filesSkipped > 0 || r1.stats.recordsSkipped > 0)) throw new TrailInputError(`${paths.join(', ')}: no CloudTrail record could be read (${whatWasSkipped(r1.stats)})`);
   const { tokens: closed, reached } = lineageClosure(seed, r1.events, finding);
   const newKeys = [...closed.keys].filter((k) => !seed.keys.has(k));
   const newPrincipals = [...closed.principals].filter((k) => !seed.principals.has(k));

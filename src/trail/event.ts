@@ -7,7 +7,7 @@
  */
 import { classifySourceAddress, type SourceAddress } from '../identity/ip';
 import { normalizeIdentity, type Principal } from '../identity/principal';
-import { toEpochMs, toIsoUtc } from '../model/time';
+import { inRecordTimeRange, toEpochMs, toIsoUtc } from '../model/time';
 
 export interface TrailEvent {
   /** CloudTrail `eventID`. */
@@ -65,7 +65,7 @@ function str(v: unknown): string | null {
 }
 
 /** Why a record could not be used. */
-export type RecordProblem = 'not-an-object' | 'no-eventID' | 'no-eventTime' | 'bad-eventTime' | 'no-eventName' | 'no-userIdentity' | 'insight-event';
+export type RecordProblem = 'not-an-object' | 'no-eventID' | 'no-eventTime' | 'bad-eventTime' | 'eventTime-out-of-range' | 'no-eventName' | 'no-userIdentity' | 'insight-event';
 
 /**
  * Normalises one parsed record. Returns a {@link RecordProblem} instead of throwing when the
@@ -83,6 +83,7 @@ export function toTrailEvent(raw: unknown, file: string): TrailEvent | RecordPro
   const eventTime = toIsoUtc(r.eventTime);
   const epochMs = toEpochMs(r.eventTime);
   if (!eventTime || epochMs === undefined) return 'bad-eventTime';
+  if (!inRecordTimeRange(epochMs)) return 'eventTime-out-of-range';
   const eventName = str(r.eventName);
   if (!eventName) return 'no-eventName';
   if (!obj(r.userIdentity)) return 'no-userIdentity';

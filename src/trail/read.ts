@@ -10,12 +10,14 @@
  * (digest and Insights files, other files), damaged files (a truncated `.json.gz`) and
  * malformed records are skipped and counted, never fatal.
  */
+import * as buffer from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { principalKeyFromArn, sessionComputeId } from '../identity/principal';
 import { memoize } from '../model/memo';
-import { toIsoUtc } from '../model/time';
+import { errnoProblem, fileKind, formatBytes, InputFileError, MIB, readRegularFile } from '../model/input-file';
+import { RECORD_TIME_RANGE_MS, toIsoUtc } from '../model/time';
 import { toTrailEvent, type TrailEvent } from './event';
 import { FieldReader, lightView, lightViewOf, ObjectScanner, scanObjectsAtDepth, skipSpace, startsWithRecordsArray, stringValueAfter, type LightView } from './scan';
 
@@ -72,7 +74,8 @@ export function emptyStats(): ReadStats {
  * link, a named pipe or socket) is left out and named in `skipped` with its reason, for the
  * coverage; it never stops the run.
  * @param skipped receives `{file, reason}` for each entry left out
- * @throws TrailInputError when a path does not exist.
+ * @throws TrailInputError when a path does not exist, cannot be reached (a loop of links) or is
+ *   neither a file nor a folder (a named pipe, a device).
  */
 export function listTrailFiles(paths: string[], skipped: { file: string; reason: string }[] = []): string[] {
   const out: string[] = [];
@@ -111,7 +114,13 @@ export function listTrailFiles(paths: string[], skipped: { file: string; reason:
     else skipped.push({ file: p, reason: 'not-a-regular-file' });
   };
   for (const p of paths) {
-    if (!fs.existsSync(p)) throw new TrailInputError(`${p}: no such file or directory`);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch (e) {
+      throw new TrailInputError(`${p}: ${errnoProblem(e)}`);
+    }
+    if (!st.isDirectory() && !st.isFile()) throw new TrailInputError(`${p}: is ${fileKind(st)}, not a file or folder of CloudTrail records`);
     walk(p);
   }
   return out;
@@ -124,11 +133,43 @@ export function noteSkippedFile(stats: ReadStats, file: string, reason: string):
   if (stats.skippedFiles.length < 50) stats.skippedFiles.push({ file, reason });
 }
 
-/** Reads a file's bytes, gunzipping when it starts with the gzip magic number. */
-export function readFileBytes(file: string): Buffer {
-  const raw = fs.readFileSync(file);
-  const bytes = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw) : raw;
-  // A UTF-8 byte order mark before the JSON (some exports write one).
+/** Files larger than this on disk are streamed instead of read whole (CloudTrail's own delivery files are far smaller). */
+export const STREAM_ABOVE_BYTES = 64 * MIB;
+/** Chunk size of the streamed path. */
+const STREAM_CHUNK = 4 * MIB;
+/** The most bytes one trail file may decompress to; past it the file is skipped as damaged (real delivery files are far smaller). */
+export const MAX_DECOMPRESSED_BYTES = 512 * MIB;
+/** The largest record read; a larger one is skipped as malformed (CloudTrail itself cuts fields at 100 KB and marks them `omitted`). */
+export const MAX_RECORD_BYTES = MIB;
+
+/** A gzip file whose content is larger than the caller wants whole in memory: read it as a stream. */
+export class TooLargeToReadWhole extends Error {}
+
+/**
+ * Reads a file's bytes, gunzipping when it starts with the gzip magic number. A UTF-8 byte
+ * order mark before the JSON is dropped. The file is opened through the input boundary: a
+ * regular file only, never blocking on a pipe.
+ * @param maxInflated the most bytes the file, and its gunzipped content, may have
+ * @throws TooLargeToReadWhole when the file or its gunzipped content is larger than
+ *   `maxInflated` (read it as a stream instead); InputFileError when it is not a regular file
+ *   or cannot be read; zlib's errors (`Z_DATA_ERROR`, `Z_BUF_ERROR` for a truncated file).
+ */
+export function readFileBytes(file: string, maxInflated = STREAM_ABOVE_BYTES): Buffer {
+  let raw: Buffer;
+  try {
+    raw = readRegularFile(file, maxInflated);
+  } catch (e) {
+    throw e instanceof InputFileError && e.kind === 'too-large' ? new TooLargeToReadWhole(file) : e;
+  }
+  let bytes = raw;
+  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      bytes = zlib.gunzipSync(raw, { maxOutputLength: Math.min(maxInflated, buffer.constants.MAX_LENGTH) });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new TooLargeToReadWhole(file);
+      throw e;
+    }
+  }
   return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
 }
 
@@ -161,16 +202,15 @@ export interface ReadResult {
   cloudTrailFlags: boolean[];
 }
 
-/** Files larger than this on disk are streamed instead of read whole (CloudTrail's own delivery files are far smaller). */
-export const STREAM_ABOVE_BYTES = 64 * 1024 * 1024;
-/** Chunk size of the streamed path. */
-const STREAM_CHUNK = 4 * 1024 * 1024;
-/** A single record larger than this in a streamed file marks the file damaged. */
-const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
 /** `AWSLogs/[o-org/]<account>/CloudTrail/<region>/`: the S3 delivery layout names account and region. */
 const AWSLOGS_PATH = /AWSLogs\/(?:o-[a-z0-9]+\/)?(\d{12})\/CloudTrail\/([a-z]{2}(?:-[a-z]+)+-\d)\//;
 const N_EVENT_TIME = Buffer.from('"eventTime"');
+/** The skip reason of a record past {@link MAX_RECORD_BYTES}. */
+const TOO_LARGE = `malformed-record (larger than ${formatBytes(MAX_RECORD_BYTES)})`;
+/** The record time range as ISO text, which compares as text. */
+const RANGE_FROM = new Date(RECORD_TIME_RANGE_MS.from).toISOString();
+const RANGE_TO = new Date(RECORD_TIME_RANGE_MS.to).toISOString();
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const N_REGION = Buffer.from('"awsRegion"');
 const N_RECIPIENT = Buffer.from('"recipientAccountId"');
@@ -186,6 +226,8 @@ class FileReader {
     private readonly countStructural: boolean,
     /** Files larger than this (bytes on disk) are read as a stream. */
     private readonly streamAbove: number,
+    /** The most bytes one gzipped file may inflate to. */
+    private readonly maxDecompressed: number = MAX_DECOMPRESSED_BYTES,
   ) {}
 
   /** Counts a record that is never parsed (structural problems), only on the first pass. */
@@ -210,7 +252,7 @@ class FileReader {
   private noteTime(raw: string | null): void {
     if (!raw) return;
     const t = ISO_UTC.test(raw) ? raw : toIsoUtc(raw);
-    if (!t) return;
+    if (!t || t < RANGE_FROM || t >= RANGE_TO) return;
     if (this.stats.minTime === null || t < this.stats.minTime) this.stats.minTime = t;
     if (this.stats.maxTime === null || t > this.stats.maxTime) this.stats.maxTime = t;
   }
@@ -275,6 +317,11 @@ class FileReader {
   /** A record as a byte range of `buf`. */
   private range(fields: FieldReader, s: number, e: number, file: string): void {
     const buf = fields.buf;
+    if (e - s > MAX_RECORD_BYTES) {
+      this.countRecord();
+      this.skipUnparsed(TOO_LARGE);
+      return;
+    }
     this.countRecord();
     const v = lightView(fields, s, e, this.selector.withEventId);
     this.noteIndex(v);
@@ -315,7 +362,9 @@ class FileReader {
     } catch {
       size = 0;
     }
-    const isCloudTrail = size > this.streamAbove ? await this.readStreamed(file) : this.readFile(file);
+    let isCloudTrail = size > this.streamAbove ? await this.readStreamed(file) : this.readFile(file);
+    // A small .gz whose content is too large to hold whole (a gzip bomb among them) is streamed.
+    if (isCloudTrail === 'stream') isCloudTrail = await this.readStreamed(file);
     this.flushIndex(fileIdx);
     return isCloudTrail;
   }
@@ -336,14 +385,23 @@ class FileReader {
       return false;
     }
     const head = Buffer.alloc(2);
-    const fd = fs.openSync(file, 'r');
+    let fd: number;
     try {
+      // Opened as what it should be: a regular file (never blocking on a pipe put in its place).
+      fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) {
+        fs.closeSync(fd);
+        this.skipFile(file, 'not-a-regular-file');
+        return false;
+      }
       fs.readSync(fd, head, 0, 2, 0);
-    } finally {
-      fs.closeSync(fd);
+    } catch (e) {
+      this.skipFile(file, `unreadable (${errnoProblem(e)})`);
+      return false;
     }
     const gz = head[0] === 0x1f && head[1] === 0x8b;
-    const raw = fs.createReadStream(file, { highWaterMark: STREAM_CHUNK });
+    const raw = fs.createReadStream('', { fd, start: 0, highWaterMark: STREAM_CHUNK });
     const src: AsyncIterable<Buffer> = gz ? raw.pipe(zlib.createGunzip({ chunkSize: STREAM_CHUNK })) : raw;
     let mode: 'records' | 'array' | 'lines' | null = null;
     let carry: Buffer = Buffer.alloc(0);
@@ -353,8 +411,30 @@ class FileReader {
     const scanner3 = new ObjectScanner(3, (_b, st, en) => this.range(fields as FieldReader, st, en, file), () => nonObjects++);
     const scanner2 = new ObjectScanner(2, (_b, st, en) => this.range(fields as FieldReader, st, en, file), () => nonObjects++);
     let damaged: string | null = null;
+    let inflated = 0;
+    // A JSON Lines record past the record budget was dropped: skip to the end of its line.
+    let skipLine = false;
     try {
-      for await (const chunk of src) {
+      for await (const piece of src) {
+        // The piece that crossed the decompression budget was the last one read.
+        if (damaged) {
+          raw.destroy();
+          break;
+        }
+        let chunk = piece as Buffer;
+        inflated += chunk.length;
+        // Past the budget: the part within it is read, then the file is cut there.
+        const over = gz ? inflated - this.maxDecompressed : 0;
+        if (over > 0) {
+          chunk = chunk.subarray(0, Math.max(0, chunk.length - over));
+          damaged = `decompressed-too-large (past ${formatBytes(this.maxDecompressed)})`;
+        }
+        if (skipLine) {
+          const nl = chunk.indexOf(0x0a);
+          if (nl < 0) continue;
+          chunk = chunk.subarray(nl + 1);
+          skipLine = false;
+        }
         let buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
         const from = carry.length;
         if (mode === null) {
@@ -388,9 +468,12 @@ class FileReader {
           carry = openAt >= 0 ? Buffer.from(buf.subarray(openAt)) : Buffer.alloc(0);
         }
         if (carry.length > MAX_RECORD_BYTES) {
-          damaged = 'record-too-large';
-          raw.destroy();
-          break;
+          // The record is dropped and counted; the scanner's state goes on past its end (a
+          // record open at the next chunk's start with no start offset is never emitted).
+          this.countRecord();
+          this.skipUnparsed(TOO_LARGE);
+          carry = Buffer.alloc(0);
+          if (mode === 'lines') skipLine = true;
         }
       }
     } catch (err) {
@@ -412,7 +495,8 @@ class FileReader {
       this.skipFile(file, 'not-cloudtrail');
       return false;
     }
-    if (damaged) this.skipFile(file, `${damaged} (records before the damage were read)`);
+    // The records before the damage were read and kept; the file still counts as damaged.
+    if (damaged) this.skipFile(file, damaged);
     return true;
   }
 
@@ -442,7 +526,8 @@ class FileReader {
     }
   }
 
-  private readFile(file: string): boolean {
+  /** Reads a file whole; `'stream'` when its gunzipped content is too large for that. */
+  private readFile(file: string): boolean | 'stream' {
     const base = path.basename(file);
     if (/CloudTrail-Digest/.test(file) || /_CloudTrail-Digest_/.test(base)) {
       this.skipFile(file, 'digest-file');
@@ -454,11 +539,14 @@ class FileReader {
     }
     let buf: Buffer;
     try {
-      buf = readFileBytes(file);
+      buf = readFileBytes(file, this.streamAbove);
     } catch (err) {
+      if (err instanceof TooLargeToReadWhole) return 'stream';
+      // A truncated .gz: the stream reads the records before the damage, then counts the file damaged.
+      if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') return 'stream';
       const code = (err as NodeJS.ErrnoException).code ?? '';
       const gz = base.endsWith('.gz');
-      this.skipFile(file, gz || code.startsWith('Z_') ? 'damaged-gzip' : `unreadable (${code || (err as Error).message})`);
+      this.skipFile(file, gz || code.startsWith('Z_') ? 'damaged-gzip' : `unreadable (${err instanceof InputFileError ? err.message : code || (err as Error).message})`);
       // A damaged .gz is a damaged trail file: skipped and counted, never fatal.
       return gz || code.startsWith('Z_');
     }
@@ -590,15 +678,23 @@ class FileReader {
  * Reads the given files, keeping the records the selector wants (deduplicated by eventID,
  * also against `seen`). With `index`, records which files each access key id and principal
  * key occur in, so a later pass can reopen only those files.
+ *
+ * Every file and record has a byte budget: a file larger than `streamAbove` on disk, or whose
+ * gunzipped content is, is read as a stream; a gzipped file that inflates past
+ * `maxDecompressed` ({@link MAX_DECOMPRESSED_BYTES}, 512 MiB) is cut there and counted damaged
+ * (`decompressed-too-large`), its records before the cut kept; a record larger than
+ * {@link MAX_RECORD_BYTES} (1 MiB) is skipped and counted as malformed. Memory stays bounded by
+ * the stream's chunk, one record and what the selector keeps, whatever the input.
  */
 export async function readTrailFiles(
   files: string[],
   selector: RecordSelector,
-  opts: { index?: TokenIndex; seen?: Set<string>; fileIds?: number[]; countStructural?: boolean; streamAbove?: number } = {},
+  opts: { index?: TokenIndex; seen?: Set<string>; fileIds?: number[]; countStructural?: boolean; streamAbove?: number; maxDecompressed?: number } = {},
 ): Promise<ReadResult> {
   const stats = emptyStats();
   const events: TrailEvent[] = [];
-  const reader = new FileReader(selector, stats, events, opts.index ?? null, opts.seen ?? new Set(), opts.countStructural ?? true, opts.streamAbove ?? STREAM_ABOVE_BYTES);
+  const streamAbove = Math.min(opts.streamAbove ?? STREAM_ABOVE_BYTES, opts.maxDecompressed ?? Infinity);
+  const reader = new FileReader(selector, stats, events, opts.index ?? null, opts.seen ?? new Set(), opts.countStructural ?? true, streamAbove, opts.maxDecompressed);
   const cloudTrailFlags: boolean[] = [];
   for (let i = 0; i < files.length; i++) cloudTrailFlags.push(await reader.read(files[i] as string, opts.fileIds?.[i] ?? i));
   return { events, stats, cloudTrailFlags };

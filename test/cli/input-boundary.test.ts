@@ -1,0 +1,283 @@
+/**
+ * The input boundary (issue 10): every file the user names is opened as what it should be,
+ * every decompression and every record has a byte budget, and every refusal is one line on
+ * standard error naming the file. One test per cause the adversarial round found, each with
+ * its input built here.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { EXIT, main } from '../../src/cli/main';
+import type { Storyline } from '../../src/model/storyline';
+import { MAX_FINDING_FILE_BYTES, MAX_JSON_DEPTH } from '../../src/model/input-file';
+import { parseFindings } from '../../src/findings/normalize';
+import { MAX_RECORD_BYTES, readTrailFiles, type RecordSelector } from '../../src/trail/read';
+
+const ROOT = path.resolve(__dirname, '../..');
+const SCENARIO = path.join(ROOT, 'test/scenarios/x-root-console');
+const FINDING = path.join(SCENARIO, 'finding.json');
+const TRAIL = path.join(SCENARIO, 'cloudtrail');
+const ATTACK_SEQUENCE = path.join(ROOT, 'test/fixtures/findings/attack-sequence-iam.json');
+const ALL: RecordSelector = { withEventId: false, select: () => true };
+
+// Root reads a folder whatever its mode, and Node's fs cannot be spied on: the folder named in
+// LOCKED_FOLDER refuses to be listed the way it does for a user without the permission.
+const LOCKED_FOLDER = { path: '' };
+jest.mock('node:fs', () => {
+  const real = jest.requireActual<typeof import('node:fs')>('node:fs');
+  return {
+    ...real,
+    readdirSync: (p: import('node:fs').PathLike, o?: unknown) => {
+      if (LOCKED_FOLDER.path && String(p) === LOCKED_FOLDER.path) throw Object.assign(new Error(`EACCES: permission denied, scandir '${String(p)}'`), { code: 'EACCES' });
+      return (real.readdirSync as (p: import('node:fs').PathLike, o?: unknown) => unknown)(p, o);
+    },
+  };
+});
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function run(argv: string[]): Promise<Run> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+  return { code, out, err };
+}
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailstory-input-'));
+});
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function write(rel: string, content: string | Buffer): string {
+  const p = path.join(tmp, rel);
+  fs.mkdirSync(path.dirname(p), { recursive: true });
+  fs.writeFileSync(p, content);
+  return p;
+}
+
+/** A refusal: the exit code, and exactly one line on standard error naming `file`. */
+function expectRefusal(r: Run, file: string, problem: RegExp, code: number = EXIT.badInput): void {
+  expect(r.code).toBe(code);
+  expect(r.out).toBe('');
+  expect(r.err.endsWith('\n')).toBe(true);
+  expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+  expect(r.err).toContain(file);
+  expect(r.err).toMatch(problem);
+  expect(r.err).not.toMatch(/internal error|\n\s+at /);
+}
+
+const RECORDS = ['trail-01.json', 'trail-02.json'].flatMap((f) => (JSON.parse(fs.readFileSync(path.join(TRAIL, f), 'utf8')) as { Records: Record<string, unknown>[] }).Records);
+const TRUTH = JSON.parse(fs.readFileSync(path.join(SCENARIO, 'truth.json'), 'utf8')) as { steps: string[] };
+
+/** The record of the x-root-console scenario's `i`-th truth step (a record the storyline reads). */
+function record(i = 1): Record<string, unknown> {
+  const r = RECORDS.find((x) => x.eventID === TRUTH.steps[i]);
+  if (!r) throw new Error(`no record for truth step ${i}`);
+  return r;
+}
+
+describe('files named on the command line are opened as what they should be', () => {
+  test('a named pipe as --finding is refused at once, never read (it would block for ever)', async () => {
+    const fifo = path.join(tmp, 'finding.fifo');
+    const made = spawnSync('mkfifo', [fifo]);
+    if (made.status !== 0) return void process.stdout.write('mkfifo unavailable: FIFO case skipped\n');
+    expectRefusal(await run(['investigate', '--finding', fifo, '--cloudtrail', TRAIL]), fifo, /is a named pipe, not a regular file/);
+  });
+
+  test('--finding /dev/zero is refused, not read without end', async () => {
+    if (!fs.existsSync('/dev/zero')) return;
+    expectRefusal(await run(['investigate', '--finding', '/dev/zero', '--cloudtrail', TRAIL]), '/dev/zero', /is a character device, not a regular file/);
+  });
+
+  test('a folder, a loop of links and a dangling link as --finding: one line each', async () => {
+    const loopA = path.join(tmp, 'loop-a.json');
+    const loopB = path.join(tmp, 'loop-b.json');
+    fs.symlinkSync(loopB, loopA);
+    fs.symlinkSync(loopA, loopB);
+    const dangling = path.join(tmp, 'dangling.json');
+    fs.symlinkSync(path.join(tmp, 'nowhere.json'), dangling);
+    expectRefusal(await run(['investigate', '--finding', tmp, '--cloudtrail', TRAIL]), tmp, /is a folder, not a regular file/);
+    expectRefusal(await run(['investigate', '--finding', loopA, '--cloudtrail', TRAIL]), loopA, /a loop of symbolic links \(ELOOP\)/);
+    expectRefusal(await run(['investigate', '--finding', dangling, '--cloudtrail', TRAIL]), dangling, /no such file .*\(ENOENT\)/);
+  });
+
+  test('a finding file past the size limit is refused from its size, before it is read', async () => {
+    const big = path.join(tmp, 'huge-finding.json');
+    const fd = fs.openSync(big, 'w');
+    fs.ftruncateSync(fd, MAX_FINDING_FILE_BYTES + 1); // sparse: no disk used, no time spent
+    fs.closeSync(fd);
+    expectRefusal(await run(['investigate', '--finding', big, '--cloudtrail', TRAIL]), big, /is 32 MiB, more than the 32 MiB read at most/);
+  });
+
+  test('a named pipe, a device or a loop of links as --cloudtrail: one line naming it', async () => {
+    const fifo = path.join(tmp, 'trail.fifo');
+    if (spawnSync('mkfifo', [fifo]).status === 0) expectRefusal(await run(['investigate', '--finding', FINDING, '--cloudtrail', fifo]), fifo, /is a named pipe, not a file or folder of CloudTrail records/);
+    if (fs.existsSync('/dev/zero')) expectRefusal(await run(['investigate', '--finding', FINDING, '--cloudtrail', '/dev/zero']), '/dev/zero', /is a character device/);
+    const loopA = path.join(tmp, 'trail-loop-a');
+    fs.symlinkSync(path.join(tmp, 'trail-loop-b'), loopA);
+    fs.symlinkSync(loopA, path.join(tmp, 'trail-loop-b'));
+    expectRefusal(await run(['investigate', '--finding', FINDING, '--cloudtrail', loopA]), loopA, /a loop of symbolic links/);
+  });
+
+  test('inside a --cloudtrail folder, a link loop, a dangling link, a pipe and an unreadable folder are skipped and counted', async () => {
+    const d = path.join(tmp, 'odd-folder');
+    fs.mkdirSync(path.join(d, 'locked'), { recursive: true });
+    fs.copyFileSync(path.join(TRAIL, 'trail-01.json'), path.join(d, 'trail-01.json'));
+    fs.copyFileSync(path.join(TRAIL, 'trail-02.json'), path.join(d, 'trail-02.json'));
+    fs.symlinkSync(path.join(d, 'loop-b'), path.join(d, 'loop-a'));
+    fs.symlinkSync(path.join(d, 'loop-a'), path.join(d, 'loop-b'));
+    fs.symlinkSync(path.join(d, 'gone.json'), path.join(d, 'dangling.json'));
+    fs.symlinkSync(d, path.join(d, 'itself'));
+    const havePipe = spawnSync('mkfifo', [path.join(d, 'pipe.json')]).status === 0;
+    const locked = path.join(d, 'locked');
+    LOCKED_FOLDER.path = locked;
+    let r: Run;
+    try {
+      r = await run(['investigate', '--finding', FINDING, '--cloudtrail', d]);
+    } finally {
+      LOCKED_FOLDER.path = '';
+    }
+    expect(r.err).toBe('');
+    expect(r.code).toBe(EXIT.ok);
+    const st = JSON.parse(r.out) as Storyline;
+    expect(st.steps.length).toBeGreaterThan(0);
+    const skipped = Object.fromEntries(st.coverage.skippedFiles.map((s) => [path.basename(s.file), s.reason]));
+    expect(skipped).toMatchObject({
+      'loop-a': 'unreadable (ELOOP)',
+      'loop-b': 'unreadable (ELOOP)',
+      'dangling.json': 'unreadable (ENOENT)',
+      itself: 'folder-read-already (a link to it)',
+      locked: 'unreadable (EACCES)',
+      ...(havePipe ? { 'pipe.json': 'not-a-regular-file' } : {}),
+    });
+  });
+});
+
+describe('JSON the user names is bounded in depth', () => {
+  const nested = (n: number, open: string, close: string, inner: string) => `${open.repeat(n)}${inner}${close.repeat(n)}`;
+
+  test('an --event-map nested 10,000 levels is one line, not a stack overflow', async () => {
+    const map = write('deep-map.json', `{"GetCallerIdentity": ${nested(10_000, '[', ']', '"TA0043"')}}`);
+    expectRefusal(await run(['investigate', '--finding', FINDING, '--cloudtrail', TRAIL, '--event-map', map]), map, new RegExp(`nested more than ${MAX_JSON_DEPTH} levels`));
+  });
+
+  test('a finding nested 10,000 levels is one line', async () => {
+    const f = write('deep-finding.json', nested(10_000, '{"a":', '}', '1'));
+    expectRefusal(await run(['investigate', '--finding', f, '--cloudtrail', TRAIL]), f, /nested more than 64 levels/);
+  });
+
+  test('an event map entry with a 1 MB value is refused with a short line', async () => {
+    const map = write('long-map.json', JSON.stringify({ ['X'.repeat(1_000_000)]: 'y'.repeat(1_000_000) }));
+    const r = await run(['investigate', '--finding', FINDING, '--cloudtrail', TRAIL, '--event-map', map]);
+    expectRefusal(r, map, /needs an ATT&CK Enterprise tactic ID/);
+    expect(r.err.length).toBeLessThan(map.length + 400);
+  });
+});
+
+describe('names from the input are data, never Object.prototype', () => {
+  test.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])('an attack-sequence indicator keyed %s is read as an indicator', async (key) => {
+    const doc = JSON.parse(fs.readFileSync(ATTACK_SEQUENCE, 'utf8')) as unknown;
+    const text = JSON.stringify(doc).replace(/"key":"[A-Z_]+"/g, `"key":${JSON.stringify(key)}`);
+    expect(text).toContain(`"key":${JSON.stringify(key)}`);
+    const f = write(`seq-${key}.json`, text);
+    const finding = parseFindings(JSON.parse(text), f)[0];
+    const indicators = finding?.attackSequence?.indicators as Record<string, string[]> | undefined;
+    expect(Object.keys(indicators ?? {})).toEqual([key]);
+    expect(Array.isArray(indicators?.[key])).toBe(true);
+    const r = await run(['investigate', '--finding', f, '--cloudtrail', TRAIL]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(EXIT.ok);
+  });
+
+  test('a record whose eventName is an Object.prototype name gets no tactic, not a crash', async () => {
+    const recs = ['constructor', 'toString', '__proto__'].map((name, i) => ({ ...record(2), eventID: `proto-${i}`, eventName: name }));
+    const d = path.join(tmp, 'proto-names');
+    write('proto-names/trail-01.json', fs.readFileSync(path.join(TRAIL, 'trail-01.json')));
+    write('proto-names/trail-02.json', fs.readFileSync(path.join(TRAIL, 'trail-02.json')));
+    write('proto-names/proto.json', JSON.stringify({ Records: recs }));
+    const r = await run(['investigate', '--finding', FINDING, '--cloudtrail', d]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(EXIT.ok);
+    const st = JSON.parse(r.out) as Storyline;
+    const steps = st.steps.filter((s) => s.eventId.startsWith('proto-'));
+    expect(steps.map((s) => s.eventName).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    for (const s of steps) expect(s.tactic).toBeNull();
+  });
+});
+
+describe('every decompression and every record has a byte budget', () => {
+  const rec = (i: number) => ({ ...record(), eventID: `budget-${i}` });
+
+  test.each([
+    ['whole', Number.MAX_SAFE_INTEGER],
+    ['streamed', 0],
+  ])('a record past 1 MiB is skipped and counted, the records around it read (%s)', async (_how, streamAbove) => {
+    const huge = { ...rec(1), userAgent: 'A'.repeat(MAX_RECORD_BYTES) };
+    for (const [name, text] of [
+      ['records.json', JSON.stringify({ Records: [rec(0), huge, rec(2)] })],
+      ['lines.jsonl', [rec(0), huge, rec(2)].map((x) => JSON.stringify(x)).join('\n')],
+    ] as const) {
+      const f = write(`budget-${streamAbove}-${name}`, text);
+      const r = await readTrailFiles([f], ALL, { streamAbove });
+      expect(r.events.map((e) => e.eventId)).toEqual(['budget-0', 'budget-2']);
+      expect(r.stats.skippedReasons).toEqual({ 'malformed-record (larger than 1 MiB)': 1 });
+      expect(r.stats.recordsRead).toBe(3);
+      expect(r.stats.recordsSkipped).toBe(1);
+    }
+  });
+
+  test('a gzipped file that inflates past the budget is cut there and counted damaged; the records before are kept', async () => {
+    const lines = Array.from({ length: 4000 }, (_, i) => JSON.stringify(rec(i))).join('\n');
+    const f = write('bomb.jsonl.gz', zlib.gzipSync(lines));
+    const budget = 256 * 1024;
+    expect(lines.length).toBeGreaterThan(4 * budget);
+    const r = await readTrailFiles([f], ALL, { maxDecompressed: budget });
+    expect(r.stats.skippedReasons).toEqual({ 'decompressed-too-large (past 256 KiB)': 1 });
+    expect(r.stats.filesSkipped).toBe(1);
+    // Only records wholly inside the budget (the stream's chunks may stop a little short of it).
+    expect(r.events.length).toBeGreaterThan(0);
+    expect(r.events.length).toBeLessThan(Math.ceil(budget / (lines.length / 4000)) + 1);
+    expect(r.events.map((e) => e.eventId)).toEqual(Array.from({ length: r.events.length }, (_, i) => `budget-${i}`));
+  });
+
+  test('times before CloudTrail (2013) or after 2100 make a record malformed, and never stretch the coverage', async () => {
+    const f = write('times.json', JSON.stringify({ Records: [{ ...rec(0), eventTime: '9999-12-31T23:59:59Z' }, { ...rec(1), eventTime: '1970-01-01T00:00:00Z' }, { ...rec(2), eventTime: '2100-01-01T00:00:00Z' }, rec(3)] }));
+    const r = await readTrailFiles([f], ALL);
+    expect(r.events.map((e) => e.eventId)).toEqual(['budget-3']);
+    expect(r.stats.skippedReasons).toEqual({ 'malformed-record (eventTime-out-of-range)': 3 });
+    expect(r.stats.minTime).toBe(r.stats.maxTime);
+    expect(r.stats.maxTime?.startsWith('20')).toBe(true);
+  });
+});
+
+describe('no record at all is an error, an empty trail is not', () => {
+  test('a truncated .json.gz as the only input exits 1 with one line saying no record could be read', async () => {
+    const gz = zlib.gzipSync(fs.readFileSync(path.join(TRAIL, 'trail-02.json')));
+    const cut = write('only-cut/trail.json.gz', gz.subarray(0, 40));
+    expectRefusal(await run(['investigate', '--finding', FINDING, '--cloudtrail', cut]), cut, /no CloudTrail record could be read \(1 file skipped: damaged-gzip\)/);
+  });
+
+  test('only malformed records: exit 1, the reasons named', async () => {
+    const f = write('only-bad.json', JSON.stringify({ Records: [{ ...record(1), eventTime: '9999-01-01T00:00:00Z' }, { ...record(2), eventTime: 'yesterday' }] }));
+    expectRefusal(await run(['investigate', '--finding', FINDING, '--cloudtrail', f]), f, /no CloudTrail record could be read \(2 records skipped: malformed-record \(eventTime-out-of-range\), malformed-record \(bad-eventTime\)\)/);
+  });
+
+  test('a clean but empty trail ({"Records":[]}) gives an empty storyline and exit 0', async () => {
+    const f = write('empty-records.json', '{"Records":[]}');
+    const r = await run(['investigate', '--finding', FINDING, '--cloudtrail', f]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(EXIT.ok);
+    const st = JSON.parse(r.out) as Storyline;
+    expect(st.origin).toBeNull();
+    expect(st.steps).toEqual([]);
+  });
+});
