@@ -114,19 +114,56 @@ export function readRegularFile(file: string, maxBytes: number): Buffer {
 }
 
 /**
- * The nesting depth of a parsed JSON value (a scalar is 0, `[]` and `{}` are 1), counted
- * without recursion and without going deeper than `limit + 1`.
+ * The most JSON values (objects, arrays, and the members and elements the commas separate) a
+ * document the user names may hold before it is parsed: `JSON.parse` costs up to about 200
+ * bytes of memory for each, so a 32 MiB file of `{},{},…` would take 2 GB. A finding holds a
+ * few thousand; a page of 100 Security Hub findings at the 240 KB limit a few hundred thousand.
  */
-export function jsonDepth(value: unknown, limit: number): number {
-  let max = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop() as [unknown, number];
-    if (v === null || typeof v !== 'object') continue;
-    const depth = d + 1;
-    if (depth > max) max = depth;
-    if (depth > limit) return depth;
-    for (const child of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) if (child !== null && typeof child === 'object') stack.push([child, depth]);
+export const MAX_JSON_VALUES = 1_000_000;
+
+/** What {@link jsonShape} found: values (objects, arrays, and one more for each comma), and the deepest nesting. */
+export interface JsonShape {
+  values: number;
+  depth: number;
+}
+
+/**
+ * Counts the values of a JSON text and its deepest nesting from the bytes, without
+ * parsing (string-aware: braces inside strings do not count), so an input whose parse would
+ * take unbounded memory or whose walk would overflow the stack is refused before either.
+ * Stops early once `limits` are passed (the counts returned are then past them).
+ * @param buf UTF-8 JSON text
+ */
+export function jsonShape(buf: Uint8Array, limits: { values: number; depth: number } = { values: MAX_JSON_VALUES, depth: MAX_JSON_DEPTH }): JsonShape {
+  let values = 0;
+  let d = 0;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i] as number;
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      values++;
+      d++;
+      if (d > depth) depth = d;
+      if (values > limits.values || depth > limits.depth) break;
+    } else if (c === 0x2c) {
+      if (++values > limits.values) break;
+    } else if (c === 0x7d || c === 0x5d) d--;
   }
-  return max;
+  return { values, depth };
+}
+
+/**
+ * Why a JSON text is refused before parsing (too many values, nested too deep), or null when
+ * it is within {@link MAX_JSON_VALUES} and `maxDepth`.
+ */
+export function jsonShapeProblem(buf: Uint8Array, maxDepth = MAX_JSON_DEPTH): string | null {
+  const shape = jsonShape(buf, { values: MAX_JSON_VALUES, depth: maxDepth });
+  if (shape.depth > maxDepth) return `is nested more than ${maxDepth} levels deep`;
+  if (shape.values > MAX_JSON_VALUES) return `holds more than ${MAX_JSON_VALUES.toLocaleString('en-US')} JSON values`;
+  return null;
 }

@@ -5,29 +5,32 @@
  * write one) is ignored. The file is opened through the input boundary
  * ({@link readRegularFile}), so it is never read past `maxBytes` and never blocks.
  */
-import { InputFileError, jsonDepth, MAX_FINDING_FILE_BYTES, MAX_JSON_DEPTH, readRegularFile } from './input-file';
+import { InputFileError, jsonShapeProblem, MAX_FINDING_FILE_BYTES, readRegularFile } from './input-file';
 
 /**
- * @param what how the messages name the file: `{ unreadable: 'cannot read the finding file', invalid: 'is not valid JSON' }`
+ * @param what how the messages name the file: `{ kind: 'finding', unreadable: 'cannot read the finding file', invalid: 'is not valid JSON' }`
  * @param maxBytes the largest file accepted, in bytes (default {@link MAX_FINDING_FILE_BYTES})
- * @returns the parsed document, nested at most {@link MAX_JSON_DEPTH} levels
- * @throws whatever `fail` returns, with `<what.unreadable>: <problem>`, `<what.invalid> (<parser message>)`
- *   or `is nested more than 64 levels deep`.
+ * @returns the parsed document, nested at most 64 levels, with at most 1,000,000 values
+ * @throws whatever `fail` returns, with `<what.unreadable>: <problem>`, `<what.invalid> (<parser message>)`,
+ *   `is nested more than 64 levels deep (no <kind> does)` or `holds more than 1,000,000 JSON values (…)`.
  */
-export function readJsonFile(file: string, what: { unreadable: string; invalid: string }, fail: (problem: string) => Error, maxBytes = MAX_FINDING_FILE_BYTES): unknown {
-  let text: string;
+export function readJsonFile(file: string, what: { kind: string; unreadable: string; invalid: string }, fail: (problem: string) => Error, maxBytes = MAX_FINDING_FILE_BYTES): unknown {
+  let bytes: Buffer;
   try {
-    text = readRegularFile(file, maxBytes).toString('utf8');
+    bytes = readRegularFile(file, maxBytes);
   } catch (e) {
     if (e instanceof InputFileError) throw fail(`${what.unreadable}: ${e.message}`);
     throw e;
   }
+  const text = bytes.toString('utf8');
+  // Refused from the bytes, before a parse that would take unbounded memory or a walk that would overflow the stack.
+  const shape = jsonShapeProblem(bytes);
+  if (shape) throw fail(`${shape} (no ${what.kind} does)`);
   let doc: unknown;
   try {
     doc = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
     throw fail(`${what.invalid} (${(e as Error).message.split('\n')[0]})`);
   }
-  if (jsonDepth(doc, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw fail(`is nested more than ${MAX_JSON_DEPTH} levels deep (no finding or event map is)`);
   return doc;
 }

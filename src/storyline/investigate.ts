@@ -40,7 +40,7 @@ export interface InvestigateOptions {
  *   not a finding, or holds several findings and no id was chosen (AmbiguousFindingError).
  */
 export function readFinding(file: string, findingId?: string): NormalizedFinding {
-  const doc = readJsonFile(file, { unreadable: 'cannot read the finding file', invalid: 'is not valid JSON' }, (problem) => new FindingInputError(file, problem));
+  const doc = readJsonFile(file, { kind: 'finding file', unreadable: 'cannot read the finding file', invalid: 'is not valid JSON' }, (problem) => new FindingInputError(file, problem));
   return selectFinding(parseFindings(doc, file), file, findingId);
 }
 

@@ -69,7 +69,7 @@ const MAX_EVENT_MAP_BYTES = 4 * 1024 * 1024;
 export function loadEventMap(userFile?: string): EventMap {
   const base = loadDefaultEventMap();
   if (!userFile) return base;
-  const doc = readJsonFile(userFile, { unreadable: 'cannot read the event map', invalid: 'the event map is not valid JSON' }, (problem) => new EventMapError(userFile, problem), MAX_EVENT_MAP_BYTES);
+  const doc = readJsonFile(userFile, { kind: 'event map', unreadable: 'cannot read the event map', invalid: 'the event map is not valid JSON' }, (problem) => new EventMapError(userFile, problem), MAX_EVENT_MAP_BYTES);
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new EventMapError(userFile, 'an event map is a JSON object of "EventName": "TA00xx" entries');
   const o = doc as Record<string, unknown>;
   const entries = o.events && typeof o.events === 'object' && !Array.isArray(o.events) ? (o.events as Record<string, unknown>) : o;

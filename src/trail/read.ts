@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { principalKeyFromArn, sessionComputeId } from '../identity/principal';
 import { memoize } from '../model/memo';
-import { errnoProblem, fileKind, formatBytes, InputFileError, MIB, readRegularFile } from '../model/input-file';
+import { errnoProblem, fileKind, formatBytes, InputFileError, jsonShapeProblem, MIB, readRegularFile } from '../model/input-file';
 import { RECORD_TIME_RANGE_MS, toIsoUtc } from '../model/time';
 import { toTrailEvent, type TrailEvent } from './event';
 import { FieldReader, lightView, lightViewOf, ObjectScanner, scanObjectsAtDepth, skipSpace, startsWithRecordsArray, stringValueAfter, type LightView } from './scan';
@@ -206,6 +206,8 @@ export interface ReadResult {
 /** `AWSLogs/[o-org/]<account>/CloudTrail/<region>/`: the S3 delivery layout names account and region. */
 const AWSLOGS_PATH = /AWSLogs\/(?:o-[a-z0-9]+\/)?(\d{12})\/CloudTrail\/([a-z]{2}(?:-[a-z]+)+-\d)\//;
 const N_EVENT_TIME = Buffer.from('"eventTime"');
+/** The deepest nesting of a trail document parsed whole (LookupEvents output, a lone record). */
+const MAX_RECORD_DEPTH = 256;
 /** The skip reason of a record past {@link MAX_RECORD_BYTES}. */
 const TOO_LARGE = `malformed-record (larger than ${formatBytes(MAX_RECORD_BYTES)})`;
 /** The record time range as ISO text, which compares as text. */
@@ -588,6 +590,9 @@ class FileReader {
   }
 
   private objectOrLines(buf: Buffer, file: string): boolean {
+    // Parsed whole only within a budget of objects and arrays (memory) and nesting (the stack);
+    // past it, read line by line, where each record has its own byte budget.
+    if (jsonShapeProblem(buf, MAX_RECORD_DEPTH)) return this.linesFile(buf, file);
     const text = buf.toString('utf8');
     let doc: unknown;
     try {

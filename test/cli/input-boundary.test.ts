@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { EXIT, main } from '../../src/cli/main';
 import type { Storyline } from '../../src/model/storyline';
-import { MAX_FINDING_FILE_BYTES, MAX_JSON_DEPTH } from '../../src/model/input-file';
+import { MAX_FINDING_FILE_BYTES, MAX_JSON_DEPTH, MAX_JSON_VALUES } from '../../src/model/input-file';
 import { parseFindings } from '../../src/findings/normalize';
 import { MAX_RECORD_BYTES, readTrailFiles, type RecordSelector } from '../../src/trail/read';
 
@@ -173,6 +173,16 @@ describe('JSON the user names is bounded in depth', () => {
   test('a finding nested 10,000 levels is one line', async () => {
     const f = write('deep-finding.json', nested(10_000, '{"a":', '}', '1'));
     expectRefusal(await run(['investigate', '--finding', f, '--cloudtrail', TRAIL]), f, /nested more than 64 levels/);
+  });
+
+  test('a finding of a million empty objects is refused from its bytes, before a parse that would take gigabytes', async () => {
+    const f = write('many-values.json', `[${'{},'.repeat(MAX_JSON_VALUES)}{}]`);
+    expectRefusal(await run(['investigate', '--finding', f, '--cloudtrail', TRAIL]), f, /holds more than 1,000,000 JSON values/);
+  });
+
+  test('a trail document past the value budget is not parsed whole: read as lines, each line within the record budget', async () => {
+    const f = write('many-events.json', `{"Events":[${'{},'.repeat(MAX_JSON_VALUES)}{}]}`);
+    expectRefusal(await run(['investigate', '--finding', FINDING, '--cloudtrail', f]), f, /no CloudTrail record could be read \(1 record skipped: malformed-record \(larger than 1 MiB\)\)/);
   });
 
   test('an event map entry with a 1 MB value is refused with a short line', async () => {
