@@ -102,9 +102,14 @@ export function originReason(j: Judged, chainNote: string | null): string {
  * creation.
  */
 export function lineageOf(steps: Step[], edges: LineageEdge[]): string[] {
+  // A set beside the list: an attacker who creates thousands of users must not make this quadratic.
   const out: string[] = [];
+  const seen = new Set<string>();
   const add = (arn: string | null | undefined) => {
-    if (arn && arn.startsWith('arn:') && !out.includes(arn)) out.push(arn);
+    if (arn && arn.startsWith('arn:') && !seen.has(arn)) {
+      seen.add(arn);
+      out.push(arn);
+    }
   };
   const created = new Map<string, string>();
   for (const e of edges) if (e.byAttacker && e.via === 'CreateUser') created.set(e.eventId, e.to);
