@@ -8,8 +8,13 @@
  * `BatchUpdateFindingsRequest`, `AwsSecurityFinding`) and the ASFF limits in
  * https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings-format.html
  * (Title 256, Description 1024, Note.Text 512, Types 50, Resources 1-32, RelatedFindings 10,
- * UserDefinedFields and ProductFields 50 pairs, keys 128, values 1024 / 2048).
+ * UserDefinedFields and ProductFields 50 pairs, keys 128, values 1024 / 2048, Id and
+ * ProductArn 512, a resource tag's value 256, AwsAccountId 12 digits, the finding at most
+ * 240 KB): every value taken from the input is held within them, so a hostile finding (a 1 MB
+ * id or ARN, an account id `__proto__`) cannot make a write Security Hub refuses.
  */
+import { createHash } from 'node:crypto';
+import { REGION_NAME } from '../config';
 import type { Storyline, Tactic } from '../model/storyline';
 import { clip } from '../storyline/summary';
 
@@ -29,8 +34,36 @@ export const ASFF_LIMITS = {
   userDefinedValue: 1024,
   productFields: 50,
   productFieldValue: 2048,
+  id: 512,
+  tagValue: 256,
   findingBytes: 240 * 1024,
 } as const;
+
+/** An AWS account id as ASFF's `AwsAccountId` takes it: 12 digits. */
+const ACCOUNT_ID = /^\d{12}$/;
+
+/**
+ * An identifier (`Id`, `FindingIdentifiers.Id`, `RelatedFindings.Id`, a `ProductArn`) within
+ * ASFF's 512 characters: as it is when it fits, else its start, `…` and the SHA-256 of the
+ * whole (hex), so it stays deterministic and distinct for distinct inputs.
+ */
+export function asffId(id: string): string {
+  if (id.length <= ASFF_LIMITS.id) return id;
+  const hash = `…sha256:${createHash('sha256').update(id, 'utf8').digest('hex')}`;
+  return id.slice(0, ASFF_LIMITS.id - hash.length) + hash;
+}
+
+/**
+ * Why the companion finding cannot be imported for this storyline, or null when it can: its
+ * account must be a 12-digit AWS account id (BatchImportFindings refuses anything else, and the
+ * ProductArn is built from it), and its region a region name (`eu-west-1`).
+ */
+export function companionRefusal(st: Storyline): string | null {
+  const a = st.finding.accountId;
+  if (!ACCOUNT_ID.test(a)) return `the finding's account ${JSON.stringify(clip(a, 40))} is not a 12-digit AWS account id`;
+  if (!REGION_NAME.test(st.finding.region)) return `the finding's region ${JSON.stringify(clip(st.finding.region, 40))} is not a region name`;
+  return null;
+}
 
 /** ASFF `Types` for each ATT&CK tactic ("Types taxonomy for ASFF": TTPs and Effects categories). */
 const TYPE_OF_TACTIC: Record<string, string | undefined> = {
@@ -68,22 +101,28 @@ export function asffTypes(st: Storyline): string[] {
 
 /** The GuardDuty product ARN in the finding's partition and region. */
 export function guardDutyProductArn(st: Storyline): string {
-  return `arn:${partitionOf(st)}:securityhub:${st.finding.region}::product/aws/guardduty`;
+  return asffId(`arn:${partitionOf(st)}:securityhub:${st.finding.region}::product/aws/guardduty`);
 }
 
 /** The product ARN for findings imported by the account itself (`product/<account>/default`). */
 export function companionProductArn(st: Storyline): string {
-  return `arn:${partitionOf(st)}:securityhub:${st.finding.region}:${st.finding.accountId}:product/${st.finding.accountId}/default`;
+  return asffId(`arn:${partitionOf(st)}:securityhub:${st.finding.region}:${st.finding.accountId}:product/${st.finding.accountId}/default`);
 }
 
-/** The companion finding's Id: derived from the GuardDuty finding's ARN only, never from time. */
+/**
+ * The companion finding's Id: derived from the GuardDuty finding's ARN only, never from time;
+ * `<ARN>/trailstory-storyline`, or when that passes 512 characters (a forged ARN)
+ * `trailstory-storyline/sha256:<hex of the ARN>`.
+ */
 export function companionId(st: Storyline): string {
-  return `${st.finding.arn}/trailstory-storyline`;
+  const id = `${st.finding.arn}/trailstory-storyline`;
+  if (id.length <= ASFF_LIMITS.id) return id;
+  return `trailstory-storyline/sha256:${createHash('sha256').update(st.finding.arn, 'utf8').digest('hex')}`;
 }
 
 function partitionOf(st: Storyline): string {
-  const p = st.finding.arn.split(':')[1];
-  return p && p.length > 0 ? p : 'aws';
+  const p = st.finding.arn.split(':', 2)[1];
+  return p && /^aws(-[a-z]+)*$/.test(p) ? p : 'aws';
 }
 
 /** Another tool's Note on the GuardDuty finding, kept when ours is added (pitfall 10). */
@@ -136,7 +175,7 @@ function resourcesOf(st: Storyline): Record<string, unknown>[] {
     if (res.startsWith('user/')) r = { Type: 'AwsIamUser', Id: arn, Details: { AwsIamUser: { UserName: res.split('/').pop() } } };
     else if (res.startsWith('assumed-role/')) {
       const role = res.split('/')[1] ?? '';
-      r = { Type: 'AwsIamRole', Id: `arn:${parts[1]}:iam::${account}:role/${role}`, Details: { AwsIamRole: { RoleName: role } }, Tags: { session: res.split('/').slice(2).join('/') || '-' } };
+      r = { Type: 'AwsIamRole', Id: `arn:${parts[1]}:iam::${account}:role/${role}`, Details: { AwsIamRole: { RoleName: role } }, Tags: { session: clip(res.split('/').slice(2).join('/') || '-', ASFF_LIMITS.tagValue) } };
     } else r = { Type: 'Other', Id: arn };
     r.Partition = parts[1] || 'aws';
     r.Region = st.finding.region;
@@ -167,7 +206,8 @@ export function userDefinedFields(st: Storyline, reportUrl?: string): Record<str
   f['trailstory.4.steps'] = String(st.steps.length);
   if (st.attackerSources.length > 0) f['trailstory.5.attacker-sources'] = v(st.attackerSources.map((a) => a.ip).join(', '));
   f['trailstory.6.coverage'] = v(`${st.coverage.recordsRead} records read, ${st.coverage.recordsSkipped} skipped${st.coverage.gaps.length ? `; ${st.coverage.gaps.join('; ')}` : ''}`);
-  if (st.steps.length > 0) f['trailstory.7.companion-finding'] = v(companionId(st));
+  const refusal = companionRefusal(st);
+  if (st.steps.length > 0) f['trailstory.7.companion-finding'] = v(refusal ? `not imported: ${refusal}` : companionId(st));
   if (reportUrl) f['trailstory.8.report'] = v(reportUrl);
   return f;
 }
@@ -190,35 +230,46 @@ export interface SecurityHubWrites {
 /**
  * Builds both writes for `st` at time `now` (RFC 3339 UTC). `existingNote`: the Note already
  * on GuardDuty's finding; `reportUrl`: the report's console URL when there is one.
+ * `batchImportFindings` is null for an empty storyline, and for one whose account is not a
+ * 12-digit AWS account id (`companionRefusal`): the Note and `trailstory.7.companion-finding`
+ * say why. Identifiers past 512 characters are shortened with their hash (`asffId`,
+ * `companionId`), ProductFields values clipped at 2,048 characters, and a companion past
+ * 240 KB loses its last resources (at least one kept) until it fits.
  */
 export function buildSecurityHubWrites(st: Storyline, opts: { now: string; existingNote?: ExistingNote; reportUrl?: string }): SecurityHubWrites {
   const types = asffTypes(st);
   const gdProduct = guardDutyProductArn(st);
   const empty = st.steps.length === 0;
-  const summary = empty ? `${PRODUCT_NAME}: no storyline: ${st.coverage.sample ? 'sample finding' : st.coverage.gaps[0] ?? 'no attacker activity found'}` : st.summary;
+  const refusal = empty ? null : companionRefusal(st);
+  const summary = empty
+    ? `${PRODUCT_NAME}: no storyline: ${st.coverage.sample ? 'sample finding' : st.coverage.gaps[0] ?? 'no attacker activity found'}`
+    : refusal
+      ? `${st.summary} (${PRODUCT_NAME}: the storyline finding is not imported: ${refusal})`
+      : st.summary;
   const update: Record<string, unknown> = {
-    FindingIdentifiers: [{ Id: st.finding.arn, ProductArn: gdProduct }],
+    FindingIdentifiers: [{ Id: asffId(st.finding.arn), ProductArn: gdProduct }],
     Note: { Text: noteText(summary, opts.existingNote), UpdatedBy: PRODUCT_NAME },
     UserDefinedFields: userDefinedFields(st, opts.reportUrl),
   };
-  if (!empty) update.RelatedFindings = [{ ProductArn: companionProductArn(st), Id: companionId(st) }];
+  if (!empty && !refusal) update.RelatedFindings = [{ ProductArn: companionProductArn(st), Id: companionId(st) }];
   if (types.length > 0) update.Types = types;
-  if (empty) return { batchUpdateFindings: update, batchImportFindings: null };
+  if (empty || refusal) return { batchUpdateFindings: update, batchImportFindings: null };
 
   const first = st.steps[0];
   const last = st.steps[st.steps.length - 1];
+  const pf = (s: string) => clip(s, ASFF_LIMITS.productFieldValue);
   const productFields: Record<string, string> = {
-    'trailstory/schemaVersion': st.schemaVersion,
-    'trailstory/guardduty/findingId': st.finding.id,
-    'trailstory/guardduty/type': st.finding.type,
+    'trailstory/schemaVersion': pf(st.schemaVersion),
+    'trailstory/guardduty/findingId': pf(st.finding.id),
+    'trailstory/guardduty/type': pf(st.finding.type),
     'trailstory/steps': String(st.steps.length),
   };
   if (st.origin) {
-    productFields['trailstory/origin/eventId'] = st.origin.eventId;
-    productFields['trailstory/origin/eventTime'] = st.origin.eventTime;
-    productFields['trailstory/origin/reason'] = clip(st.origin.reason, ASFF_LIMITS.productFieldValue);
+    productFields['trailstory/origin/eventId'] = pf(st.origin.eventId);
+    productFields['trailstory/origin/eventTime'] = pf(st.origin.eventTime);
+    productFields['trailstory/origin/reason'] = pf(st.origin.reason);
   }
-  if (st.lineage.length > 0) productFields['trailstory/lineage'] = clip(st.lineage.join(' -> '), ASFF_LIMITS.productFieldValue);
+  if (st.lineage.length > 0) productFields['trailstory/lineage'] = pf(st.lineage.join(' -> '));
   const title = clip(`Storyline of ${st.finding.type}: ${st.steps.length} attacker step${st.steps.length === 1 ? '' : 's'} from ${st.origin ? st.origin.eventName : 'unknown origin'}${st.lineage[0] ? ` by ${shortPrincipal(st.lineage[0])}` : ''}`, ASFF_LIMITS.title);
   const companion: Record<string, unknown> = {
     SchemaVersion: '2018-10-08',
@@ -238,12 +289,26 @@ export function buildSecurityHubWrites(st: Storyline, opts: { now: string; exist
     Title: title,
     Description: description(st),
     Resources: resourcesOf(st),
-    RelatedFindings: [{ ProductArn: gdProduct, Id: st.finding.arn }],
+    RelatedFindings: [{ ProductArn: gdProduct, Id: asffId(st.finding.arn) }],
     ProductFields: productFields,
     RecordState: 'ACTIVE',
   };
   if (opts.reportUrl) companion.SourceUrl = opts.reportUrl;
-  return { batchUpdateFindings: update, batchImportFindings: { Findings: [companion] } };
+  return { batchUpdateFindings: update, batchImportFindings: { Findings: [fitFinding(companion)] } };
+}
+
+/**
+ * Keeps a finding within Security Hub's 240 KB (JSON, UTF-8): its resources, the largest part a
+ * storyline can grow (up to 32 principals of up to 2,048 characters each), go from the last
+ * while it is too large, at least one kept, and a ProductFields entry counts those left out.
+ */
+function fitFinding(f: Record<string, unknown>): Record<string, unknown> {
+  const size = () => Buffer.byteLength(JSON.stringify(f), 'utf8');
+  const resources = f.Resources as unknown[];
+  const all = resources.length;
+  while (size() > ASFF_LIMITS.findingBytes && resources.length > 1) resources.pop();
+  if (resources.length < all) (f.ProductFields as Record<string, string>)['trailstory/resourcesLeftOut'] = `${all - resources.length} of ${all}: the finding must stay within 240 KB`;
+  return f;
 }
 
 /**
@@ -256,6 +321,15 @@ export function asffProblems(f: Record<string, unknown>): string[] {
     const v = f[k];
     if (typeof v === 'string' && v.length > max) problems.push(`${k} is ${v.length} characters (max ${max})`);
   };
+  len('Id', ASFF_LIMITS.id);
+  len('ProductArn', ASFF_LIMITS.id);
+  if ('AwsAccountId' in f && !(typeof f.AwsAccountId === 'string' && ACCOUNT_ID.test(f.AwsAccountId))) problems.push('AwsAccountId is not a 12-digit AWS account id');
+  for (const k of ['FindingIdentifiers', 'RelatedFindings'] as const) {
+    for (const x of (f[k] as { Id?: string; ProductArn?: string }[] | undefined) ?? []) {
+      if ((x.Id?.length ?? 0) > ASFF_LIMITS.id) problems.push(`${k} Id is ${x.Id?.length} characters (max ${ASFF_LIMITS.id})`);
+      if ((x.ProductArn?.length ?? 0) > ASFF_LIMITS.id) problems.push(`${k} ProductArn is ${x.ProductArn?.length} characters (max ${ASFF_LIMITS.id})`);
+    }
+  }
   len('Title', ASFF_LIMITS.title);
   len('Description', ASFF_LIMITS.description);
   const note = f.Note as { Text?: string } | undefined;
