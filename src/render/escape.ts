@@ -105,6 +105,16 @@ export function esc(text: unknown): string {
 }
 
 /**
+ * Escapes a list for HTML and SVG, one value at a time, joined with `sep`: for a value the report
+ * builds from many short ones (a run's eventIDs in `data-steps`), so that when `esc` caps a
+ * string at 8 KiB each value is capped on its own and none is lost. Each value is capped at
+ * 8 KiB of input (`cap`) here already.
+ */
+export function escJoin(values: readonly unknown[], sep = ' '): string {
+  return values.map((v) => esc(cap(v))).join(esc(sep));
+}
+
+/**
  * Escapes text for Markdown (CommonMark and GitHub Flavored Markdown), inline or in a table
  * cell: markup characters become entities, every ASCII punctuation character that Markdown
  * gives a meaning to is backslash-escaped, line breaks become spaces. Capped first at 8 KiB of

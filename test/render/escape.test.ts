@@ -3,7 +3,7 @@
  * with a visible marker, `terminal` makes every control, bidirectional and invisible character
  * visible, `mdEscape` caps before escaping.
  */
-import { cap, JSON_CAP_BYTES, mdEscape, terminal, TEXT_CAP_BYTES, truncationMarker } from '../../src/render/escape';
+import { cap, escJoin, JSON_CAP_BYTES, mdEscape, terminal, TEXT_CAP_BYTES, truncationMarker } from '../../src/render/escape';
 
 describe('cap', () => {
   test('a short string comes back unchanged', () => {
@@ -75,5 +75,15 @@ describe('mdEscape', () => {
     // The marker's two brackets are backslash-escaped after the cut.
     expect(Buffer.byteLength(out, 'utf8')).toBeLessThanOrEqual(TEXT_CAP_BYTES + 2);
     expect(out).toContain('… \\[truncated, 60,000,000 bytes in all\\]');
+  });
+});
+
+describe('escJoin', () => {
+  test('escapes and caps each value on its own, so a long list keeps every value', () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => `id-${i}"<`);
+    const out = escJoin(ids);
+    expect(out.split(' ')).toHaveLength(1000);
+    expect(out.split(' ')[999]).toBe('id-999&quot;&lt;');
+    expect(escJoin(['a'.repeat(10_000), 'b'])).toMatch(/^a+… \[truncated, 10,000 bytes in all\] b$/);
   });
 });
