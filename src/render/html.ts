@@ -16,7 +16,7 @@
 import type { Grant, Storyline } from '../model/storyline';
 import { compactDocument, esc } from './escape';
 import { distinctOf, evidenceGroups, evidenceRowOf, GROUP_GAP_MS, groupCalls, groupGrants, groupSpan, groupSteps, type StepGroup } from './groups';
-import { buildStoryGraph, describeIdentity, type StoryGraph } from './story-graph';
+import { buildStoryGraph, describeIdentity, foldStoryGraph, type FoldSummary, type StoryGraph } from './story-graph';
 import { ATTACKER, FINDING, LEGIT, TACTIC_COLORS, UNMAPPED_COLOR, clipCols, grantText, renderSvg, tacticColor } from './svg';
 
 /** The Content-Security-Policy of the report: nothing may be fetched or run. */
@@ -203,6 +203,21 @@ function storyLine(st: Storyline, g: StoryGraph): string {
   }
   if (!findingShown) parts.push(`<span class="b f">GuardDuty: ${esc(st.finding.type)}</span>`);
   return `<div class="story">${parts.join('<span class="arr">→</span>')}</div>`;
+}
+
+/** What the diagram folded, in words (empty when it draws everything). */
+function foldNote(f: FoldSummary | undefined): string {
+  if (!f) return '';
+  const n = (x: number) => x.toLocaleString('en-US');
+  const parts: string[] = [];
+  if (f.identities > 0) {
+    const kinds = f.kinds.slice(0, 4).map(([k, c]) => `${k} ×${n(c)}`).join(', ') + (f.kinds.length > 4 ? ', …' : '');
+    parts.push(`The diagram draws ${n(f.of - f.identities)} of ${n(f.of)} identities on their own; the other ${n(f.identities)} (${kinds}) and their ${n(f.steps)} call${f.steps === 1 ? '' : 's'} are folded into ${f.boxes === 1 ? 'one box' : `${f.boxes} boxes`} marked “folded identities”.`);
+  }
+  if (f.linksMerged > 0) parts.push(`${n(f.linksMerged)} lineage link${f.linksMerged === 1 ? ' is' : 's are'} drawn merged into another between the same boxes.`);
+  if (f.linksDropped > 0) parts.push(`${n(f.linksDropped)} lineage link${f.linksDropped === 1 ? ' is' : 's are'} not drawn.`);
+  parts.push('The identity lineage section lists the identities and their issues.');
+  return `<p class="muted fold-note">${esc(parts.join(' '))}</p>`;
 }
 
 function legend(): string {
@@ -601,6 +616,8 @@ function coverageSection(st: Storyline): string {
 
 function buildDocument(st: Storyline, svg: string, generatedAt: string, limits: Limits): string {
   const g = buildStoryGraph(st);
+  // The diagram's graph: the headline chain and the time strip follow its folding.
+  const fg = foldStoryGraph(st, g);
   const evidence = evidenceGroups(st);
   const rowOf = evidenceRowOf(st, evidence);
   const f = st.finding;
@@ -622,9 +639,9 @@ function buildDocument(st: Storyline, svg: string, generatedAt: string, limits: 
   const body = [
     `<header><h1>${esc(f.type)}</h1><div class="sub">${esc(f.title ?? '')}</div><div class="sub mono">${esc(f.arn)}</div><div class="chips">${chips.join('')}</div></header>`,
     '<main>',
-    `<section id="story"><h2>The story</h2><p class="summary">${esc(st.summary)}</p>${origin}${storyLine(st, g)}</section>`,
-    `<section id="flow"><h2>Attack flow</h2>${legend()}<div class="diagram">${svg}</div></section>`,
-    `<section id="timeline"><h2>Timeline <span class="muted" style="font-weight:normal;font-size:12px">(UTC; offsets from the origin; orange bar: the calls the finding is about)</span></h2>${timeStrip(st, g, limits)}${limits.timelineList ? timelineList(st, g, rowOf) : '<p class="muted">The list of steps is left out to keep the report small; the evidence table below lists every step.</p>'}</section>`,
+    `<section id="story"><h2>The story</h2><p class="summary">${esc(st.summary)}</p>${origin}${storyLine(st, fg)}</section>`,
+    `<section id="flow"><h2>Attack flow</h2>${legend()}${foldNote(fg.folded)}<div class="diagram">${svg}</div></section>`,
+    `<section id="timeline"><h2>Timeline <span class="muted" style="font-weight:normal;font-size:12px">(UTC; offsets from the origin; orange bar: the calls the finding is about)</span></h2>${timeStrip(st, fg, limits)}${limits.timelineList ? timelineList(st, g, rowOf) : '<p class="muted">The list of steps is left out to keep the report small; the evidence table below lists every step.</p>'}</section>`,
     `<section id="escalation"><h2>Privileges and credentials granted</h2>${grantsSection(st, limits, rowOf)}</section>`,
     `<section id="lineage"><h2>Identity lineage</h2>${lineageSection(st, g)}</section>`,
     `<section id="sources"><h2>Attacker addresses</h2>${sourcesSection(st)}</section>`,

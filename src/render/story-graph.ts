@@ -244,9 +244,12 @@ export function buildStoryGraph(st: Storyline): StoryGraph {
   // and the copy is drawn with the caller's call instead of as an identity of its own.
   const copyEdges = new Set<LineageEdge>();
   const twinFrom = new Map<string, string>();
+  const twinKey = (e: LineageEdge) => `${e.to}\u0000${e.via}\u0000${e.eventTime}`;
+  const callerEdge = new Map<string, LineageEdge>();
+  for (const e of st.lineageEdges) if (!e.from.startsWith('account:') && !callerEdge.has(twinKey(e))) callerEdge.set(twinKey(e), e);
   for (const e of st.lineageEdges) {
     if (!e.from.startsWith('account:')) continue;
-    const twin = st.lineageEdges.find((o) => o !== e && !o.from.startsWith('account:') && o.to === e.to && o.via === e.via && o.eventTime === e.eventTime);
+    const twin = callerEdge.get(twinKey(e));
     if (!twin) continue;
     copyEdges.add(e);
     twinFrom.set(e.eventId, twin.from);
@@ -263,15 +266,23 @@ export function buildStoryGraph(st: Storyline): StoryGraph {
       else pending.push(s);
     }
   }
-  for (const s of pending) {
-    const twin = st.steps.find((o) => !o.principalArn && ownerOf.has(o.eventId) && o.accountId === s.accountId && o.sourceIPAddress === s.sourceIPAddress);
-    ownerOf.set(s.eventId, (twin && ownerOf.get(twin.eventId)) ?? `account:${s.accountId}`);
+  // The first such call (in story order) from the same account and address lends its owner.
+  const lender = new Map<string, string>();
+  for (const s of st.steps) {
+    const k = `${s.accountId}\u0000${s.sourceIPAddress}`;
+    const o = s.principalArn ? undefined : ownerOf.get(s.eventId);
+    if (o !== undefined && !lender.has(k)) lender.set(k, o);
   }
+  for (const s of pending) ownerOf.set(s.eventId, lender.get(`${s.accountId}\u0000${s.sourceIPAddress}`) ?? `account:${s.accountId}`);
 
   // Identities: lineage first (actor first), then edge ends and step owners as they appear.
   const order: string[] = [];
+  const ordered = new Set<string>();
   const add = (k: string) => {
-    if (!order.includes(k)) order.push(k);
+    if (!ordered.has(k)) {
+      ordered.add(k);
+      order.push(k);
+    }
   };
   for (const p of st.lineage) add(p);
   for (const e of st.lineageEdges) {
@@ -297,11 +308,21 @@ export function buildStoryGraph(st: Storyline): StoryGraph {
     const to = identities.get(e.to);
     if (to) to.attacker = true;
   }
-  // Keys the attacker minted: note them on the identity they were made for.
+  // Keys the attacker minted: note them on the identity they were made for (the first IAM user,
+  // in order, named the grant's target or ending in `/target`).
+  const userByName = new Map<string, IdentityNode>();
+  for (const i of identities.values()) {
+    if (i.kind !== 'IAM user') continue;
+    if (!userByName.has(i.name)) userByName.set(i.name, i);
+    for (let at = i.name.indexOf('/'); at >= 0; at = i.name.indexOf('/', at + 1)) {
+      const tail = i.name.slice(at + 1);
+      if (!userByName.has(tail)) userByName.set(tail, i);
+    }
+  }
   for (const s of st.steps) {
     for (const g of s.grants ?? []) {
       if (g.kind !== 'access-key' || !g.value) continue;
-      const holder = [...identities.values()].find((i) => g.target && i.kind === 'IAM user' && (i.name === g.target || i.name.endsWith(`/${g.target}`)));
+      const holder = g.target ? userByName.get(g.target) : undefined;
       if (!holder) continue;
       const note = `minted by ${s.eventName} ${s.eventTime}`;
       const known = holder.keys.find((k) => k.id === g.value);
@@ -369,6 +390,7 @@ export function buildStoryGraph(st: Storyline): StoryGraph {
 
   // Lineage edges: self edges folded into their identity, the others folded by ends and API.
   const links: LineageLink[] = [];
+  const linkOf = new Map<string, LineageLink>();
   for (const e of st.lineageEdges) {
     if (copyEdges.has(e)) continue;
     if (e.from === e.to) {
@@ -383,9 +405,14 @@ export function buildStoryGraph(st: Storyline): StoryGraph {
       continue;
     }
     const phase = phaseOf.get(e.eventId) ?? null;
-    const l = links.find((x) => x.from === e.from && x.to === e.to && x.via === e.via && x.byAttacker === e.byAttacker && x.phase === phase);
+    const k = [e.from, e.to, e.via, String(e.byAttacker), phase ?? ''].join('\u0000');
+    const l = linkOf.get(k);
     if (l) l.edges.push(e);
-    else links.push({ from: e.from, to: e.to, via: e.via, byAttacker: e.byAttacker, edges: [e], phase });
+    else {
+      const made: LineageLink = { from: e.from, to: e.to, via: e.via, byAttacker: e.byAttacker, edges: [e], phase };
+      linkOf.set(k, made);
+      links.push(made);
+    }
   }
 
   // Where the finding sits: the phases of the calls in its first/last seen window, the
@@ -457,5 +484,264 @@ export function buildStoryGraph(st: Storyline): StoryGraph {
     originOwner: originId ? ownerOf.get(originId) ?? st.lineage[0] ?? null : null,
     findingPhases,
     accounts,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Folding: a diagram of bounded size whatever the number of identities.
+
+/** How much of a story graph the diagram draws: the rest is folded. */
+export interface FoldLimits {
+  /** Identities drawn on their own (the actor, the origin's and the finding's owners first). */
+  identities: number;
+  /** Phases of the identities drawn on their own, together. */
+  phases: number;
+  /** Lineage links between two boxes (past it, links of the same ends and API merge across phases, then links of the same ends, then the rest are left out). */
+  links: number;
+}
+
+/** The diagram's limits: the largest real story in the repository (31 identities, 24 phases, 33 links) is drawn whole. */
+export const DIAGRAM_LIMITS: FoldLimits = { identities: 32, phases: 64, links: 60 };
+/** Boxes the folded identities are drawn as: one per kind (attacker's or legitimate), the smallest kinds sharing the last. */
+export const MAX_FOLD_BOXES = 3;
+/** Context links (an instance run by a service) drawn at most. */
+const MAX_CONTEXT_LINKS = 16;
+
+/** What {@link foldStoryGraph} folded, for the page to say. */
+export interface FoldSummary {
+  /** Identities drawn inside a folded box, and how many boxes. */
+  identities: number;
+  boxes: number;
+  /** Identities in the graph before folding. */
+  of: number;
+  /** Kinds of the folded identities with their counts, largest first. */
+  kinds: [string, number][];
+  /** Steps of the folded identities. */
+  steps: number;
+  /** Lineage links merged into another (same ends and API, another phase) and left out. */
+  linksMerged: number;
+  linksDropped: number;
+}
+
+/** The key of a folded box: `folded:<n>`, made unique against the identities' own keys. */
+function foldKey(n: number, taken: Set<string>): string {
+  let k = `folded:${n}`;
+  while (taken.has(k)) k += '+';
+  return k;
+}
+
+/**
+ * The story graph as the diagram draws it, bounded by `limits`: the identities past the limits
+ * are folded into at most {@link MAX_FOLD_BOXES} boxes (`kind: 'folded identities'`, key
+ * `folded:<n>`), each with its members' calls in one phase per tactic; lineage links to and from
+ * them are re-attached to the box and merged. A graph within the limits comes back as it is
+ * (`folded` unset). `ownerOf` and `phaseOf` map a folded identity's steps to the box and its
+ * phases. Pure.
+ */
+export function foldStoryGraph(st: Storyline, g: StoryGraph, limits: FoldLimits = DIAGRAM_LIMITS): StoryGraph & { folded?: FoldSummary } {
+  const phaseCount = (k: string) => g.phasesOf.get(k)?.length ?? 0;
+  const phaseById = new Map(g.phases.map((p) => [p.id, p]));
+  const priority: string[] = [];
+  const first = (k: string | null | undefined) => {
+    if (k && !priority.includes(k)) priority.push(k);
+  };
+  first(g.originOwner);
+  first(g.identities[0]?.key);
+  for (const id of g.findingPhases) first(phaseById.get(id)?.owner);
+  const known = new Set(g.identities.map((i) => i.key));
+  const keep = new Set<string>();
+  let phases = 0;
+  for (const k of [...priority.filter((x) => known.has(x)), ...g.identities.map((i) => i.key)]) {
+    if (keep.has(k) || keep.size >= limits.identities) continue;
+    const n = phaseCount(k);
+    if (keep.size > 0 && phases + n > limits.phases) continue;
+    keep.add(k);
+    phases += n;
+  }
+  if (keep.size === g.identities.length && g.links.length <= limits.links && g.contextLinks.length <= MAX_CONTEXT_LINKS) return g;
+
+  // The folded boxes: the rest by kind (attacker's or not), the largest kinds first.
+  const rest = g.identities.filter((i) => !keep.has(i.key));
+  const byKind = new Map<string, IdentityNode[]>();
+  for (const i of rest) {
+    const k = `${i.attacker ? 'a' : 'l'}\u0000${i.kind}`;
+    const list = byKind.get(k) ?? [];
+    list.push(i);
+    byKind.set(k, list);
+  }
+  const kindGroups = [...byKind.values()].sort((a, b) => b.length - a.length);
+  const boxes = kindGroups.slice(0, MAX_FOLD_BOXES - 1);
+  const tail = kindGroups.slice(MAX_FOLD_BOXES - 1).flat();
+  if (tail.length > 0) boxes.push(tail);
+  const foldOf = new Map<string, string>();
+  const foldNodes: IdentityNode[] = [];
+  boxes.forEach((members, n) => {
+    const key = foldKey(n + 1, known);
+    const kinds = new Map<string, number>();
+    for (const m of members) kinds.set(m.kind, (kinds.get(m.kind) ?? 0) + 1);
+    const accounts = new Set(members.map((m) => m.account));
+    const count = members.length.toLocaleString('en-US');
+    const [onlyKind] = kinds.size === 1 ? [...kinds.keys()] : [];
+    foldNodes.push({
+      key,
+      kind: 'folded identities',
+      name: onlyKind ? `${count} × ${onlyKind}` : `${count} identities of ${kinds.size} kinds`,
+      account: accounts.size === 1 ? [...accounts][0] ?? null : null,
+      detail: `${members.slice(0, 3).map((m) => m.name).join(', ')}${members.length > 3 ? ', …' : ''}`,
+      inLineage: members.some((m) => m.inLineage),
+      attacker: members.some((m) => m.attacker),
+      keys: members.flatMap((m) => m.keys),
+      selfEdges: [],
+    });
+    for (const m of members) foldOf.set(m.key, key);
+  });
+  const to = (k: string) => foldOf.get(k) ?? k;
+
+  // The folded identities' calls: one phase per tactic and box, in story order.
+  const originId = st.origin?.eventId ?? null;
+  const foldedSteps = new Map<string, Map<string, { tactic: Tactic | null; steps: Step[] }>>();
+  let stepsFolded = 0;
+  for (const s of st.steps) {
+    const box = foldOf.get(g.ownerOf.get(s.eventId) ?? '');
+    if (!box) continue;
+    stepsFolded++;
+    const byTactic = foldedSteps.get(box) ?? new Map<string, { tactic: Tactic | null; steps: Step[] }>();
+    const run = byTactic.get(tacticKey(s.tactic)) ?? { tactic: s.tactic, steps: [] };
+    run.steps.push(s);
+    byTactic.set(tacticKey(s.tactic), run);
+    foldedSteps.set(box, byTactic);
+  }
+  const phasesOf = new Map<string, Phase[]>();
+  for (const [k, list] of g.phasesOf) if (keep.has(k)) phasesOf.set(k, list);
+  const phaseOf = new Map<string, string>();
+  const ownerOf = new Map<string, string>();
+  for (const [e, o] of g.ownerOf) ownerOf.set(e, to(o));
+  for (const [e, p] of g.phaseOf) if (keep.has(phaseById.get(p)?.owner ?? '')) phaseOf.set(e, p);
+  const newPhases: Phase[] = [];
+  for (const [box, byTactic] of foldedSteps) {
+    const list: Phase[] = [];
+    for (const run of byTactic.values()) {
+      const rows = foldRows(run.steps, originId);
+      const p: Phase = {
+        id: `p${g.phases.length + newPhases.length}`,
+        owner: box,
+        tactic: run.tactic,
+        steps: run.steps,
+        rows,
+        burst: run.tactic?.id === 'TA0007' && (run.steps.length >= BURST_CALLS || rows.some((r) => r.summary)),
+        grouped: true,
+        from: run.steps[0]?.eventTime ?? '',
+        to: run.steps[run.steps.length - 1]?.eventTime ?? '',
+      };
+      newPhases.push(p);
+      list.push(p);
+      for (const s of run.steps) phaseOf.set(s.eventId, p.id);
+    }
+    phasesOf.set(box, list);
+  }
+  const newPhaseOf = (old: string | null, eventId: string): string | null => (old === null ? null : phaseOf.get(eventId) ?? (keep.has(phaseById.get(old)?.owner ?? '') ? old : null));
+
+  // Links re-attached to the boxes and merged; between members of one box, a self edge.
+  const nodes = new Map<string, IdentityNode>();
+  for (const i of g.identities) if (keep.has(i.key)) nodes.set(i.key, i);
+  for (const f of foldNodes) nodes.set(f.key, f);
+  const merged = new Map<string, LineageLink>();
+  for (const l of g.links) {
+    const from = to(l.from);
+    const dest = to(l.to);
+    if (from === dest) {
+      const node = nodes.get(from);
+      if (!node) continue;
+      const se = node.selfEdges.find((x) => x.via === l.via && x.attacker === l.byAttacker);
+      const times = l.edges.map((e) => e.eventTime).sort();
+      const t0 = times[0] ?? '';
+      const t1 = times[times.length - 1] ?? '';
+      if (se) {
+        se.count += l.edges.length;
+        if (t0 < se.first) se.first = t0;
+        if (t1 > se.last) se.last = t1;
+      } else node.selfEdges.push({ via: l.via, count: l.edges.length, attacker: l.byAttacker, first: t0, last: t1 });
+      continue;
+    }
+    const phase = newPhaseOf(l.phase, l.edges[0]?.eventId ?? '');
+    const k = [from, dest, l.via, String(l.byAttacker), phase ?? ''].join('\u0000');
+    const m = merged.get(k);
+    if (m) m.edges.push(...l.edges);
+    else merged.set(k, { from, to: dest, via: l.via, byAttacker: l.byAttacker, edges: [...l.edges], phase });
+  }
+  let links = [...merged.values()];
+  let linksMerged = 0;
+  let linksDropped = 0;
+  if (links.length > limits.links) {
+    // Too many: one link per ends and API, from the first phase it was made in.
+    const byEnds = new Map<string, LineageLink>();
+    for (const l of links) {
+      const k = [l.from, l.to, l.via, String(l.byAttacker)].join('\u0000');
+      const m = byEnds.get(k);
+      if (m) {
+        m.edges.push(...l.edges);
+        linksMerged++;
+      } else byEnds.set(k, { ...l, edges: [...l.edges] });
+    }
+    links = [...byEnds.values()];
+  }
+  if (links.length > limits.links) {
+    // Still too many: one link per ends, naming its APIs.
+    const byEnds = new Map<string, LineageLink & { vias: string[] }>();
+    for (const l of links) {
+      const k = [l.from, l.to, String(l.byAttacker)].join('\u0000');
+      const m = byEnds.get(k);
+      if (m) {
+        m.edges.push(...l.edges);
+        if (!m.vias.includes(l.via)) m.vias.push(l.via);
+        linksMerged++;
+      } else byEnds.set(k, { ...l, edges: [...l.edges], vias: [l.via] });
+    }
+    links = [...byEnds.values()].map(({ vias, ...l }) => ({ ...l, via: vias.length > 3 ? `${vias.slice(0, 3).join(', ')}, …` : vias.join(', ') }));
+  }
+  if (links.length > limits.links) {
+    // Still too many: the attacker's first, in story order; the rest left out (the lineage table lists them).
+    links = [...links.filter((l) => l.byAttacker), ...links.filter((l) => !l.byAttacker)];
+    linksDropped = links.length - limits.links;
+    links = links.slice(0, limits.links);
+  }
+  const contextLinks: ContextLink[] = [];
+  for (const c of g.contextLinks) {
+    const from = to(c.from);
+    const dest = to(c.to);
+    if (from === dest || contextLinks.length >= MAX_CONTEXT_LINKS || contextLinks.some((x) => x.from === from && x.to === dest)) continue;
+    contextLinks.push({ from, to: dest, label: c.label });
+  }
+  const findingPhases: string[] = [];
+  for (const id of g.findingPhases) {
+    const p = phaseById.get(id);
+    const mapped = p ? newPhaseOf(id, p.steps[0]?.eventId ?? '') : null;
+    if (mapped && !findingPhases.includes(mapped)) findingPhases.push(mapped);
+  }
+  const identities = [...g.identities.filter((i) => keep.has(i.key)), ...foldNodes];
+  const accounts: string[] = [];
+  for (const i of identities) if (i.account && !accounts.includes(i.account)) accounts.push(i.account);
+  const kinds = new Map<string, number>();
+  for (const i of rest) kinds.set(i.kind, (kinds.get(i.kind) ?? 0) + 1);
+  return {
+    identities,
+    phases: [...g.phases.filter((p) => keep.has(p.owner)), ...newPhases],
+    phasesOf,
+    links,
+    contextLinks,
+    ownerOf,
+    phaseOf,
+    originOwner: g.originOwner ? to(g.originOwner) : null,
+    findingPhases,
+    accounts,
+    folded: {
+      identities: rest.length,
+      boxes: foldNodes.length,
+      of: g.identities.length,
+      kinds: [...kinds].sort((a, b) => b[1] - a[1]),
+      steps: stepsFolded,
+      linksMerged,
+      linksDropped,
+    },
   };
 }

@@ -16,7 +16,7 @@ import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { Grant, Step, Storyline } from '../model/storyline';
 import { compactDocument, esc } from './escape';
 import { evidenceRowOf } from './groups';
-import { buildStoryGraph, type IdentityNode, type Phase, type StepRow, type StoryGraph } from './story-graph';
+import { buildStoryGraph, foldStoryGraph, type IdentityNode, type Phase, type StepRow, type StoryGraph } from './story-graph';
 
 /** Font of the diagram: monospaced, so text widths are known when the layout is made. */
 export const SVG_FONT = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace";
@@ -275,7 +275,8 @@ function rowItem(ctx: Ctx, r: StepRow, showRegions: boolean): Item {
     r.summary ? r.summary.names.map(([x, c]) => `${x} ×${c}`).join(', ') : `${first.eventSource} ${first.eventName}${r.steps.length > 1 ? ` ×${r.steps.length}` : ''}`,
     `${first.eventTime}${r.steps.length > 1 ? ` … ${last.eventTime}` : ''}`,
     `source ${[...new Set(r.steps.map((s) => s.sourceIPAddress))].join(', ')}`,
-    ...r.grants.map((g) => `grants ${grantText(g)}${g.document ? `: ${g.document}` : ''}`),
+    ...r.grants.slice(0, 4).map((g) => `grants ${clipCols(grantText(g), 200)}${g.document ? `: ${clipCols(compactDocument(g.document), 300)}` : ''}`),
+    ...(r.grants.length > 4 ? [`grants ${r.grants.length - 4} more (see evidence)`] : []),
     `eventID ${ids.length > 6 ? `${ids.slice(0, 6).join(', ')} … (${ids.length})` : ids.join(', ')}`,
   ];
   return {
@@ -340,7 +341,7 @@ function identityBox(ctx: Ctx, id: IdentityNode, idx: number): Box {
     id: `i${idx}`,
     kind: 'identity',
     attrs: { 'data-node': `identity:${id.key}`, class: id.attacker ? 'attacker' : 'legit' },
-    title: `${id.kind}: ${id.key}`,
+    title: id.kind === 'folded identities' ? `${id.name}, folded: ${id.detail ?? ''}` : `${id.kind}: ${id.key}`,
     items,
     attacker: id.attacker,
   }, 150);
@@ -546,9 +547,13 @@ function drawLane(lane: Lane, x: number, y: number, out: string[]): void {
   for (const p of lane.placed) drawBox(p.box, x + p.dx, y + p.dy, out);
 }
 
-/** Lays the storyline out with ELK and draws it; returns one `<svg>` element. */
+/**
+ * Lays the storyline out with ELK and draws it; returns one `<svg>` element. Past
+ * `DIAGRAM_LIMITS` (story-graph.ts) identities are folded into boxes (`data-node="identity:folded:<n>"`).
+ */
 export async function renderSvg(st: Storyline): Promise<string> {
-  const g = buildStoryGraph(st);
+  // At most DIAGRAM_LIMITS identities, phases and links: ELK's work and the drawing stay bounded.
+  const g = foldStoryGraph(st, buildStoryGraph(st));
   const days = new Set(st.steps.map((s) => s.eventTime.slice(0, 10)));
   const years = new Set([...days].map((d) => d.slice(0, 4)));
   const evIndex = evidenceRowOf(st);

@@ -4,7 +4,9 @@
  * The storylines are built here (test/render/synthetic.ts).
  */
 import { MAX_AXIS_SEGMENTS, MAX_REPORT_BYTES, renderHtml, timeAxis } from '../../src/render/html';
-import { farDateStoryline, largeStoryline } from './synthetic';
+import { renderSvg } from '../../src/render/svg';
+import { buildStoryGraph, DIAGRAM_LIMITS, foldStoryGraph, MAX_FOLD_BOXES } from '../../src/render/story-graph';
+import { farDateStoryline, largeStoryline, manyPrincipalsStoryline, markupStoryline } from './synthetic';
 
 const GENERATED = '2026-02-03T04:05:06Z';
 
@@ -82,5 +84,58 @@ describe('the time span', () => {
     expect(s).toContain('⋯ 13 years ⋯');
     expect(s).toContain('⋯ 75 years ⋯');
     expect(s).toContain('>2013-01-01 00:00<');
+  });
+});
+
+describe('many principals', () => {
+  const st = manyPrincipalsStoryline(2000);
+
+  test('the synthetic story has 2,001 lineage principals, each with steps', () => {
+    expect(st.lineage).toHaveLength(2001);
+    expect(st.steps).toHaveLength(1 + 2000 * 2 + 2000 * 2);
+    const owners = new Set(st.steps.map((s) => s.principalArn));
+    for (const p of st.lineage) expect(owners.has(p)).toBe(true);
+  });
+
+  test('the diagram’s graph keeps DIAGRAM_LIMITS and folds the rest into at most MAX_FOLD_BOXES boxes', () => {
+    const g = buildStoryGraph(st);
+    expect(g.identities).toHaveLength(2001);
+    const f = foldStoryGraph(st, g);
+    const own = f.identities.filter((i) => i.kind !== 'folded identities');
+    const boxes = f.identities.filter((i) => i.kind === 'folded identities');
+    expect(own).toHaveLength(DIAGRAM_LIMITS.identities);
+    expect(boxes.length).toBeGreaterThanOrEqual(1);
+    expect(boxes.length).toBeLessThanOrEqual(MAX_FOLD_BOXES);
+    expect(own[0]?.key).toBe(st.lineage[0]);
+    expect(f.phases.filter((p) => !p.owner.startsWith('folded:')).length).toBeLessThanOrEqual(DIAGRAM_LIMITS.phases);
+    expect(f.links.length).toBeLessThanOrEqual(DIAGRAM_LIMITS.links);
+    expect(f.folded).toEqual(expect.objectContaining({ identities: 2001 - DIAGRAM_LIMITS.identities, of: 2001, boxes: boxes.length, kinds: [['IAM user', 2001 - DIAGRAM_LIMITS.identities]] }));
+    // Every step still has its owner among the boxes drawn, and its phase.
+    const keys = new Set(f.identities.map((i) => i.key));
+    const phaseIds = new Set(f.phases.map((p) => p.id));
+    for (const s of st.steps) {
+      expect(keys.has(f.ownerOf.get(s.eventId) ?? '')).toBe(true);
+      expect(phaseIds.has(f.phaseOf.get(s.eventId) ?? '')).toBe(true);
+    }
+    expect(f.phases.reduce((n, p) => n + p.steps.length, 0)).toBe(st.steps.length);
+    // The folded box names its count and kind.
+    expect(boxes[0]?.name).toBe(`${(2001 - DIAGRAM_LIMITS.identities).toLocaleString('en-US')} × IAM user`);
+  });
+
+  test('a story within the limits is drawn as it is', () => {
+    for (const small of [largeStoryline(1000), markupStoryline(), manyPrincipalsStoryline(20)]) {
+      const g = buildStoryGraph(small);
+      expect(foldStoryGraph(small, g)).toBe(g);
+    }
+  });
+
+  test('the diagram draws at most DIAGRAM_LIMITS identities and MAX_FOLD_BOXES folded boxes', async () => {
+    const svg = await renderSvg(st);
+    const nodes = [...svg.matchAll(/data-node="identity:([^"]*)"/g)].map((m) => m[1] ?? '');
+    expect(nodes.length).toBeLessThanOrEqual(DIAGRAM_LIMITS.identities + MAX_FOLD_BOXES);
+    expect(nodes).toContain('folded:1');
+    expect(nodes).toContain(st.lineage[0]);
+    expect(svg).toContain(`${(2001 - DIAGRAM_LIMITS.identities).toLocaleString('en-US')} × IAM user`);
+    expect(svg.match(/data-edge="lineage"/g)?.length ?? 0).toBeLessThanOrEqual(DIAGRAM_LIMITS.links);
   });
 });
