@@ -196,7 +196,7 @@ describe('escaping functions', () => {
     const out = renderText(st, { width: 100 });
     // eslint-disable-next-line no-control-regex
     expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/);
-    expect(out).toContain('abc[U+202E]gnp.exe[U+200B] ]0;pwned  x');
+    expect(out).toContain('abc[U+202E]gnp.exe[U+200B][U+001B]]0;pwned[U+0007][U+000A]x');
   });
 
   test('mdEscape leaves no Markdown or HTML syntax', () => {
