@@ -657,7 +657,8 @@ const mermaid: Family[] = [
     build(ctx) {
       const bad = ctx.rng.pick(['a"b', 'x]y', 'p-->q', '%%c', 'end', 'graph', 'click', 'a;b', '{x}', '`t`', '<br>', '#quot;', 'subgraph', 'style n1 fill:#f00', '()', '']);
       const w = buildWorld();
-      const text = JSON.stringify(w.records).replace(/user\/backdoor/g, `user/back${bad}door`).replace(/"userName":"backdoor"/g, `"userName":${JSON.stringify(`back${bad}door`)}`).replace(/assumed-role\/admin\/fuzz/g, `assumed-role/admin/${bad}`);
+      const inJson = (x: string) => JSON.stringify(x).slice(1, -1);
+      const text = JSON.stringify(w.records).replace(/user\/backdoor/g, `user/${inJson(`back${bad}door`)}`).replace(/"userName":"backdoor"/g, `"userName":${JSON.stringify(`back${bad}door`)}`).replace(/assumed-role\/admin\/fuzz/g, `assumed-role/admin/${inJson(bad)}`);
       const { finding, trail } = writeWorld(ctx.dir, { finding: w.finding, records: JSON.parse(text) as TrailRecord[] });
       return { args: ['--finding', finding, '--cloudtrail', trail], detail: JSON.stringify(bad) };
     },

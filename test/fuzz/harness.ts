@@ -3,7 +3,7 @@
  * peak memory is read, and classifies each run as a success, a one-line refusal, or anything
  * else (issue 10). Used by `hostile.test.ts` (the CI size) and `run.ts` (any size, a table).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -266,6 +266,9 @@ function stackCause(stderr: string): string {
   return `${excerpt(generic, 120)}${where ? ` at ${where}` : ''}`;
 }
 
+/** The children running now, killed when the run is interrupted. */
+const liveChildren = new Set<ChildProcess>();
+
 function readPeakFromProc(pid: number): { hwm: number; rss: number } {
   try {
     const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -303,6 +306,7 @@ export async function runCase(p: PlannedCase, o: { root: string; runDir: string;
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NODE_OPTIONS: '' },
     });
+    liveChildren.add(child);
     const out: Buffer[] = [];
     let outBytes = 0;
     const err: Buffer[] = [];
@@ -334,6 +338,7 @@ export async function runCase(p: PlannedCase, o: { root: string; runDir: string;
       child.kill('SIGKILL');
     }, timeoutMs);
     child.on('close', (code, signal) => {
+      liveChildren.delete(child);
       clearInterval(poll);
       clearTimeout(timer);
       const m = /maxrss=(\d+)/.exec(report);
@@ -397,6 +402,14 @@ export async function runFuzz(o: RunOptions): Promise<RunSummary> {
     order.push(c);
   });
   while (h < heavy.length) order.push(heavy[h++] as PlannedCase);
+  // Interrupted (Ctrl-C, a CI timeout), the run still removes its folder.
+  const onSignal = (sig: NodeJS.Signals) => {
+    for (const c of liveChildren) c.kill('SIGKILL');
+    fs.rmSync(runDir, { recursive: true, force: true });
+    process.kill(process.pid, sig);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const results: CaseResult[] = [];
   const errors: Error[] = [];
   let next = 0;
@@ -417,6 +430,8 @@ export async function runFuzz(o: RunOptions): Promise<RunSummary> {
     // A case the harness could not build is the harness's fault, not the product's.
     if (errors.length > 0) throw errors[0];
   } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     const keep = o.keepFailures && results.some((r) => r.outcome === 'other');
     if (!keep) fs.rmSync(runDir, { recursive: true, force: true });
     else fs.rmSync(path.join(runDir, 'shared'), { recursive: true, force: true });
