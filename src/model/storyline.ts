@@ -97,7 +97,16 @@ export interface Coverage {
   gaps: string[];
   /** Records that were read in full (JSON.parse'd) because they could matter. */
   recordsExamined: number;
+  /** Steps found past the {@link MAX_LISTED_STEPS} listed (the latest ones); absent when every step is listed. */
+  stepsNotListed?: number;
 }
+
+/**
+ * The most steps a storyline lists: the earliest ones, the origin first. Past it, the latest
+ * steps are counted in `coverage.stepsNotListed` and named in a gap, so the memory and the size
+ * of every format stay bounded when stolen credentials made hundreds of thousands of calls.
+ */
+export const MAX_LISTED_STEPS = 25_000;
 
 export interface Storyline {
   schemaVersion: '1';

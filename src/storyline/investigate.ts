@@ -15,7 +15,7 @@ import { principalKeyFromArn, sessionComputeId } from '../identity/principal';
 import { FindingInputError } from '../findings/errors';
 import { parseFindings, selectFinding } from '../findings/normalize';
 import type { TrailEvent } from '../trail/event';
-import { listTrailFiles, noteSkippedFile, readTrailFiles, TrailInputError, type ReadStats, type RecordSelector, type TokenIndex } from '../trail/read';
+import { KeptRecordsError, listTrailFiles, MAX_KEPT_RECORDS, noteSkippedFile, readTrailFiles, TrailInputError, type ReadStats, type RecordSelector, type TokenIndex } from '../trail/read';
 import type { LightView } from '../trail/scan';
 import { baseEventName, computeId, EDGE_EVENT_NAMES, EdgeIndex, nodeType, principalOfNode, readEdges } from './edges';
 import { findingPrincipal, reconstruct } from './reconstruct';
@@ -248,9 +248,19 @@ export interface Collected {
  * @throws TrailInputError when a path does not exist or holds no CloudTrail file at all, and
  *   when not one record could be read from all of them while some were skipped (every file
  *   damaged, every record malformed): an input that is only clean but empty (`{"Records":[]}`)
- *   gives an empty storyline instead.
+ *   gives an empty storyline instead; and when more records would be kept than one run holds
+ *   (`MAX_KEPT_RECORDS`).
  */
 export async function collectTrail(finding: NormalizedFinding, paths: string[]): Promise<Collected> {
+  try {
+    return await collectWithin(finding, paths);
+  } catch (e) {
+    if (e instanceof KeptRecordsError) throw new TrailInputError(`${paths.join(', ')}: ${e.message}; give --cloudtrail fewer days around the finding`);
+    throw e;
+  }
+}
+
+async function collectWithin(finding: NormalizedFinding, paths: string[]): Promise<Collected> {
   const unlisted: { file: string; reason: string }[] = [];
   const perPath = paths.map((p) => ({ p, files: listTrailFiles([p], unlisted) }));
   const files = perPath.flatMap((x) => x.files);
@@ -285,7 +295,7 @@ export async function collectTrail(finding: NormalizedFinding, paths: string[]):
     const r2 = await readTrailFiles(
       ids.map((i) => files[i] as string),
       selectorFor(delta, false),
-      { seen, fileIds: ids, countStructural: false },
+      { seen, fileIds: ids, countStructural: false, maxKept: Math.max(0, MAX_KEPT_RECORDS - events.length) },
     );
     events.push(...r2.events);
     mergeSkips(stats, r2.stats);

@@ -13,10 +13,10 @@
  *  - here: the coverage's gaps and the assembly.
  */
 import type { NormalizedFinding } from '../model/finding';
-import type { Coverage, Storyline } from '../model/storyline';
+import { MAX_LISTED_STEPS, type Coverage, type Storyline } from '../model/storyline';
 import type { TrailEvent } from '../trail/event';
 import type { ReadStats } from '../trail/read';
-import { EdgeIndex, ipOf, nodeType, type Mint } from './edges';
+import { byTime, EdgeIndex, ipOf, nodeType, type Mint } from './edges';
 import { History, HISTORY_GAP_MS } from './history';
 import { seedOf } from './seed';
 import { lineageOf, originReason, toSteps, visibleEdges } from './steps';
@@ -82,7 +82,9 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
   const history = new History(index.events, cut);
   const seed = seedOf(finding, index);
   const walk = new Walker(index, history, seed).run();
-  const judged = [...walk.steps.values()];
+  const all = [...walk.steps.values()];
+  // The earliest steps are listed, the rest counted (bounded memory and output, origin kept).
+  const judged = all.length > MAX_LISTED_STEPS ? [...all].sort((a, b) => byTime(a.ev, b.ev)).slice(0, MAX_LISTED_STEPS) : all;
   const steps = toSteps(judged, opts.eventMap, index);
   const byId = new Map(judged.map((j) => [j.ev.eventId, j]));
   const first = steps[0] ? (byId.get(steps[0].eventId) as Judged) : null;
@@ -108,6 +110,11 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     gaps.push("no activity of the finding's credentials from an attacker source was found in the records read");
   }
 
+  if (all.length > judged.length) {
+    coverage.stepsNotListed = all.length - judged.length;
+    const last = steps[steps.length - 1];
+    gaps.push(`${coverage.stepsNotListed.toLocaleString('en-US')} later steps, after ${last?.eventTime ?? 'the last listed'}, are not listed: the storyline lists the first ${MAX_LISTED_STEPS.toLocaleString('en-US')}; give --cloudtrail the days after it to see them`);
+  }
   const attackerSources = new Map<string, string>();
   for (const j of judged) {
     const ip = ipOf(j.ev);

@@ -13,7 +13,8 @@ import { EXIT, main } from '../../src/cli/main';
 import type { Storyline } from '../../src/model/storyline';
 import { MAX_FINDING_FILE_BYTES, MAX_JSON_DEPTH, MAX_JSON_VALUES } from '../../src/model/input-file';
 import { parseFindings } from '../../src/findings/normalize';
-import { MAX_RECORD_BYTES, readTrailFiles, type RecordSelector } from '../../src/trail/read';
+import { KeptRecordsError, MAX_RECORD_BYTES, readTrailFiles, type RecordSelector } from '../../src/trail/read';
+import { MAX_LISTED_STEPS } from '../../src/model/storyline';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SCENARIO = path.join(ROOT, 'test/scenarios/x-root-console');
@@ -289,5 +290,41 @@ describe('no record at all is an error, an empty trail is not', () => {
     const st = JSON.parse(r.out) as Storyline;
     expect(st.origin).toBeNull();
     expect(st.steps).toEqual([]);
+  });
+});
+
+describe('what an attacker controls does not grow the run without bound', () => {
+  const rec = (i: number, at: number) => ({ ...record(), eventID: `many-${String(i).padStart(6, '0')}`, eventTime: new Date(at + i * 1000).toISOString().replace('.000', '') });
+
+  test.each([
+    ['whole', Number.MAX_SAFE_INTEGER],
+    ['streamed', 0],
+  ])('a read that would keep more than its limit of records stops with KeptRecordsError (%s)', async (_how, streamAbove) => {
+    const f = write(`kept-${streamAbove}.json`, JSON.stringify({ Records: Array.from({ length: 12 }, (_, i) => rec(i, Date.parse('2025-12-01T00:00:00Z'))) }));
+    await expect(readTrailFiles([f], ALL, { streamAbove, maxKept: 12 })).resolves.toMatchObject({ events: expect.any(Array) });
+    await expect(readTrailFiles([f], ALL, { streamAbove, maxKept: 11 })).rejects.toThrow(KeptRecordsError);
+    await expect(readTrailFiles([f], ALL, { streamAbove, maxKept: 11 })).rejects.toThrow(/more than 11 records name the finding's lineage/);
+  });
+
+  test(`past ${MAX_LISTED_STEPS.toLocaleString('en-US')} steps, the earliest are listed and the rest counted, the origin kept`, async () => {
+    const base = Date.parse(String(record().eventTime));
+    const extra = MAX_LISTED_STEPS + 7;
+    const d = path.join(tmp, 'many-steps');
+    write('many-steps/trail-01.json', fs.readFileSync(path.join(TRAIL, 'trail-01.json')));
+    write('many-steps/trail-02.json', fs.readFileSync(path.join(TRAIL, 'trail-02.json')));
+    write('many-steps/many.json', JSON.stringify({ Records: Array.from({ length: extra }, (_, i) => rec(i, base + 1000)) }));
+    const whole = await run(['investigate', '--finding', FINDING, '--cloudtrail', TRAIL]);
+    const truthSteps = (JSON.parse(whole.out) as Storyline).steps.length;
+    const r = await run(['investigate', '--finding', FINDING, '--cloudtrail', d]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(EXIT.ok);
+    const st = JSON.parse(r.out) as Storyline;
+    expect(st.steps).toHaveLength(MAX_LISTED_STEPS);
+    expect(st.coverage.stepsNotListed).toBe(truthSteps + extra - MAX_LISTED_STEPS);
+    expect(st.origin?.eventId).toBe(TRUTH.steps[0]);
+    expect(st.steps[0]?.eventId).toBe(TRUTH.steps[0]);
+    const times = st.steps.map((x) => x.eventTime);
+    expect([...times].sort()).toEqual(times);
+    expect(st.coverage.gaps.some((g) => g.includes(`later steps, after ${times[times.length - 1]}, are not listed`))).toBe(true);
   });
 });
