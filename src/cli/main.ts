@@ -6,6 +6,7 @@
  * and lists the ids, one a line, on standard error.
  */
 import { Command, CommanderError, Option } from 'commander';
+import packageJson from '../../package.json';
 import { AmbiguousFindingError, FindingInputError } from '../findings/errors';
 import { investigate } from '../storyline/investigate';
 import { EventMapError } from '../storyline/tactics';
@@ -78,6 +79,7 @@ export async function main(
   let code: number = EXIT.ok;
   const program = new Command('trailstory')
     .description('Reconstructs the attack storyline behind a GuardDuty finding from CloudTrail: origin, identity lineage, steps with MITRE ATT&CK tactics.')
+    .version(packageJson.version, '-V, --version', 'print the version of trailstory')
     .exitOverride()
     // Commander's own errors quote option values as given: each line passes the terminal sanitiser.
     .configureOutput({ writeOut: io.out, writeErr: (s) => io.err(lines(s)) });

@@ -62,6 +62,15 @@ function write(rel: string, content: string | Buffer): string {
   return p;
 }
 
+describe('--version', () => {
+  test.each(['--version', '-V'])('%s prints the package version and exits 0', async (flag) => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(pkg.version).toMatch(/^\d+\.\d+\.\d+/);
+    const r = await run([flag]);
+    expect(r).toEqual({ code: EXIT.ok, out: `${pkg.version}\n`, err: '' });
+  });
+});
+
 describe('investigate: happy path on x-root-console', () => {
   test('--format json prints the storyline contract and exits 0', async () => {
     const r = await run(['investigate', '--finding', FINDING, '--cloudtrail', TRAIL, '--format', 'json']);
