@@ -67,6 +67,8 @@ function bump<K>(list: [K, number][], k: K, same: (a: K, b: K) => boolean): void
 
 function groupAt(st: Storyline, level: GroupLevel, gapMs: number, pinned: Set<string>): StepGroup[] {
   const groups: StepGroup[] = [];
+  // Each open group's calls by name, so a group of many distinct calls is not searched per call.
+  const callsOf = new Map<StepGroup, Map<string, [string, number]>>();
   // Each stream (one principal from one source, and at the finer levels one tactic and service)
   // keeps its open group; calls of other streams in between do not break it.
   const open = new Map<string, StepGroup>();
@@ -78,7 +80,14 @@ function groupAt(st: Storyline, level: GroupLevel, gapMs: number, pinned: Set<st
     if (cur && !pin && level !== 'each' && Date.parse(s.eventTime) - Date.parse(cur.last.eventTime) < gapMs) {
       cur.steps.push(s);
       cur.last = s;
-      bump(cur.calls, callOf(s), (a, b) => a === b);
+      const byName = callsOf.get(cur);
+      const call = byName?.get(callOf(s));
+      if (call) call[1]++;
+      else {
+        const made: [string, number] = [callOf(s), 1];
+        cur.calls.push(made);
+        byName?.set(made[0], made);
+      }
       bump(cur.tactics, s.tactic, sameTactic);
       if (s.errorCode) cur.failed++;
       if (!cur.regions.includes(s.region)) cur.regions.push(s.region);
@@ -99,8 +108,12 @@ function groupAt(st: Storyline, level: GroupLevel, gapMs: number, pinned: Set<st
     };
     groups.push(g);
     // A pinned step stands alone and closes its stream's run, so the timeline stays in order.
+    if (cur) callsOf.delete(cur);
     if (pin) open.delete(stream);
-    else open.set(stream, g);
+    else {
+      callsOf.set(g, new Map(g.calls.map((c) => [c[0], c])));
+      open.set(stream, g);
+    }
   }
   return groups;
 }
@@ -171,4 +184,19 @@ export function evidenceRowOf(st: Storyline, rows: StepGroup[] = evidenceGroups(
     for (const s of g.steps) out.set(s.eventId, i + 1);
   });
   return out;
+}
+
+/** EventIDs the report lists in each of its places (the diagram, the timeline, the evidence): every one up to this many steps. */
+export const LISTED_IDS = 4000;
+
+/**
+ * The eventIDs of one list (`ids`, a row's or a phase's) that a report of `total` steps shows
+ * when it may list `budget` in each place: all of them while `total <= budget`; else the list's
+ * share of the budget, at least 8. So one place lists about `budget` eventIDs whatever the
+ * number of steps. Returns the ids shown and how many are left out.
+ */
+export function listIds(ids: readonly string[], total: number, budget: number = LISTED_IDS): { shown: string[]; more: number } {
+  if (total <= budget || ids.length <= 8) return { shown: [...ids], more: 0 };
+  const n = Math.min(ids.length, Math.max(8, Math.ceil((ids.length * budget) / total)));
+  return { shown: ids.slice(0, n), more: ids.length - n };
 }

@@ -9,15 +9,19 @@
  * storyline, all of which an attacker may have chosen, goes through `esc`. Links are only
  * fragment links the renderer makes itself (`#ev-12`), never a value from the storyline.
  *
- * Size: the diagram folds repeated calls and summarises bursts, so it stays small whatever
- * the number of steps; the timeline and evidence list every step, with user agents and policy
- * documents cut when the report would otherwise pass `MAX_REPORT_BYTES`.
+ * Size: at most `MAX_REPORT_BYTES` whatever the storyline. The diagram folds repeated calls,
+ * summarises bursts and, past `DIAGRAM_LIMITS`, folds identities (saying so above it); the time
+ * strip keeps its width and ticks whatever the time span (long gaps are cut, with a marker) and
+ * draws at most a few thousand dots. The timeline and the evidence group runs of calls; every
+ * list has a byte budget and counts the rows it leaves out, and lists eventIDs up to
+ * `LISTED_IDS` (every one below that many steps). User agents, policy documents and other
+ * values are cut shorter, level by level, until the page fits.
  */
-import type { Grant, Storyline } from '../model/storyline';
-import { compactDocument, esc } from './escape';
-import { distinctOf, evidenceGroups, evidenceRowOf, GROUP_GAP_MS, groupCalls, groupGrants, groupSpan, groupSteps, type StepGroup } from './groups';
-import { buildStoryGraph, describeIdentity, foldStoryGraph, type FoldSummary, type StoryGraph } from './story-graph';
-import { ATTACKER, FINDING, LEGIT, TACTIC_COLORS, UNMAPPED_COLOR, clipCols, grantText, renderSvg, tacticColor } from './svg';
+import type { Grant, Step, Storyline } from '../model/storyline';
+import { compactDocument, esc, escJoin } from './escape';
+import { distinctOf, evidenceGroups, evidenceRowOf, GROUP_GAP_MS, groupCalls, groupGrants, groupSpan, groupSteps, LISTED_IDS, listIds, type StepGroup } from './groups';
+import { buildStoryGraph, describeIdentity, type FoldSummary, type StoryGraph } from './story-graph';
+import { ATTACKER, FINDING, LEGIT, TACTIC_COLORS, UNMAPPED_COLOR, clipCols, grantText, layoutDiagram, tacticColor, type Diagram } from './svg';
 
 /** The Content-Security-Policy of the report: nothing may be fetched or run. */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -30,21 +34,59 @@ export interface HtmlOptions {
   generatedAt?: string;
 }
 
+/** Byte budgets (UTF-8) of the report's lists: rows past a budget are left out and counted. */
+interface Budgets {
+  timeline: number;
+  grants: number;
+  lineage: number;
+  sources: number;
+  resources: number;
+  evidence: number;
+  coverage: number;
+}
+
 interface Limits {
   /** Characters of a user agent shown in the evidence table. */
   userAgent: number;
   /** Characters of a policy document shown. */
   document: number;
-  /** Tooltips on the dots of the time strip. */
-  stripTitles: boolean;
-  /** The timeline lists every step (else only the strip; the evidence still lists every step). */
+  /** Characters of any other value in a table cell. */
+  cell: number;
+  /** Bytes of tooltips on the dots of the time strip, at most (0: none). */
+  stripTitles: number;
+  /** Dots on the time strip at most (steps close in time share one). */
+  dots: number;
+  /** The timeline lists the steps (else only the strip; the evidence still lists them). */
   timelineList: boolean;
+  /** EventIDs listed in the timeline and in the evidence, each ({@link listIds}). */
+  ids: number;
+  bytes: Budgets;
 }
 
-const FULL: Limits = { userAgent: 1000, document: 8000, stripTitles: true, timelineList: true };
-const COMPACT: Limits = { userAgent: 160, document: 600, stripTitles: true, timelineList: true };
-const MINIMAL: Limits = { userAgent: 80, document: 200, stripTitles: false, timelineList: true };
-const LAST_RESORT: Limits = { userAgent: 60, document: 120, stripTitles: false, timelineList: false };
+const FULL: Limits = {
+  userAgent: 1000, document: 8000, cell: 2048, stripTitles: 200_000, dots: 3000, timelineList: true, ids: LISTED_IDS,
+  bytes: { timeline: 250_000, grants: 150_000, lineage: 150_000, sources: 50_000, resources: 80_000, evidence: 600_000, coverage: 50_000 },
+};
+const COMPACT: Limits = {
+  userAgent: 160, document: 600, cell: 1000, stripTitles: 100_000, dots: 2000, timelineList: true, ids: LISTED_IDS,
+  bytes: { timeline: 200_000, grants: 100_000, lineage: 100_000, sources: 40_000, resources: 60_000, evidence: 450_000, coverage: 40_000 },
+};
+const MINIMAL: Limits = {
+  userAgent: 80, document: 200, cell: 400, stripTitles: 0, dots: 1200, timelineList: true, ids: 1000,
+  bytes: { timeline: 120_000, grants: 60_000, lineage: 60_000, sources: 20_000, resources: 30_000, evidence: 300_000, coverage: 20_000 },
+};
+/**
+ * The last level: with the diagram (at most MAX_SVG_BYTES), the time strip (about 600 dots
+ * without tooltips, at most 38 lanes) and the page's own text (each value from the storyline
+ * cut to 300 characters) it stays far below MAX_REPORT_BYTES whatever the input.
+ */
+const LAST_RESORT: Limits = {
+  userAgent: 60, document: 120, cell: 200, stripTitles: 0, dots: 600, timelineList: false, ids: 200,
+  bytes: { timeline: 0, grants: 40_000, lineage: 40_000, sources: 15_000, resources: 20_000, evidence: 200_000, coverage: 15_000 },
+};
+
+/** Characters of a value of the finding shown in the header, the story and the footer. */
+const HEAD_CHARS = 300;
 
 const TACTIC_NAMES: Record<string, string> = {
   TA0043: 'Reconnaissance',
@@ -182,10 +224,43 @@ function clipText(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max)}… (${s.length - max} more characters)` : s;
 }
 
+/** A value of the finding or the story, cut for the header. */
+function head(s: unknown): string {
+  return clipText(s === null || s === undefined ? '' : String(s), HEAD_CHARS);
+}
+
+/**
+ * The rows `render(item, index)` joined while they fit in `budget` bytes of UTF-8, then
+ * `more(n)` for the `n` items left out. Items past the budget are never rendered, so a list of
+ * any length costs only what it shows.
+ */
+function capRows<T>(items: readonly T[], render: (item: T, index: number) => string, budget: number, more: (n: number) => string): string {
+  const out: string[] = [];
+  let used = 0;
+  for (let i = 0; i < items.length; i++) {
+    const row = render(items[i] as T, i);
+    used += Buffer.byteLength(row, 'utf8');
+    if (used > budget) return out.join('') + more(items.length - i);
+    out.push(row);
+  }
+  return out.join('');
+}
+
+/** The row that says how many rows are left out, for a table of `cols` columns. */
+function moreRow(cols: number, what: string): (n: number) => string {
+  return (n) => `<tr class="more"><td colspan="${cols}" class="muted">${esc(`${n.toLocaleString('en-US')} more ${what} left out to keep the report within its size; --format json lists them all.`)}</td></tr>`;
+}
+
+/** EventIDs as the value of an attribute, as many as {@link listIds} shows, with `data-steps-more` counting the rest. */
+function idAttr(name: string, ids: readonly string[], total: number, budget: number): string {
+  const { shown, more } = listIds(ids, total, budget);
+  return `${name}="${escJoin(shown)}"${more > 0 ? ` ${name}-more="${more}"` : ''}`;
+}
+
 /** The headline chain: origin → identities and their phases → finding, as inline badges. */
 function storyLine(st: Storyline, g: StoryGraph): string {
   const parts: string[] = [];
-  if (st.origin) parts.push(`<span class="b o">origin: ${esc(st.origin.eventName)}</span>`);
+  if (st.origin) parts.push(`<span class="b o">origin: ${esc(clipCols(st.origin.eventName, 60))}</span>`);
   const seen = new Set<string>();
   const ordered = [...g.phases].sort((a, b) => a.from.localeCompare(b.from));
   let findingShown = false;
@@ -195,13 +270,13 @@ function storyLine(st: Storyline, g: StoryGraph): string {
       parts.push(`<span class="b id">${esc(clipCols(shortPrincipal(p.owner), 60))}</span>`);
     }
     const name = p.tactic?.name ?? 'Unmapped';
-    parts.push(`<span class="b" style="border-color:${tacticColor(p.tactic?.id)}"><span class="sw" style="background:${tacticColor(p.tactic?.id)}"></span>${esc(name)} ×${p.steps.length}</span>`);
+    parts.push(`<span class="b" style="border-color:${tacticColor(p.tactic?.id)}"><span class="sw" style="background:${tacticColor(p.tactic?.id)}"></span>${esc(clipCols(name, 40))} ×${p.steps.length}</span>`);
     if (!findingShown && g.findingPhases.includes(p.id)) {
-      parts.push(`<span class="b f">GuardDuty: ${esc(st.finding.type)}</span>`);
+      parts.push(`<span class="b f">GuardDuty: ${esc(clipCols(st.finding.type, 100))}</span>`);
       findingShown = true;
     }
   }
-  if (!findingShown) parts.push(`<span class="b f">GuardDuty: ${esc(st.finding.type)}</span>`);
+  if (!findingShown) parts.push(`<span class="b f">GuardDuty: ${esc(clipCols(st.finding.type, 100))}</span>`);
   return `<div class="story">${parts.join('<span class="arr">→</span>')}</div>`;
 }
 
@@ -411,7 +486,7 @@ function timeStrip(st: Storyline, g: StoryGraph, limits: Limits): string {
   owners.forEach((o, i) => {
     const y = TOP + i * LANE + LANE / 2;
     out.push(`<line x1="${LEFT}" y1="${y}" x2="${W - 10}" y2="${y}" stroke="#f0f0f0"/>`);
-    out.push(`<text x="8" y="${y + 4}" fill="#111" font-weight="bold">${esc(clipCols(shortPrincipal(o.key), 33))}<title>${esc(o.key)}</title></text>`);
+    out.push(`<text x="8" y="${y + 4}" fill="#111" font-weight="bold">${esc(clipCols(o.kind === 'folded identities' ? o.name : shortPrincipal(o.key), 33))}<title>${esc(o.kind === 'folded identities' ? `${o.name}: ${o.detail ?? ''}` : head(o.key))}</title></text>`);
   });
   // A long gap: a grey band over the lanes, its length written under it.
   for (const c of axis.cuts) {
@@ -423,66 +498,103 @@ function timeStrip(st: Storyline, g: StoryGraph, limits: Limits): string {
     );
   }
   const laneOf = new Map(owners.map((o, i) => [o.key, i]));
-  const originId = st.origin?.eventId;
+  const origin = st.steps.find((s) => s.eventId === st.origin?.eventId);
+  // One dot per lane, tactic, outcome and few pixels: at most `limits.dots`, the pixels per dot
+  // doubled until they fit; a dot that stands for several steps says how many.
+  interface Dot { x: number; lane: number; first: Step; last: Step; n: number; failed: boolean }
+  const placed: { x: number; lane: number; s: Step }[] = [];
   for (const s of st.steps) {
     const t = Date.parse(s.eventTime);
     const lane = laneOf.get(g.ownerOf.get(s.eventId) ?? '');
-    if (Number.isNaN(t) || lane === undefined) continue;
-    const y = TOP + lane * LANE + LANE / 2;
-    const c = tacticColor(s.tactic?.id);
-    const title = limits.stripTitles ? `<title>${esc(`${s.eventTime} ${s.eventName} (${s.tactic?.name ?? 'unmapped'})`)}</title>` : '';
-    if (s.eventId === originId) out.push(`<circle cx="${x(t).toFixed(1)}" cy="${y}" r="8" fill="none" stroke="#b71c1c" stroke-width="2.5"/>`);
-    out.push(`<circle cx="${x(t).toFixed(1)}" cy="${y}" r="5" fill="${c}"${s.errorCode ? ' fill-opacity="0.45"' : ''} stroke="#fff" stroke-width="1">${title}</circle>`);
+    if (!Number.isNaN(t) && lane !== undefined) placed.push({ x: x(t), lane, s });
+  }
+  let dots = new Map<string, Dot>();
+  for (let px = 2; ; px *= 2) {
+    dots = new Map<string, Dot>();
+    for (const p of placed) {
+      const k = `${p.lane} ${Math.floor(p.x / px)} ${p.s.tactic?.id ?? '-'} ${p.s.errorCode ? 1 : 0}`;
+      const d = dots.get(k);
+      if (d) {
+        d.n++;
+        d.last = p.s;
+      } else dots.set(k, { x: p.x, lane: p.lane, first: p.s, last: p.s, n: 1, failed: !!p.s.errorCode });
+    }
+    if (dots.size <= limits.dots || px > W) break;
+  }
+  if (origin) {
+    const t = Date.parse(origin.eventTime);
+    const lane = laneOf.get(g.ownerOf.get(origin.eventId) ?? '');
+    if (!Number.isNaN(t) && lane !== undefined) out.push(`<circle cx="${x(t).toFixed(1)}" cy="${TOP + lane * LANE + LANE / 2}" r="8" fill="none" stroke="#b71c1c" stroke-width="2.5"/>`);
+  }
+  let titleBytes = 0;
+  for (const d of dots.values()) {
+    const y = TOP + d.lane * LANE + LANE / 2;
+    const c = tacticColor(d.first.tactic?.id);
+    const tactic = clipCols(d.first.tactic?.name ?? 'unmapped', 40);
+    const time = (s: Step) => clipCols(s.eventTime, 30);
+    const text = d.n === 1 ? `${time(d.first)} ${clipCols(d.first.eventName, 60)} (${tactic})` : `${d.n} calls ${time(d.first)} … ${time(d.last)}, first ${clipCols(d.first.eventName, 60)} (${tactic})`;
+    // Tooltips while their budget lasts.
+    let title = titleBytes < limits.stripTitles ? `<title>${esc(text)}</title>` : '';
+    titleBytes += title.length;
+    if (titleBytes > limits.stripTitles) title = '';
+    out.push(`<circle cx="${d.x.toFixed(1)}" cy="${y}" r="5" fill="${c}"${d.failed ? ' fill-opacity="0.45"' : ''} stroke="#fff" stroke-width="1">${title}</circle>`);
   }
   out.push('</svg>');
   return `<div class="diagram">${out.join('')}</div>`;
 }
 
-function timelineList(st: Storyline, g: StoryGraph, rowOf: Map<string, number>): string {
+function timelineList(st: Storyline, g: StoryGraph, rowOf: Map<string, number>, groups: StepGroup[], limits: Limits): string {
   const origin = st.origin ? Date.parse(st.origin.eventTime) : st.steps[0] ? Date.parse(st.steps[0].eventTime) : NaN;
   const fLo = st.finding.eventFirstSeen ? Date.parse(st.finding.eventFirstSeen) : NaN;
   const fHi = st.finding.eventLastSeen ? Date.parse(st.finding.eventLastSeen) : fLo;
   const inWindow = (t: number) => !Number.isNaN(fLo) && t >= fLo - 999 && t <= (Number.isNaN(fHi) ? fLo : fHi) + 999;
-  const rows: string[] = [];
+  const total = st.steps.length;
   let prev = NaN;
-  const { groups } = groupSteps(st);
-  for (const grp of groups) {
+  const row = (grp: StepGroup): string => {
     const s = grp.first;
     const t = Date.parse(s.eventTime);
-    if (!Number.isNaN(prev) && !Number.isNaN(t) && t - prev > 5 * 60_000) rows.push(`<li class="gap">⋯ ${esc(spanWords(t - prev))} later ⋯</li>`);
+    const gap = !Number.isNaN(prev) && !Number.isNaN(t) && t - prev > 5 * 60_000 ? `<li class="gap">⋯ ${esc(spanWords(t - prev))} later ⋯</li>` : '';
     prev = Math.max(Number.isNaN(prev) ? t : prev, Date.parse(grp.last.eventTime));
     const cls = [grp.origin ? 'origin' : '', grp.steps.some((x) => inWindow(Date.parse(x.eventTime))) ? 'inwin' : ''].filter(Boolean).join(' ');
-    const grants = groupGrants(grp)
-      .map((gr) => `<div class="muted">↳ ${esc(clipCols(grantText(gr), 120))}</div>`)
-      .join('');
+    const all = groupGrants(grp);
+    const grants =
+      all
+        .slice(0, 5)
+        .map((gr) => `<div class="muted">↳ ${esc(clipCols(grantText(gr), 120))}</div>`)
+        .join('') + (all.length > 5 ? `<div class="muted">↳ ${all.length - 5} more grants (see the evidence)</div>` : '');
     const many = grp.steps.length > 1;
     const what = many
-      ? `<b>${esc(`${grp.steps.length} calls`)}</b> <small>${esc(`${groupCalls(grp)} · ${grp.regions.join(', ')} · ${grp.sourceIPAddress} · until ${clock(grp.last.eventTime)}`)}</small>${grp.failed ? ` <span class="err">✗ ${grp.failed} failed</span>` : ''}`
-      : `<b>${esc(s.eventName)}</b> <small>${esc(s.eventSource.replace(/\.amazonaws\.com$/, ''))} · ${esc(s.region)} · ${esc(s.sourceIPAddress)}</small>${s.errorCode ? ` <span class="err">✗ ${esc(s.errorCode)}</span>` : ''}`;
+      ? `<b>${esc(`${grp.steps.length} calls`)}</b> <small>${esc(clipCols(`${groupCalls(grp)} · ${grp.regions.join(', ')} · ${grp.sourceIPAddress} · until ${clock(grp.last.eventTime)}`, 600))}</small>${grp.failed ? ` <span class="err">✗ ${grp.failed} failed</span>` : ''}`
+      : `<b>${esc(clipCols(s.eventName, 200))}</b> <small>${esc(clipCols(`${s.eventSource.replace(/\.amazonaws\.com$/, '')} · ${s.region} · ${s.sourceIPAddress}`, 400))}</small>${s.errorCode ? ` <span class="err">✗ ${esc(clipCols(s.errorCode, 120))}</span>` : ''}`;
     const tactic = grp.tactics.length === 1 ? tacticChip(s.tactic?.id, s.tactic?.name) : grp.tactics.map(([tc, n]) => `${tacticChip(tc?.id, tc?.name)}<small>×${n}</small>`).join(' ');
-    rows.push(
-      `<li ${many ? `data-steps="${esc(grp.steps.map((x) => x.eventId).join(' '))}"` : `data-event-id="${esc(s.eventId)}"`}${cls ? ` class="${cls}"` : ''}>` +
-        `<a href="#ev-${rowOf.get(s.eventId) ?? 0}">${esc(clock(s.eventTime))}</a>` +
-        `<i>${Number.isNaN(origin) || Number.isNaN(t) ? '' : esc(delta(t - origin))}</i>` +
-        `<span>${tactic}</span>` +
-        `<span>${esc(clipCols(shortPrincipal(g.ownerOf.get(s.eventId) ?? s.principalArn), 70))}</span>` +
-        `<span>${what}${grp.origin ? ' <b class="err">◀ origin</b>' : ''}${grants}</span>` +
-        `</li>`,
+    return (
+      gap +
+      `<li ${many ? idAttr('data-steps', grp.steps.map((x) => x.eventId), total, limits.ids) : `data-event-id="${esc(s.eventId)}"`}${cls ? ` class="${cls}"` : ''}>` +
+      `<a href="#ev-${rowOf.get(s.eventId) ?? 0}">${esc(clipCols(clock(s.eventTime), 40))}</a>` +
+      `<i>${Number.isNaN(origin) || Number.isNaN(t) ? '' : esc(delta(t - origin))}</i>` +
+      `<span>${tactic}</span>` +
+      `<span>${esc(clipCols(shortPrincipal(g.ownerOf.get(s.eventId) ?? s.principalArn), 70))}</span>` +
+      `<span>${what}${grp.origin ? ' <b class="err">◀ origin</b>' : ''}${grants}</span>` +
+      `</li>`
     );
-  }
-  return `<ol class="timeline">${rows.join('')}</ol>`;
+  };
+  const more = (n: number) => `<li class="gap">${esc(`⋯ ${n.toLocaleString('en-US')} more lines left out to keep the report within its size; the evidence table and --format json list the steps ⋯`)}</li>`;
+  return `<ol class="timeline">${capRows(groups, row, limits.bytes.timeline, more)}</ol>`;
 }
 
 function grantsSection(st: Storyline, limits: Limits, rowOf: Map<string, number>): string {
-  const rows: string[] = [];
-  st.steps.forEach((s) => {
-    for (const gr of s.grants ?? []) {
-      const doc = gr.document ? `<pre>${esc(clipText(compactDocument(gr.document).length > 200 ? prettyDocument(gr.document) : compactDocument(gr.document), limits.document))}</pre>` : '';
-      rows.push(`<tr><td class="mono nw"><a href="#ev-${rowOf.get(s.eventId) ?? 0}">${esc(fmtTime(s.eventTime))}</a></td><td>${esc(shortPrincipal(s.principalArn))}</td><td><b>${esc(s.eventName)}</b></td><td>${esc(gr.kind)}</td><td>${esc(gr.target ?? '')}</td><td class="mono">${esc(gr.value ?? '')}${doc}</td></tr>`);
-    }
-  });
-  if (rows.length === 0) return '<p class="muted">No step granted a policy, membership, trust, key, password or session.</p>';
-  return `<table><thead><tr><th>time</th><th>by</th><th>call</th><th>grant</th><th>to</th><th>policy / value / document</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const all: { s: Step; gr: Grant }[] = [];
+  for (const s of st.steps) for (const gr of s.grants ?? []) all.push({ s, gr });
+  if (all.length === 0) return '<p class="muted">No step granted a policy, membership, trust, key, password or session.</p>';
+  const c = (v: string | undefined | null) => esc(clipText(v ?? '', limits.cell));
+  const row = ({ s, gr }: { s: Step; gr: Grant }) => {
+    // At most four times what is shown is parsed and laid out.
+    const d = gr.document ? clipText(gr.document, limits.document * 4) : '';
+    const compact = compactDocument(d);
+    const doc = gr.document ? `<pre>${esc(clipText(compact.length > 200 ? prettyDocument(d) : compact, limits.document))}</pre>` : '';
+    return `<tr><td class="mono nw"><a href="#ev-${rowOf.get(s.eventId) ?? 0}">${c(fmtTime(s.eventTime))}</a></td><td>${c(shortPrincipal(s.principalArn))}</td><td><b>${c(s.eventName)}</b></td><td>${esc(gr.kind)}</td><td>${c(gr.target)}</td><td class="mono">${c(gr.value)}${doc}</td></tr>`;
+  };
+  return `<table><thead><tr><th>time</th><th>by</th><th>call</th><th>grant</th><th>to</th><th>policy / value / document</th></tr></thead><tbody>${capRows(all, row, limits.bytes.grants, moreRow(6, 'grants'))}</tbody></table>`;
 }
 
 function prettyDocument(doc: string): string {
@@ -493,27 +605,29 @@ function prettyDocument(doc: string): string {
   }
 }
 
-function lineageSection(st: Storyline, g: StoryGraph): string {
-  const ids = g.identities.map((i) => {
+function lineageSection(st: Storyline, g: StoryGraph, limits: Limits): string {
+  const c = (v: string) => esc(clipText(v, limits.cell));
+  const idRow = (i: StoryGraph['identities'][number]) => {
     const phases = g.phasesOf.get(i.key) ?? [];
     const calls = phases.reduce((n, p) => n + p.steps.length, 0);
-    return `<tr data-identity="${esc(i.key)}"><td>${i.attacker ? '<b class="err">attacker</b>' : '<span class="muted">legitimate</span>'}</td><td>${esc(i.kind)}</td><td class="mono">${esc(i.key)}</td><td class="mono">${esc(i.keys.map((k) => k.id).join(', '))}</td><td>${calls}</td><td>${i.inLineage ? 'yes' : ''}</td></tr>`;
-  });
-  const edges = st.lineageEdges.map(
-    (e) =>
-      `<tr><td>${e.byAttacker ? '<b class="err">attacker</b>' : '<span class="muted">legitimate</span>'}</td><td class="mono nw">${esc(fmtTime(e.eventTime))}</td><td><b>${esc(e.via)}</b></td><td class="mono">${esc(e.from)}</td><td class="mono">${esc(e.to)}</td><td class="mono">${esc(e.eventId)}</td></tr>`,
-  );
+    const keys = i.keys.slice(0, 10).map((k) => k.id).join(', ') + (i.keys.length > 10 ? ` and ${i.keys.length - 10} more` : '');
+    return `<tr data-identity="${esc(i.key)}"><td>${i.attacker ? '<b class="err">attacker</b>' : '<span class="muted">legitimate</span>'}</td><td>${esc(i.kind)}</td><td class="mono">${c(i.key)}</td><td class="mono">${c(keys)}</td><td>${calls}</td><td>${i.inLineage ? 'yes' : ''}</td></tr>`;
+  };
+  const edgeRow = (e: Storyline['lineageEdges'][number]) =>
+    `<tr><td>${e.byAttacker ? '<b class="err">attacker</b>' : '<span class="muted">legitimate</span>'}</td><td class="mono nw">${c(fmtTime(e.eventTime))}</td><td><b>${c(e.via)}</b></td><td class="mono">${c(e.from)}</td><td class="mono">${c(e.to)}</td><td class="mono">${c(e.eventId)}</td></tr>`;
+  const half = limits.bytes.lineage / 2;
   return (
-    `<h3>Identities</h3><table><thead><tr><th></th><th>kind</th><th>identity</th><th>access keys</th><th>steps</th><th>in lineage</th></tr></thead><tbody>${ids.join('') || '<tr><td colspan="6" class="muted">none</td></tr>'}</tbody></table>` +
-    `<h3>Credential and principal issues</h3><table><thead><tr><th></th><th>time</th><th>via</th><th>from</th><th>to</th><th>eventID</th></tr></thead><tbody>${edges.join('') || '<tr><td colspan="6" class="muted">none</td></tr>'}</tbody></table>`
+    `<h3>Identities</h3><table><thead><tr><th></th><th>kind</th><th>identity</th><th>access keys</th><th>steps</th><th>in lineage</th></tr></thead><tbody>${capRows(g.identities, idRow, half, moreRow(6, 'identities')) || '<tr><td colspan="6" class="muted">none</td></tr>'}</tbody></table>` +
+    `<h3>Credential and principal issues</h3><table><thead><tr><th></th><th>time</th><th>via</th><th>from</th><th>to</th><th>eventID</th></tr></thead><tbody>${capRows(st.lineageEdges, edgeRow, half, moreRow(6, 'issues')) || '<tr><td colspan="6" class="muted">none</td></tr>'}</tbody></table>`
   );
 }
 
-function sourcesSection(st: Storyline): string {
+function sourcesSection(st: Storyline, limits: Limits): string {
   if (st.attackerSources.length === 0) return '<p class="muted">No address was judged to be the attacker’s.</p>';
-  return `<table><thead><tr><th>address</th><th>why</th><th>steps from it</th></tr></thead><tbody>${st.attackerSources
-    .map((a) => `<tr><td class="mono ip-att">${esc(a.ip)}</td><td>${esc(a.reason)}</td><td>${st.steps.filter((s) => s.sourceIPAddress === a.ip).length}</td></tr>`)
-    .join('')}</tbody></table>`;
+  const from = new Map<string, number>();
+  for (const s of st.steps) from.set(s.sourceIPAddress, (from.get(s.sourceIPAddress) ?? 0) + 1);
+  const row = (a: Storyline['attackerSources'][number]) => `<tr><td class="mono ip-att">${esc(clipText(a.ip, limits.cell))}</td><td>${esc(clipText(a.reason, limits.cell))}</td><td>${from.get(a.ip) ?? 0}</td></tr>`;
+  return `<table><thead><tr><th>address</th><th>why</th><th>steps from it</th></tr></thead><tbody>${capRows(st.attackerSources, row, limits.bytes.sources, moreRow(3, 'addresses'))}</tbody></table>`;
 }
 
 /** What each kind of grant names, as resources touched: [its value, its target]. */
@@ -530,13 +644,16 @@ const GRANT_RESOURCE_KINDS: Record<Grant['kind'], [string | null, string | null]
   user: ['principal', null],
 };
 
+/** Services named in the resources section at most (the busiest first). */
+const MAX_SERVICES = 40;
+
 /** Resources the steps touched, as far as the storyline names them (what the steps granted). */
-function resourcesSection(st: Storyline): string {
-  const res = new Map<string, { kind: string; calls: Set<string>; n: number }>();
+function resourcesSection(st: Storyline, limits: Limits): string {
+  const res = new Map<string, { kind: string; name: string; calls: Set<string>; n: number }>();
   const add = (kind: string, name: string | undefined, call: string) => {
     if (!name) return;
     const k = `${kind}\u0000${name}`;
-    const r = res.get(k) ?? { kind, calls: new Set<string>(), n: 0 };
+    const r = res.get(k) ?? { kind, name, calls: new Set<string>(), n: 0 };
     r.calls.add(call);
     r.n++;
     res.set(k, r);
@@ -550,125 +667,179 @@ function resourcesSection(st: Storyline): string {
   }
   const services = new Map<string, number>();
   for (const s of st.steps) services.set(s.eventSource, (services.get(s.eventSource) ?? 0) + 1);
-  const rows = [...res].map(([k, r]) => `<tr><td>${esc(r.kind)}</td><td class="mono">${esc(k.split('\u0000')[1] ?? '')}</td><td>${esc([...r.calls].join(', '))}</td></tr>`);
-  const svc = [...services].sort((a, b) => b[1] - a[1]).map(([s, n]) => `<span class="chip" style="background:#e5e7eb;color:#111">${esc(s.replace(/\.amazonaws\.com$/, ''))} ×${n}</span>`);
+  const row = (r: { kind: string; name: string; calls: Set<string> }) => {
+    const calls = [...r.calls];
+    const by = calls.slice(0, 10).join(', ') + (calls.length > 10 ? ` and ${calls.length - 10} more` : '');
+    return `<tr><td>${esc(r.kind)}</td><td class="mono">${esc(clipText(r.name, limits.cell))}</td><td>${esc(clipText(by, limits.cell))}</td></tr>`;
+  };
+  const busiest = [...services].sort((a, b) => b[1] - a[1]);
+  const svc = busiest.slice(0, MAX_SERVICES).map(([s, n]) => `<span class="chip" style="background:#e5e7eb;color:#111">${esc(clipCols(s.replace(/\.amazonaws\.com$/, ''), 60))} ×${n}</span>`);
+  if (busiest.length > MAX_SERVICES) svc.push(`<span class="muted">${esc(`and ${busiest.length - MAX_SERVICES} more`)}</span>`);
   return (
     `<p>Services called: ${svc.join(' ') || '<span class="muted">none</span>'}</p>` +
-    (rows.length ? `<table><thead><tr><th>kind</th><th>resource</th><th>by</th></tr></thead><tbody>${rows.join('')}</tbody></table>` : '<p class="muted">No resource named by the steps’ grants.</p>')
+    (res.size ? `<table><thead><tr><th>kind</th><th>resource</th><th>by</th></tr></thead><tbody>${capRows([...res.values()], row, limits.bytes.resources, moreRow(3, 'resources'))}</tbody></table>` : '<p class="muted">No resource named by the steps’ grants.</p>')
   );
 }
 
 function evidenceTable(st: Storyline, groups: StepGroup[], limits: Limits): string {
   const attackerIps = new Set(st.attackerSources.map((a) => a.ip));
-  const rows = groups.map((grp, i) => {
+  const total = st.steps.length;
+  const c = (v: string) => esc(clipText(v, limits.cell));
+  const row = (grp: StepGroup, i: number) => {
     const s = grp.first;
     const many = grp.steps.length > 1;
-    const grants = groupGrants(grp)
-      .map((gr) => `<div>${esc(clipCols(grantText(gr), 200))}${gr.document ? `<details><summary>document</summary><pre>${esc(clipText(prettyDocument(gr.document), limits.document))}</pre></details>` : ''}</div>`)
-      .join('');
+    const all = groupGrants(grp);
+    const grants =
+      all
+        .slice(0, 8)
+        .map((gr) => `<div>${esc(clipCols(grantText(gr), 200))}${gr.document ? `<details><summary>document</summary><pre>${esc(clipText(prettyDocument(clipText(gr.document, limits.document * 4)), limits.document))}</pre></details>` : ''}</div>`)
+        .join('') + (all.length > 8 ? `<div class="muted">${esc(`and ${all.length - 8} more grants`)}</div>` : '');
     const agents = distinctOf(grp, (x) => x.userAgent ?? '');
     const ids = grp.steps.map((x) => x.eventId);
+    const listed = listIds(ids, total, limits.ids);
     const idCell = many
-      ? `${esc(groupSpan(grp))}<small>${esc(`${ids.length} calls, first ${s.eventId}`)}</small><details><summary>every eventID</summary><small>${ids.map((id) => esc(id)).join(' ')}</small></details>`
-      : `${esc(clock(s.eventTime))}<small>${esc(s.eventId)}</small>`;
+      ? `${c(groupSpan(grp))}<small>${c(`${ids.length} calls, first ${s.eventId}`)}</small><details><summary>every eventID</summary><small>${escJoin(listed.shown)}${listed.more > 0 ? esc(` … and ${listed.more} more (--format json lists them)`) : ''}</small></details>`
+      : `${c(clock(s.eventTime))}<small>${c(s.eventId)}</small>`;
     const call = many
-      ? `<b>${esc(groupCalls(grp, 8))}</b>${grp.failed ? `<div class="err">✗ ${grp.failed} failed</div>` : ''}`
-      : `<b>${esc(s.eventName)}</b><small>${esc(s.eventSource)}</small>${s.errorCode ? `<div class="err">✗ ${esc(s.errorCode)}</div>` : ''}`;
-    const tactic = grp.tactics.length === 1 ? `${tacticChip(s.tactic?.id, s.tactic?.name)}${!many && s.technique ? `<small>${esc(s.technique.id)} ${esc(s.technique.name)}</small>` : ''}` : grp.tactics.map(([tc, n]) => `${tacticChip(tc?.id, tc?.name)}<small>×${n}</small>`).join(' ');
+      ? `<b>${c(groupCalls(grp, 8))}</b>${grp.failed ? `<div class="err">✗ ${grp.failed} failed</div>` : ''}`
+      : `<b>${c(s.eventName)}</b><small>${c(s.eventSource)}</small>${s.errorCode ? `<div class="err">✗ ${c(s.errorCode)}</div>` : ''}`;
+    const tactic = grp.tactics.length === 1 ? `${tacticChip(s.tactic?.id, s.tactic?.name)}${!many && s.technique ? `<small>${c(`${s.technique.id} ${s.technique.name}`)}</small>` : ''}` : grp.tactics.map(([tc, n]) => `${tacticChip(tc?.id, tc?.name)}<small>×${n}</small>`).join(' ');
     const reasons = distinctOf(grp, (x) => x.reason).join(', ');
+    const keys = distinctOf(grp, (x) => x.accessKeyId ?? '').filter(Boolean);
     // Column styles come from the table's CSS (nth-child), to keep a row small.
     return (
-      `<tr id="ev-${i + 1}" ${many ? `data-steps="${esc(ids.join(' '))}"` : `data-event-id="${esc(s.eventId)}"`}${grp.origin ? ' class="origin"' : ''}>` +
+      `<tr id="ev-${i + 1}" ${many ? idAttr('data-steps', ids, total, limits.ids) : `data-event-id="${esc(s.eventId)}"`}${grp.origin ? ' class="origin"' : ''}>` +
       `<td>${i + 1}</td>` +
       `<td>${idCell}</td>` +
-      `<td>${esc(distinctOf(grp, (x) => x.accountId).join(', '))}<small>${esc(grp.regions.join(', '))}</small></td>` +
-      `<td>${esc(s.principalArn ?? '(AWSAccount copy)')}${s.accessKeyId ? `<small>${esc(distinctOf(grp, (x) => x.accessKeyId ?? '').filter(Boolean).join(', '))}</small>` : ''}</td>` +
-      `<td${attackerIps.has(s.sourceIPAddress) ? ' class="ip-att"' : ''}>${esc(s.sourceIPAddress)}</td>` +
+      `<td>${c(distinctOf(grp, (x) => x.accountId).join(', '))}<small>${c(grp.regions.join(', '))}</small></td>` +
+      `<td>${c(s.principalArn ?? '(AWSAccount copy)')}${s.accessKeyId ? `<small>${c(keys.slice(0, 10).join(', ') + (keys.length > 10 ? ` and ${keys.length - 10} more` : ''))}</small>` : ''}</td>` +
+      `<td${attackerIps.has(s.sourceIPAddress) ? ' class="ip-att"' : ''}>${c(s.sourceIPAddress)}</td>` +
       `<td>${esc(clipText(agents[0] ?? '', limits.userAgent))}${agents.length > 1 ? `<small>${esc(`+${agents.length - 1} more`)}</small>` : ''}</td>` +
       `<td>${call}</td>` +
       `<td>${tactic}<small>why: ${esc(reasons)}</small></td>` +
       `<td>${grants}</td>` +
       `</tr>`
     );
-  });
+  };
   const cols = [3, 13, 9, 17, 9, 18, 12, 11, 14].map((w) => `<col style="width:${w}%">`).join('');
-  const note = groups.length < st.steps.length ? ` Calls of one principal from one source less than ${GROUP_GAP_MS / 60000} minutes apart are one row (${st.steps.length} steps in ${groups.length} rows); each row lists every eventID it holds.` : '';
-  return `<p class="muted">Times in UTC. The origin row is marked red; addresses judged to be the attacker’s are red.${esc(note)}</p><div style="overflow:auto"><table class="evidence"><colgroup>${cols}</colgroup><thead><tr><th>#</th><th>time / eventID</th><th>account / region</th><th>principal / access key</th><th>source IP</th><th>user agent</th><th>call</th><th>tactic / why a step</th><th>granted</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="9" class="muted">No steps.</td></tr>'}</tbody></table></div>`;
+  const note = groups.length < st.steps.length ? ` Calls of one principal from one source less than ${GROUP_GAP_MS / 60000} minutes apart are one row (${st.steps.length} steps in ${groups.length} rows); each row lists every eventID it holds${total > limits.ids ? ` (up to ${limits.ids.toLocaleString('en-US')} in all; --format json lists every one)` : ''}.` : '';
+  return `<p class="muted">Times in UTC. The origin row is marked red; addresses judged to be the attacker’s are red.${esc(note)}</p><div style="overflow:auto"><table class="evidence"><colgroup>${cols}</colgroup><thead><tr><th>#</th><th>time / eventID</th><th>account / region</th><th>principal / access key</th><th>source IP</th><th>user agent</th><th>call</th><th>tactic / why a step</th><th>granted</th></tr></thead><tbody>${capRows(groups, row, limits.bytes.evidence, moreRow(9, 'rows')) || '<tr><td colspan="9" class="muted">No steps.</td></tr>'}</tbody></table></div>`;
 }
 
-function coverageSection(st: Storyline): string {
+/** Values of a coverage list (accounts, regions, skip reasons) shown at most. */
+const MAX_COVERAGE_VALUES = 50;
+
+function coverageSection(st: Storyline, limits: Limits): string {
   const c = st.coverage;
+  const list = (xs: readonly string[]) => clipText(xs.slice(0, MAX_COVERAGE_VALUES).join(', ') + (xs.length > MAX_COVERAGE_VALUES ? ` and ${xs.length - MAX_COVERAGE_VALUES} more` : ''), limits.cell);
   const kv: [string, string][] = [
     ['files read', `${c.filesRead} (skipped ${c.filesSkipped})`],
     ['records read', `${c.recordsRead} (skipped ${c.recordsSkipped}; examined in full ${c.recordsExamined})`],
-    ['accounts', c.accounts.join(', ') || '–'],
-    ['regions', c.regions.join(', ') || '–'],
-    ['time span', `${c.timeSpan.from ? fmtTime(c.timeSpan.from) : '–'} … ${c.timeSpan.to ? fmtTime(c.timeSpan.to) : '–'}`],
+    ['accounts', list(c.accounts) || '–'],
+    ['regions', list(c.regions) || '–'],
+    ['time span', `${c.timeSpan.from ? head(fmtTime(c.timeSpan.from)) : '–'} … ${c.timeSpan.to ? head(fmtTime(c.timeSpan.to)) : '–'}`],
   ];
   if (c.sample) kv.push(['sample', 'the finding is a GuardDuty sample finding']);
-  for (const [r, n] of Object.entries(c.skippedReasons)) kv.push(['skipped', `${r} ×${n}`]);
-  const files = c.skippedFiles.length
-    ? `<details><summary>${c.skippedFiles.length} skipped file(s)</summary><table><tbody>${c.skippedFiles.map((f) => `<tr><td class="mono">${esc(f.file)}</td><td>${esc(f.reason)}</td></tr>`).join('')}</tbody></table></details>`
-    : '';
-  const gaps = c.gaps.length ? `<h3>Gaps: what is missing</h3><ul class="gaps">${c.gaps.map((g) => `<li>${esc(g)}</li>`).join('')}</ul>` : '<h3>Gaps</h3><p class="muted">None recorded.</p>';
+  const reasons = Object.entries(c.skippedReasons);
+  for (const [r, n] of reasons.slice(0, MAX_COVERAGE_VALUES)) kv.push(['skipped', `${clipText(r, limits.cell)} ×${n}`]);
+  if (reasons.length > MAX_COVERAGE_VALUES) kv.push(['skipped', `and ${reasons.length - MAX_COVERAGE_VALUES} more reasons`]);
+  const half = limits.bytes.coverage / 2;
+  const fileRow = (f: { file: string; reason: string }) => `<tr><td class="mono">${esc(clipText(f.file, limits.cell))}</td><td>${esc(clipText(f.reason, limits.cell))}</td></tr>`;
+  const files = c.skippedFiles.length ? `<details><summary>${c.skippedFiles.length} skipped file(s)</summary><table><tbody>${capRows(c.skippedFiles, fileRow, half, moreRow(2, 'files'))}</tbody></table></details>` : '';
+  const gapMore = (n: number) => `<li class="muted">${esc(`${n} more left out to keep the report within its size; --format json lists them.`)}</li>`;
+  const gaps = c.gaps.length ? `<h3>Gaps: what is missing</h3><ul class="gaps">${capRows(c.gaps, (g) => `<li>${esc(clipText(g, limits.cell))}</li>`, half, gapMore)}</ul>` : '<h3>Gaps</h3><p class="muted">None recorded.</p>';
   return `<dl class="kv">${kv.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>${files}${gaps}`;
 }
 
-function buildDocument(st: Storyline, svg: string, generatedAt: string, limits: Limits): string {
-  const g = buildStoryGraph(st);
-  // The diagram's graph: the headline chain and the time strip follow its folding.
-  const fg = foldStoryGraph(st, g);
-  const evidence = evidenceGroups(st);
-  const rowOf = evidenceRowOf(st, evidence);
+/** What every level of the report shares, computed once. */
+interface Parts {
+  /** The whole story graph (the timeline's owners, the lineage section). */
+  g: StoryGraph;
+  /** The diagram's graph, folded: the headline chain, the time strip, the note on folding. */
+  fg: Diagram['graph'];
+  svg: string;
+  evidence: StepGroup[];
+  rowOf: Map<string, number>;
+  timeline: StepGroup[];
+}
+
+/** The tactics of the steps, in order of first use, at most this many as chips in the header. */
+const MAX_TACTIC_CHIPS = 20;
+
+function buildDocument(st: Storyline, parts: Parts, generatedAt: string, limits: Limits): string {
+  const { g, fg, svg, evidence, rowOf } = parts;
   const f = st.finding;
   const tactics: string[] = [];
-  for (const s of st.steps) if (s.tactic && !tactics.includes(s.tactic.id)) tactics.push(s.tactic.id);
+  const seen = new Set<string>();
+  for (const s of st.steps) {
+    if (s.tactic && !seen.has(s.tactic.id)) {
+      seen.add(s.tactic.id);
+      tactics.push(s.tactic.id);
+    }
+  }
   const chips = [
-    f.severity !== undefined ? `<span class="chip sev">severity ${esc(f.severity)}</span>` : '',
-    `<span class="chip">account ${esc(f.accountId)}</span>`,
-    `<span class="chip">region ${esc(f.region)}</span>`,
-    f.eventFirstSeen ? `<span class="chip">first seen ${esc(fmtTime(f.eventFirstSeen))}</span>` : '',
-    f.eventLastSeen ? `<span class="chip">last seen ${esc(fmtTime(f.eventLastSeen))}</span>` : '',
+    f.severity !== undefined ? `<span class="chip sev">severity ${esc(head(f.severity))}</span>` : '',
+    `<span class="chip">account ${esc(head(f.accountId))}</span>`,
+    `<span class="chip">region ${esc(head(f.region))}</span>`,
+    f.eventFirstSeen ? `<span class="chip">first seen ${esc(head(fmtTime(f.eventFirstSeen)))}</span>` : '',
+    f.eventLastSeen ? `<span class="chip">last seen ${esc(head(fmtTime(f.eventLastSeen)))}</span>` : '',
     `<span class="chip">${st.steps.length} step${st.steps.length === 1 ? '' : 's'}</span>`,
     `<span class="chip">${st.lineage.length} identit${st.lineage.length === 1 ? 'y' : 'ies'} in lineage</span>`,
-    ...tactics.map((t) => `<span class="chip t" style="background:${tacticColor(t)}">${esc(TACTIC_NAMES[t] ?? t)}</span>`),
+    ...tactics.slice(0, MAX_TACTIC_CHIPS).map((t) => `<span class="chip t" style="background:${tacticColor(t)}">${esc(clipCols(TACTIC_NAMES[t] ?? t, 40))}</span>`),
   ].filter(Boolean);
   const origin = st.origin
-    ? `<p><b>Origin:</b> <a href="#ev-${rowOf.get(st.origin.eventId) ?? 0}">${esc(st.origin.eventName)}</a> at ${esc(fmtTime(st.origin.eventTime))} — ${esc(st.origin.reason)}</p>`
+    ? `<p><b>Origin:</b> <a href="#ev-${rowOf.get(st.origin.eventId) ?? 0}">${esc(head(st.origin.eventName))}</a> at ${esc(head(fmtTime(st.origin.eventTime)))} — ${esc(clipText(st.origin.reason, 2000))}</p>`
     : '<p><b>Origin:</b> none found in the records read.</p>';
   const body = [
-    `<header><h1>${esc(f.type)}</h1><div class="sub">${esc(f.title ?? '')}</div><div class="sub mono">${esc(f.arn)}</div><div class="chips">${chips.join('')}</div></header>`,
+    `<header><h1>${esc(head(f.type))}</h1><div class="sub">${esc(head(f.title ?? ''))}</div><div class="sub mono">${esc(head(f.arn))}</div><div class="chips">${chips.join('')}</div></header>`,
     '<main>',
-    `<section id="story"><h2>The story</h2><p class="summary">${esc(st.summary)}</p>${origin}${storyLine(st, fg)}</section>`,
+    `<section id="story"><h2>The story</h2><p class="summary">${esc(clipText(st.summary, 2000))}</p>${origin}${storyLine(st, fg)}</section>`,
     `<section id="flow"><h2>Attack flow</h2>${legend()}${foldNote(fg.folded)}<div class="diagram">${svg}</div></section>`,
-    `<section id="timeline"><h2>Timeline <span class="muted" style="font-weight:normal;font-size:12px">(UTC; offsets from the origin; orange bar: the calls the finding is about)</span></h2>${timeStrip(st, fg, limits)}${limits.timelineList ? timelineList(st, g, rowOf) : '<p class="muted">The list of steps is left out to keep the report small; the evidence table below lists every step.</p>'}</section>`,
+    `<section id="timeline"><h2>Timeline <span class="muted" style="font-weight:normal;font-size:12px">(UTC; offsets from the origin; orange bar: the calls the finding is about)</span></h2>${timeStrip(st, fg, limits)}${limits.timelineList ? timelineList(st, g, rowOf, parts.timeline, limits) : '<p class="muted">The list of steps is left out to keep the report small; the evidence table below lists the steps.</p>'}</section>`,
     `<section id="escalation"><h2>Privileges and credentials granted</h2>${grantsSection(st, limits, rowOf)}</section>`,
-    `<section id="lineage"><h2>Identity lineage</h2>${lineageSection(st, g)}</section>`,
-    `<section id="sources"><h2>Attacker addresses</h2>${sourcesSection(st)}</section>`,
-    `<section id="resources"><h2>Resources touched</h2>${resourcesSection(st)}</section>`,
+    `<section id="lineage"><h2>Identity lineage</h2>${lineageSection(st, g, limits)}</section>`,
+    `<section id="sources"><h2>Attacker addresses</h2>${sourcesSection(st, limits)}</section>`,
+    `<section id="resources"><h2>Resources touched</h2>${resourcesSection(st, limits)}</section>`,
     `<section id="evidence"><h2>Evidence (${st.steps.length} step${st.steps.length === 1 ? '' : 's'})</h2>${evidenceTable(st, evidence, limits)}</section>`,
-    `<section id="coverage"><h2>Coverage</h2>${coverageSection(st)}</section>`,
+    `<section id="coverage"><h2>Coverage</h2>${coverageSection(st, limits)}</section>`,
     '</main>',
-    `<footer>Generated by trailstory at ${esc(generatedAt)} · finding ${esc(f.id)} · this report runs no script and loads nothing.</footer>`,
+    `<footer>Generated by trailstory at ${esc(head(generatedAt))} · finding ${esc(head(f.id))} · this report runs no script and loads nothing.</footer>`,
   ];
+  return page(`trailstory: ${head(f.type)} (${head(f.accountId)})`, body.join('\n'));
+}
+
+/** The document around a body: the CSP first in the head, the styles, nothing to fetch or run. */
+function page(title: string, body: string): string {
   return (
     '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
     `<meta http-equiv="Content-Security-Policy" content="${esc(REPORT_CSP)}">\n` +
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +
     '<meta name="referrer" content="no-referrer">\n' +
-    `<title>${esc(`trailstory: ${f.type} (${f.accountId})`)}</title>\n` +
-    `<style>${CSS}</style>\n</head>\n<body>\n${body.join('\n')}\n</body>\n</html>\n`
+    `<title>${esc(title)}</title>\n` +
+    `<style>${CSS}</style>\n</head>\n<body>\n${body}\n</body>\n</html>\n`
   );
 }
 
-/** Renders the storyline as one self-contained HTML document. */
+/**
+ * Renders the storyline as one self-contained HTML document of at most MAX_REPORT_BYTES bytes
+ * (UTF-8), whatever the storyline: the diagram is folded (see `layoutDiagram`), every list has a
+ * byte budget and counts what it leaves out, and the budgets shrink level by level until the
+ * page fits. Should the last level not fit, the page is the header, the story and a note.
+ */
 export async function renderHtml(st: Storyline, opts: HtmlOptions = {}): Promise<string> {
   const generatedAt = opts.generatedAt ?? new Date().toISOString();
-  const svg = await renderSvg(st);
-  let html = '';
+  const diagram = await layoutDiagram(st);
+  const evidence = evidenceGroups(st);
+  const parts: Parts = { g: buildStoryGraph(st), fg: diagram.graph, svg: diagram.svg, evidence, rowOf: evidenceRowOf(st, evidence), timeline: groupSteps(st).groups };
   for (const limits of [FULL, COMPACT, MINIMAL, LAST_RESORT]) {
-    html = buildDocument(st, svg, generatedAt, limits);
-    if (Buffer.byteLength(html, 'utf8') <= MAX_REPORT_BYTES) break;
+    const html = buildDocument(st, parts, generatedAt, limits);
+    if (Buffer.byteLength(html, 'utf8') <= MAX_REPORT_BYTES) return html;
   }
-  return html;
+  const f = st.finding;
+  return page(
+    `trailstory: ${head(f.type)} (${head(f.accountId)})`,
+    `<header><h1>${esc(head(f.type))}</h1><div class="sub mono">${esc(head(f.arn))}</div></header><main><section id="story"><h2>The story</h2><p class="summary">${esc(clipText(st.summary, 2000))}</p>` +
+      `<p class="muted">${esc(`The report of these ${st.steps.length} steps would pass ${MAX_REPORT_BYTES.toLocaleString('en-US')} bytes even in its shortest form; --format json or --format markdown tell the whole story.`)}</p></section></main>` +
+      `<footer>Generated by trailstory at ${esc(head(generatedAt))} · finding ${esc(head(f.id))} · this report runs no script and loads nothing.</footer>`,
+  );
 }

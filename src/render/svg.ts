@@ -14,9 +14,9 @@
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { Grant, Step, Storyline } from '../model/storyline';
-import { compactDocument, esc } from './escape';
-import { evidenceRowOf } from './groups';
-import { buildStoryGraph, foldStoryGraph, type IdentityNode, type Phase, type StepRow, type StoryGraph } from './story-graph';
+import { compactDocument, esc, escJoin } from './escape';
+import { evidenceRowOf, LISTED_IDS, listIds } from './groups';
+import { buildStoryGraph, DIAGRAM_LIMITS, foldStoryGraph, type FoldLimits, type FoldSummary, type IdentityNode, type Phase, type StepRow, type StoryGraph } from './story-graph';
 
 /** Font of the diagram: monospaced, so text widths are known when the layout is made. */
 export const SVG_FONT = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace";
@@ -102,6 +102,9 @@ function wrapCols(text: string, cols: number, lines: number): string[] {
 // ---------------------------------------------------------------------------------------------
 // Boxes: what each node shows, measured before layout.
 
+/** Attributes of an element: a value, or a list of values written space-separated, each escaped on its own. */
+type Attrs = Record<string, string | readonly string[]>;
+
 interface Seg {
   text: string;
   fill?: string;
@@ -120,7 +123,7 @@ interface Line {
 interface Item {
   lines: Line[];
   /** Attributes of the item's group (data-node, data-steps, …), values escaped when written. */
-  attrs?: Record<string, string>;
+  attrs?: Attrs;
   /** Tooltip. */
   title?: string;
   /** Link inside the document (`#ev-N`), never a value taken from the storyline. */
@@ -139,7 +142,7 @@ type BoxKind = 'origin' | 'identity' | 'phase' | 'finding';
 interface Box {
   id: string;
   kind: BoxKind;
-  attrs: Record<string, string>;
+  attrs: Attrs;
   title: string;
   items: Item[];
   /** Header band colour (phases). */
@@ -188,6 +191,11 @@ function shortArn(arn: string): string {
   return m?.[1] ?? arn;
 }
 
+/** The first `max` values joined with `, `, and how many more. */
+function few(values: readonly string[], max: number): string {
+  return values.length > max ? `${values.slice(0, max).join(', ')} and ${values.length - max} more` : values.join(', ');
+}
+
 /** One grant as words. */
 export function grantText(g: Grant): string {
   const to = g.target ? ` → ${g.target}` : '';
@@ -225,6 +233,12 @@ interface Ctx {
   withDate: boolean | 'year';
   /** Evidence row number of each eventId (1-based, story order; a run of calls shares its row). */
   evIndex: Map<string, number>;
+  /** EventIDs listed in the diagram's `data-steps` in all ({@link listIds}). */
+  ids: number;
+  /** Columns of a tooltip at most. */
+  titleCols: number;
+  /** Rows show what their calls granted (else only how many grants). */
+  grantLines: boolean;
 }
 
 function rowItem(ctx: Ctx, r: StepRow, showRegions: boolean): Item {
@@ -259,7 +273,7 @@ function rowItem(ctx: Ctx, r: StepRow, showRegions: boolean): Item {
     const names = r.summary.names.map(([n, c]) => (c > 1 ? `${n} ×${c}` : n)).join(', ');
     for (const t of wrapCols(names, 54, 3)) lines.push({ segs: [{ text: t, fill: '#444' }], size: 11, indent: 74 });
   }
-  for (const gr of r.grants.slice(0, 4)) {
+  for (const gr of r.grants.slice(0, ctx.grantLines ? 4 : 0)) {
     const escal = ESCALATING.has(gr.kind);
     wrapCols(grantText(gr), 60, 2).forEach((t, i) => {
       lines.push({ segs: [{ text: `${i > 0 ? '  ' : escal ? '⚠ ' : '↳ '}${t}`, fill: escal ? '#8e0000' : '#4a148c', bold: escal }], size: 11, indent: 18, bg: escal ? '#fff1c2' : undefined });
@@ -268,21 +282,22 @@ function rowItem(ctx: Ctx, r: StepRow, showRegions: boolean): Item {
       for (const t of wrapCols(compactDocument(gr.document), 60, 3)) lines.push({ segs: [{ text: t, fill: '#5d4037' }], size: 10.5, indent: 32, bg: escal ? '#fff8e1' : '#f3e5f5' });
     }
   }
-  if (r.grants.length > 4) lines.push({ segs: [{ text: `↳ ${r.grants.length - 4} more grants (see evidence)`, fill: '#4a148c' }], size: 11, indent: 18 });
+  const grantsShown = ctx.grantLines ? Math.min(4, r.grants.length) : 0;
+  if (r.grants.length > grantsShown) lines.push({ segs: [{ text: `↳ ${r.grants.length - grantsShown} ${grantsShown ? 'more ' : ''}grant${r.grants.length - grantsShown === 1 ? '' : 's'} (see evidence)`, fill: '#4a148c' }], size: 11, indent: 18 });
   const ids = r.steps.map((s) => s.eventId);
   const n = ctx.evIndex.get(first.eventId);
   const titleParts = [
-    r.summary ? r.summary.names.map(([x, c]) => `${x} ×${c}`).join(', ') : `${first.eventSource} ${first.eventName}${r.steps.length > 1 ? ` ×${r.steps.length}` : ''}`,
+    r.summary ? clipCols(r.summary.names.slice(0, 12).map(([x, c]) => `${x} ×${c}`).join(', ') + (r.summary.names.length > 12 ? `, ${r.summary.names.length - 12} more` : ''), 600) : clipCols(`${first.eventSource} ${first.eventName}${r.steps.length > 1 ? ` ×${r.steps.length}` : ''}`, 300),
     `${first.eventTime}${r.steps.length > 1 ? ` … ${last.eventTime}` : ''}`,
-    `source ${[...new Set(r.steps.map((s) => s.sourceIPAddress))].join(', ')}`,
+    `source ${clipCols(few([...new Set(r.steps.map((s) => s.sourceIPAddress))], 5), 300)}`,
     ...r.grants.slice(0, 4).map((g) => `grants ${clipCols(grantText(g), 200)}${g.document ? `: ${clipCols(compactDocument(g.document), 300)}` : ''}`),
     ...(r.grants.length > 4 ? [`grants ${r.grants.length - 4} more (see evidence)`] : []),
-    `eventID ${ids.length > 6 ? `${ids.slice(0, 6).join(', ')} … (${ids.length})` : ids.join(', ')}`,
+    `eventID ${clipCols(ids.length > 6 ? `${ids.slice(0, 6).join(', ')} … (${ids.length})` : ids.join(', '), 600)}`,
   ];
   return {
     lines,
-    attrs: { 'data-node': `step:${first.eventId}`, 'data-steps': ids.join(' '), class: `row${r.origin ? ' origin-row' : ''}` },
-    title: titleParts.join('\n'),
+    attrs: { 'data-node': `step:${first.eventId}`, ...idAttrs(ctx, ids), class: `row${r.origin ? ' origin-row' : ''}` },
+    title: clipCols(titleParts.join('\n'), ctx.titleCols),
     href: n ? `#ev-${n}` : undefined,
     ids,
     flagged: r.steps.some(ctx.flagged),
@@ -304,8 +319,8 @@ function phaseBox(ctx: Ctx, p: Phase): Box {
   const b = measure({
     id: p.id,
     kind: 'phase',
-    attrs: { 'data-node': `phase:${p.id}`, 'data-tactic': p.tactic?.id ?? '', 'data-owner': p.owner, 'data-steps': p.steps.map((s) => s.eventId).join(' ') },
-    title: `${p.tactic ? `${p.tactic.id} ${p.tactic.name}` : 'unmapped'} · ${calls} by ${p.owner}`,
+    attrs: { 'data-node': `phase:${p.id}`, 'data-tactic': p.tactic?.id ?? '', 'data-owner': p.owner, ...idAttrs(ctx, p.steps.map((s) => s.eventId)) },
+    title: clipCols(`${p.tactic ? `${p.tactic.id} ${p.tactic.name}` : 'unmapped'} · ${calls} by ${p.owner}`, ctx.titleCols),
     items,
     band: color,
     attacker: true,
@@ -326,22 +341,23 @@ function identityBox(ctx: Ctx, id: IdentityNode, idx: number): Box {
     items.push({
       lines: [{ segs: [{ text: 'key ', fill: '#777' }, { text: clipCols(k.id, 24), bold: true, fill: '#333' }, { text: `  ${clipCols(k.note.replace(/\d{4}-(\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?Z/, (_m, d: string, t: string) => (ctx.withDate ? `${d} ${t}` : t)), 36)}`, fill: '#777' }], size: 11 }],
       attrs: { 'data-node': `key:${k.id}` },
-      title: `access key ${k.id}: ${k.note}`,
+      title: clipCols(`access key ${k.id}: ${k.note}`, ctx.titleCols),
     });
   }
   if (id.keys.length > 4) items.push({ lines: [{ segs: [{ text: `+ ${id.keys.length - 4} more keys`, fill: '#777' }], size: 11 }] });
-  for (const se of id.selfEdges) {
+  for (const se of id.selfEdges.slice(0, 4)) {
     const when = se.count > 1 ? `${timeFmt(se.first, true)} … ${timeFmt(se.last, true)}` : timeFmt(se.first, true);
     items.push({
-      lines: [{ segs: [{ text: `↻ ${se.via}${se.count > 1 ? ` ×${se.count}` : ''}`, fill: se.attacker ? ATTACKER : '#757575', bold: se.attacker }, { text: ` ${se.attacker ? 'attacker' : 'legitimate'} · ${when}`, fill: se.attacker ? ATTACKER : '#8a8a8a' }], size: 11 }],
+      lines: [{ segs: [{ text: `↻ ${clipCols(se.via, 40)}${se.count > 1 ? ` ×${se.count}` : ''}`, fill: se.attacker ? ATTACKER : '#757575', bold: se.attacker }, { text: ` ${se.attacker ? 'attacker' : 'legitimate'} · ${when}`, fill: se.attacker ? ATTACKER : '#8a8a8a' }], size: 11 }],
       attrs: { 'data-edge': 'self', 'data-via': se.via, class: se.attacker ? 'attacker' : 'legit' },
     });
   }
+  if (id.selfEdges.length > 4) items.push({ lines: [{ segs: [{ text: `↻ ${id.selfEdges.length - 4} more kinds of issue to itself`, fill: '#777' }], size: 11 }] });
   return measure({
     id: `i${idx}`,
     kind: 'identity',
     attrs: { 'data-node': `identity:${id.key}`, class: id.attacker ? 'attacker' : 'legit' },
-    title: id.kind === 'folded identities' ? `${id.name}, folded: ${id.detail ?? ''}` : `${id.kind}: ${id.key}`,
+    title: clipCols(id.kind === 'folded identities' ? `${id.name}, folded: ${id.detail ?? ''}` : `${id.kind}: ${id.key}`, ctx.titleCols),
     items,
     attacker: id.attacker,
   }, 150);
@@ -358,7 +374,7 @@ function originBox(ctx: Ctx): Box | null {
   for (const t of wrapCols(o.reason, 46, 4)) items.push({ lines: [{ segs: [{ text: t, fill: '#ffebee' }], size: 10.5 }] });
   const n = ctx.evIndex.get(o.eventId);
   if (n) items.push({ lines: [{ segs: [{ text: `evidence #${n}`, fill: '#ffcdd2' }], size: 10.5 }], href: `#ev-${n}` });
-  return measure({ id: 'origin', kind: 'origin', attrs: { 'data-node': 'origin', 'data-event-id': o.eventId }, title: `origin ${o.eventId}: ${o.reason}`, items, attacker: true });
+  return measure({ id: 'origin', kind: 'origin', attrs: { 'data-node': 'origin', 'data-event-id': o.eventId }, title: clipCols(`origin ${o.eventId}: ${o.reason}`, ctx.titleCols), items, attacker: true });
 }
 
 function findingBox(ctx: Ctx): Box {
@@ -372,7 +388,7 @@ function findingBox(ctx: Ctx): Box {
     items.push({ lines: [{ segs: [{ text: seen, fill: '#5d4037' }], size: 11 }] });
   }
   if (f.title) for (const t of wrapCols(f.title, 44, 3)) items.push({ lines: [{ segs: [{ text: t, fill: '#5d4037', italic: true }], size: 10.5 }] });
-  return measure({ id: 'finding', kind: 'finding', attrs: { 'data-node': 'finding', 'data-finding-id': f.id }, title: `${f.type}\n${f.arn}`, items, attacker: false });
+  return measure({ id: 'finding', kind: 'finding', attrs: { 'data-node': 'finding', 'data-finding-id': clipCols(f.id, 300) }, title: clipCols(`${f.type}\n${f.arn}`, ctx.titleCols), items, attacker: false });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,7 +402,7 @@ interface EdgeSpec {
   target: string;
   kind: EdgeKind;
   label?: string;
-  attrs: Record<string, string>;
+  attrs: Attrs;
 }
 
 function labelSize(text: string): { width: number; height: number } {
@@ -396,11 +412,17 @@ function labelSize(text: string): { width: number; height: number } {
 // ---------------------------------------------------------------------------------------------
 // Layout and drawing.
 
-function attrs(a: Record<string, string | undefined>): string {
+function attrs(a: Record<string, string | readonly string[] | undefined>): string {
   return Object.entries(a)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => ` ${k}="${esc(v)}"`)
+    .map(([k, v]) => ` ${k}="${typeof v === 'string' ? esc(v) : escJoin(v ?? [])}"`)
     .join('');
+}
+
+/** A list of eventIDs as attributes: `data-steps` (or `name`) with the ids {@link listIds} shows, and `data-steps-more` with the count left out. */
+function idAttrs(ctx: Ctx, ids: readonly string[], name = 'data-steps'): Attrs {
+  const { shown, more } = listIds(ids, ctx.st.steps.length, ctx.ids);
+  return more > 0 ? { [name]: shown, [`${name}-more`]: String(more) } : { [name]: shown };
 }
 
 function n1(x: number): string {
@@ -547,23 +569,66 @@ function drawLane(lane: Lane, x: number, y: number, out: string[]): void {
   for (const p of lane.placed) drawBox(p.box, x + p.dx, y + p.dy, out);
 }
 
+/** The diagram's largest size (bytes of UTF-8): past it, it is drawn again folded further. */
+export const MAX_SVG_BYTES = 600_000;
+
+/** How the diagram is drawn: folding limits, eventIDs listed, columns of a tooltip, grants written out. */
+interface Detail {
+  limits: FoldLimits;
+  ids: number;
+  titleCols: number;
+  grantLines: boolean;
+}
+
+/** The ways of drawing tried in turn until the diagram fits MAX_SVG_BYTES. */
+const LADDER: Detail[] = [
+  { limits: DIAGRAM_LIMITS, ids: LISTED_IDS, titleCols: 600, grantLines: true },
+  { limits: { identities: 8, phases: 16, links: 16 }, ids: 1000, titleCols: 240, grantLines: true },
+  { limits: { identities: 2, phases: 4, links: 4 }, ids: 200, titleCols: 80, grantLines: false },
+];
+
+/** A laid-out diagram: the `<svg>` element and the graph it draws (with what it folded). */
+export interface Diagram {
+  svg: string;
+  graph: StoryGraph & { folded?: FoldSummary };
+}
+
 /**
- * Lays the storyline out with ELK and draws it; returns one `<svg>` element. Past
- * `DIAGRAM_LIMITS` (story-graph.ts) identities are folded into boxes (`data-node="identity:folded:<n>"`).
+ * Lays the storyline out with ELK and draws it, within MAX_SVG_BYTES: past `DIAGRAM_LIMITS`
+ * (story-graph.ts) identities are folded into boxes (`data-node="identity:folded:<n>"`); a
+ * diagram still too large is drawn again with tighter limits and fewer eventIDs listed
+ * (`data-steps-more` counts those left out), and at the last a note in place of the diagram.
+ * ELK lays out at most three graphs of at most 35 lanes.
  */
+export async function layoutDiagram(st: Storyline): Promise<Diagram> {
+  const full = buildStoryGraph(st);
+  const evIndex = evidenceRowOf(st);
+  let graph: Diagram['graph'] = full;
+  for (const detail of LADDER) {
+    graph = foldStoryGraph(st, full, detail.limits);
+    const svg = await drawSvg(st, graph, detail, evIndex);
+    if (Buffer.byteLength(svg, 'utf8') <= MAX_SVG_BYTES) return { svg, graph };
+  }
+  const note = `The diagram is left out: even folded it would pass ${MAX_SVG_BYTES.toLocaleString('en-US')} bytes. The sections below tell the story.`;
+  return { svg: `<svg xmlns="http://www.w3.org/2000/svg" class="flow" width="900" height="40" viewBox="0 0 900 40" font-family="${esc(SVG_FONT)}" role="img" aria-label="Attack flow"><text x="12" y="24" font-size="13" fill="#555">${esc(note)}</text></svg>`, graph };
+}
+
+/** Lays the storyline out with ELK and draws it; returns one `<svg>` element (see {@link layoutDiagram}). */
 export async function renderSvg(st: Storyline): Promise<string> {
-  // At most DIAGRAM_LIMITS identities, phases and links: ELK's work and the drawing stay bounded.
-  const g = foldStoryGraph(st, buildStoryGraph(st));
+  return (await layoutDiagram(st)).svg;
+}
+
+/** Draws the graph `g` of the storyline (folded already) as `detail` says; `evIndex`: evidence row of each eventID. */
+async function drawSvg(st: Storyline, g: StoryGraph, detail: Detail, evIndex: Map<string, number>): Promise<string> {
   const days = new Set(st.steps.map((s) => s.eventTime.slice(0, 10)));
   const years = new Set([...days].map((d) => d.slice(0, 4)));
-  const evIndex = evidenceRowOf(st);
   const fLo = st.finding.eventFirstSeen ? Date.parse(st.finding.eventFirstSeen) : NaN;
   const fHi = st.finding.eventLastSeen ? Date.parse(st.finding.eventLastSeen) : fLo;
   const inWindow = (s: Step) => {
     const t = Date.parse(s.eventTime);
     return !Number.isNaN(fLo) && t >= fLo - 999 && t <= (Number.isNaN(fHi) ? fLo : fHi) + 999;
   };
-  const ctx: Ctx = { st, g, withDate: years.size > 1 ? 'year' : days.size > 1, evIndex, flagged: inWindow };
+  const ctx: Ctx = { st, g, withDate: years.size > 1 ? 'year' : days.size > 1, evIndex, flagged: inWindow, ids: detail.ids, titleCols: detail.titleCols, grantLines: detail.grantLines };
 
   const origin = originBox(ctx);
   const finding = findingBox(ctx);
@@ -605,13 +670,13 @@ export async function renderSvg(st: Storyline): Promise<string> {
     const to = inPort(l.to);
     if (!from || !to) continue;
     const when = timeFmt(e0.eventTime, ctx.withDate || !l.byAttacker);
-    const label = `${l.via}${l.edges.length > 1 ? ` ×${l.edges.length}` : ''}${l.byAttacker ? '' : ' (legit)'} ${when}`;
+    const label = `${clipCols(l.via, 60)}${l.edges.length > 1 ? ` ×${l.edges.length}` : ''}${l.byAttacker ? '' : ' (legit)'} ${when}`;
     push({
       source: from,
       target: to,
       kind: l.byAttacker ? 'lineage-attacker' : 'lineage-legit',
       label,
-      attrs: { 'data-edge': 'lineage', 'data-from': l.from, 'data-to': l.to, 'data-via': l.via, 'data-by-attacker': String(l.byAttacker), 'data-event-id': l.edges.map((e) => e.eventId).join(' ') },
+      attrs: { 'data-edge': 'lineage', 'data-from': l.from, 'data-to': l.to, 'data-via': l.via, 'data-by-attacker': String(l.byAttacker), ...idAttrs(ctx, l.edges.map((e) => e.eventId), 'data-event-id') },
     });
   }
   for (const c of g.contextLinks) {

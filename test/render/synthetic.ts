@@ -279,3 +279,38 @@ export function farDateStoryline(n = 200, last = '9999-12-31T23:59:59Z', first?:
   }
   return { ...st, steps };
 }
+
+/** A string of `n` characters that markup escaping makes six times longer (`"` → `&quot;`), with `tag` in front. */
+export function hostileText(tag: string, n = 8 * 1024): string {
+  return `${tag}${'"'.repeat(Math.max(0, n - tag.length))}`;
+}
+
+/**
+ * The largest report input the renderer can be handed: {@link manyPrincipalsStoryline} with every
+ * value an attacker chooses (user agents, names, addresses, errors, grants and their
+ * documents, coverage gaps and skipped files) `size` characters of `"`, each unique.
+ */
+export function hostileStringsStoryline(n: number, size = 8 * 1024): Storyline {
+  const st = manyPrincipalsStoryline(n);
+  const steps = st.steps.map((s, i) => ({
+    ...s,
+    eventName: hostileText(`${s.eventName}${i}`, size),
+    userAgent: hostileText(`ua${i}`, size),
+    sourceIPAddress: hostileText(`ip${i}`, size),
+    errorCode: hostileText(`err${i}`, size),
+    grants: (s.grants ?? []).map((g) => ({ ...g, target: g.target && hostileText(g.target, size), document: hostileText(`{"doc":${i}`, size) })),
+  }));
+  return {
+    ...st,
+    steps,
+    finding: { ...st.finding, type: hostileText('type', size), title: hostileText('title', size), arn: hostileText('arn', size), id: hostileText('id', size) },
+    attackerSources: st.attackerSources.map((a, i) => ({ ip: hostileText(`ip${i}`, size), reason: hostileText(a.reason, size) })),
+    summary: hostileText('summary', size),
+    coverage: {
+      ...st.coverage,
+      gaps: Array.from({ length: 200 }, (_, i) => hostileText(`gap${i}`, size)),
+      skippedFiles: Array.from({ length: 50 }, (_, i) => ({ file: hostileText(`file${i}`, size), reason: hostileText('reason', size) })),
+      accounts: Array.from({ length: 500 }, (_, i) => hostileText(`acct${i}`, 64)),
+    },
+  };
+}
