@@ -99,9 +99,13 @@ const HTML_ENTITIES: Record<string, string> = {
   "'": '&#39;',
 };
 
-/** Escapes text for HTML and SVG: element content and double- or single-quoted attribute values. */
+/**
+ * Escapes text for HTML and SVG: element content and double- or single-quoted attribute values.
+ * Capped first at 8 KiB of input (`cap`), with its visible marker: a list built of many values
+ * goes through {@link escJoin} instead, so no value of it is lost.
+ */
 export function esc(text: unknown): string {
-  return neutral(text).replace(/[&<>"']/g, (c) => HTML_ENTITIES[c] ?? c);
+  return neutral(cap(text)).replace(/[&<>"']/g, (c) => HTML_ENTITIES[c] ?? c);
 }
 
 /**
@@ -111,7 +115,7 @@ export function esc(text: unknown): string {
  * 8 KiB of input (`cap`) here already.
  */
 export function escJoin(values: readonly unknown[], sep = ' '): string {
-  return values.map((v) => esc(cap(v))).join(esc(sep));
+  return values.map((v) => esc(v)).join(esc(sep));
 }
 
 /**

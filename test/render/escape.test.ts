@@ -3,7 +3,7 @@
  * with a visible marker, `terminal` makes every control, bidirectional and invisible character
  * visible, `mdEscape` caps before escaping.
  */
-import { cap, escJoin, JSON_CAP_BYTES, mdEscape, terminal, TEXT_CAP_BYTES, truncationMarker } from '../../src/render/escape';
+import { cap, esc, escJoin, JSON_CAP_BYTES, mdEscape, terminal, TEXT_CAP_BYTES, truncationMarker } from '../../src/render/escape';
 
 describe('cap', () => {
   test('a short string comes back unchanged', () => {
@@ -75,6 +75,16 @@ describe('mdEscape', () => {
     // The marker's two brackets are backslash-escaped after the cut.
     expect(Buffer.byteLength(out, 'utf8')).toBeLessThanOrEqual(TEXT_CAP_BYTES + 2);
     expect(out).toContain('… \\[truncated, 60,000,000 bytes in all\\]');
+  });
+});
+
+describe('esc', () => {
+  test('caps a 60 MB value at 8 KiB of input with the marker, then escapes it', () => {
+    const out = esc('<b>"x"</b>'.repeat(6_000_000));
+    expect(out.startsWith('&lt;b&gt;&quot;x&quot;&lt;/b&gt;')).toBe(true);
+    expect(out.endsWith('… [truncated, 60,000,000 bytes in all]')).toBe(true);
+    expect(out.length).toBeLessThan(TEXT_CAP_BYTES * 6);
+    expect(out).not.toMatch(/[<>"]/);
   });
 });
 
