@@ -63,9 +63,32 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Keep the folders of failing cases (their path is printed) instead of removing them. */
   keepFailures?: boolean;
+  /** Run a copy of the compiled CLI taken at the start (default true), not the work tree's. */
+  snapshot?: boolean;
   /** Only these families (names or prefixes). */
   only?: string[];
   onResult?: (r: CaseResult, done: number, total: number) => void;
+}
+
+/**
+ * A copy of the compiled CLI (bin/, dist/, data/, package.json, node_modules linked) under
+ * `dir`, so a rebuild in the work tree during the run does not change the program under test.
+ * Retries while the copy does not start (a rebuild was half-way through).
+ * @returns the copy's root
+ */
+export function snapshotCli(root: string, dir: string): string {
+  for (let attempt = 0; ; attempt++) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    for (const part of ['bin', 'dist', 'data', 'package.json']) if (fs.existsSync(path.join(root, part))) fs.cpSync(path.join(root, part), path.join(dir, part), { recursive: true });
+    fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+    fs.mkdirSync(path.join(dir, 'test', 'fuzz'), { recursive: true });
+    fs.copyFileSync(path.join(root, 'test', 'fuzz', 'peak-rss.js'), path.join(dir, 'test', 'fuzz', 'peak-rss.js'));
+    const r = spawnSync(process.execPath, [path.join(dir, 'bin', 'trailstory.js'), 'investigate', '--help'], { encoding: 'utf8' });
+    if (r.status === 0) return dir;
+    if (attempt >= 10) throw new Error(`the compiled CLI does not start: ${r.stderr}`);
+    spawnSync('sleep', ['3']);
+  }
 }
 
 /** The formats `investigate` accepts, read from its help (so `ocsf` joins once it exists). */
@@ -283,7 +306,7 @@ function readPeakFromProc(pid: number): { hwm: number; rss: number } {
 /**
  * Runs one case: builds its files, runs the child with the peak-memory preload, classifies.
  */
-export async function runCase(p: PlannedCase, o: { root: string; runDir: string; shared: SharedInputs; sources: ReturnType<typeof findRealInputs>; timeoutMs: number; keepFailures: boolean }): Promise<CaseResult> {
+export async function runCase(p: PlannedCase, o: { root: string; cli: string; runDir: string; shared: SharedInputs; sources: ReturnType<typeof findRealInputs>; timeoutMs: number; keepFailures: boolean }): Promise<CaseResult> {
   const dir = path.join(o.runDir, `case-${p.index}`);
   fs.mkdirSync(dir, { recursive: true });
   const rng = new Rng(p.seed);
@@ -297,8 +320,8 @@ export async function runCase(p: PlannedCase, o: { root: string; runDir: string;
   const args = ['investigate', ...built.args, '--format', p.format];
   if (p.format === 'asff' || p.format === 'html') args.push('--now', '2026-03-05T00:00:00Z');
   if (p.format === 'text' && rng.chance(0.3)) args.push('--width', String(rng.pick([40, 80, 200, 1000])));
-  const bin = path.join(o.root, 'bin', 'trailstory.js');
-  const preload = path.join(o.root, 'test', 'fuzz', 'peak-rss.js');
+  const bin = path.join(o.cli, 'bin', 'trailstory.js');
+  const preload = path.join(o.cli, 'test', 'fuzz', 'peak-rss.js');
   const timeoutMs = built.timeoutMs ?? o.timeoutMs;
   const run = await new Promise<{ code: number | null; signal: string | null; timedOut: boolean; peakRss: number; killedForRss: boolean; stdout: Buffer; stdoutBytes: number; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, ['--require', preload, bin, ...args], {
@@ -384,10 +407,17 @@ export interface RunSummary {
  */
 export async function runFuzz(o: RunOptions): Promise<RunSummary> {
   const t0 = Date.now();
-  const formats = formatsOf(o.root);
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailstory-fuzz-'));
+  let cli: string;
+  try {
+    cli = o.snapshot === false ? o.root : snapshotCli(o.root, path.join(runDir, 'cli'));
+  } catch (e) {
+    fs.rmSync(runDir, { recursive: true, force: true });
+    throw e;
+  }
+  const formats = formatsOf(cli);
   const families = familiesFor(o.root);
   const cases = plan(families, formats, o.seed, o.cases, o.only);
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailstory-fuzz-'));
   const shared = new SharedInputs(path.join(runDir, 'shared'));
   const sources = findRealInputs(o.root);
   const concurrency = o.concurrency ?? (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
@@ -417,7 +447,7 @@ export async function runFuzz(o: RunOptions): Promise<RunSummary> {
     while (next < order.length && errors.length === 0) {
       const p = order[next++] as PlannedCase;
       try {
-        const r = await runCase(p, { root: o.root, runDir, shared, sources, timeoutMs: o.timeoutMs ?? 60_000, keepFailures: o.keepFailures ?? false });
+        const r = await runCase(p, { root: o.root, cli, runDir, shared, sources, timeoutMs: o.timeoutMs ?? 60_000, keepFailures: o.keepFailures ?? false });
         results.push(r);
         o.onResult?.(r, results.length, order.length);
       } catch (e) {
@@ -434,7 +464,7 @@ export async function runFuzz(o: RunOptions): Promise<RunSummary> {
     process.removeListener('SIGTERM', onSignal);
     const keep = o.keepFailures && results.some((r) => r.outcome === 'other');
     if (!keep) fs.rmSync(runDir, { recursive: true, force: true });
-    else fs.rmSync(path.join(runDir, 'shared'), { recursive: true, force: true });
+    else for (const d of ['shared', 'cli']) fs.rmSync(path.join(runDir, d), { recursive: true, force: true });
   }
   results.sort((a, b) => a.index - b.index);
   return { results, ms: Date.now() - t0, formats, runDir };

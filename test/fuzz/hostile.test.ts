@@ -7,7 +7,8 @@
  * or raw control bytes on standard error, raw control bytes in a terminal format, JSON that
  * does not parse, ASFF past its limits, Mermaid that Mermaid rejects, a child above 512 MB) fails.
  *
- * TRAILSTORY_FUZZ_SEED (default "ci") and TRAILSTORY_FUZZ_CASES (default 2000) choose the run;
+ * TRAILSTORY_FUZZ_SEED (default "ci") and TRAILSTORY_FUZZ_CASES (default 2000) choose the run,
+ * TRAILSTORY_FUZZ_KEEP=1 keeps the failing cases' folders;
  * `node scripts/run-ts.js test/fuzz/run.ts --cases N` runs any size outside jest.
  */
 import { spawnSync } from 'node:child_process';
@@ -82,7 +83,7 @@ describe(`hostile input: ${cases} generated cases, seed ${JSON.stringify(seed)}`
     if (!fs.existsSync(main)) throw new Error('dist/ is missing: run `npm run build:ts` first');
     const stale = newestTs(path.join(root, 'src')) > fs.statSync(main).mtimeMs;
     if (stale) throw new Error('dist/ is older than src/: run `npm run build:ts` first');
-    summary = await runFuzz({ root, seed, cases });
+    summary = await runFuzz({ root, seed, cases, keepFailures: process.env.TRAILSTORY_FUZZ_KEEP === '1' });
     process.stdout.write(`${formatSummary(summary)}\n`);
   }, 20 * 60_000);
 

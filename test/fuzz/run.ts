@@ -2,7 +2,7 @@
  * The hostile-input fuzz run at any size, for a developer: prints a line per failing case as
  * it goes, then the table of outcomes per kind and family and the distinct causes.
  *
- *   node scripts/run-ts.js test/fuzz/run.ts [--cases N] [--seed S] [--only family,...] [--keep] [--concurrency N] [--timeout-ms N] [--json FILE]
+ *   node scripts/run-ts.js test/fuzz/run.ts [--cases N] [--seed S] [--only family,...] [--keep] [--no-snapshot] [--concurrency N] [--timeout-ms N] [--json FILE]
  *
  * Defaults: TRAILSTORY_FUZZ_CASES or 2000 cases, TRAILSTORY_FUZZ_SEED or "ci". Build the CLI
  * first (`npm run build:ts`). Exit 1 when any case is "anything else".
@@ -25,6 +25,7 @@ async function main(): Promise<number> {
   const concurrency = opt('--concurrency') ? Number(opt('--concurrency')) : undefined;
   const timeoutMs = opt('--timeout-ms') ? Number(opt('--timeout-ms')) : undefined;
   const keepFailures = argv.includes('--keep');
+  const snapshot = !argv.includes('--no-snapshot');
   const summary = await runFuzz({
     root,
     seed,
@@ -33,6 +34,7 @@ async function main(): Promise<number> {
     concurrency,
     timeoutMs,
     keepFailures,
+    snapshot,
     onResult: (r, done, total) => {
       if (r.outcome === 'other') process.stderr.write(`[${done}/${total}] ${r.name}: ${r.cause}\n`);
       else if (done % 100 === 0) process.stderr.write(`[${done}/${total}]\n`);
