@@ -19,7 +19,7 @@ import { rejection } from './testing';
 
 // The API models: ../shared/aws-models, or the copies bundled in test/emulator/models without it
 // (AwsEmulator.start's default). What needs ../shared itself skips without it, with one notice:
-// S3 (its model is not among the bundled ones) and the scenario seeding (../shared/scenarios).
+// the scenario seeding (../shared/scenarios); S3 too if its model were ever left out of the copies.
 const SHARED = path.resolve(__dirname, '../../../shared');
 const MODELS = modelsDirOf(path.resolve(__dirname, '../..'));
 const HAVE_S3_MODEL = fs.readdirSync(MODELS).some((n) => /^s3-.*\.json(\.gz)?$/.test(n));
