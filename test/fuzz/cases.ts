@@ -600,7 +600,8 @@ const control: Family[] = [
         case 'finding-id': {
           const other = { ...w.finding, id: 'other' };
           fs.writeFileSync(f, JSON.stringify({ Findings: [w.finding, other] }));
-          args.push('--finding-id', h);
+          // A command-line argument cannot hold NUL.
+          args.push('--finding-id', h.replace(/\0/g, ''));
           break;
         }
         case 'event-map-tactic': {
