@@ -246,9 +246,8 @@ export interface Collected {
 /**
  * Gathers the records that can matter for `finding` from local files.
  * @throws TrailInputError when a path does not exist or holds no CloudTrail file at all, and
- *   when not one record could be read from all of them while some were skipped (every file
- *   damaged, every record malformed): an input that is only clean but empty (`{"Records":[]}`)
- *   gives an empty storyline instead; and when more records would be kept than one run holds
+ *   when not one record could be read from all of them (every file damaged, every record
+ *   malformed, or no record at all: `{"Records":[]}`); and when more records would be kept than one run holds
  *   (`MAX_KEPT_RECORDS`).
  */
 export async function collectTrail(finding: NormalizedFinding, paths: string[]): Promise<Collected> {
@@ -277,7 +276,7 @@ async function collectWithin(finding: NormalizedFinding, paths: string[]): Promi
     }
   }
   const usable = r1.stats.recordsRead - r1.stats.recordsSkipped;
-  if (usable <= 0 && (r1.stats.filesSkipped > 0 || r1.stats.recordsSkipped > 0)) throw new TrailInputError(`${paths.join(', ')}: no CloudTrail record could be read (${whatWasSkipped(r1.stats)})`);
+  if (usable <= 0) throw new TrailInputError(`${paths.join(', ')}: no CloudTrail record could be read (${whatWasSkipped(r1.stats) || 'the files hold no records'})`);
   const { tokens: closed, reached } = lineageClosure(seed, r1.events, finding);
   const newKeys = [...closed.keys].filter((k) => !seed.keys.has(k));
   const newPrincipals = [...closed.principals].filter((k) => !seed.principals.has(k));

@@ -270,7 +270,7 @@ describe('every decompression and every record has a byte budget', () => {
   });
 });
 
-describe('no record at all is an error, an empty trail is not', () => {
+describe('no record at all is an error', () => {
   test('a truncated .json.gz as the only input exits 1 with one line saying no record could be read', async () => {
     const gz = zlib.gzipSync(fs.readFileSync(path.join(TRAIL, 'trail-02.json')));
     const cut = write('only-cut/trail.json.gz', gz.subarray(0, 40));
@@ -282,14 +282,13 @@ describe('no record at all is an error, an empty trail is not', () => {
     expectRefusal(await run(['investigate', '--finding', FINDING, '--cloudtrail', f]), f, /no CloudTrail record could be read \(2 records skipped: malformed-record \(eventTime-out-of-range\), malformed-record \(bad-eventTime\)\)/);
   });
 
-  test('a clean but empty trail ({"Records":[]}) gives an empty storyline and exit 0', async () => {
-    const f = write('empty-records.json', '{"Records":[]}');
-    const r = await run(['investigate', '--finding', FINDING, '--cloudtrail', f]);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(EXIT.ok);
-    const st = JSON.parse(r.out) as Storyline;
-    expect(st.origin).toBeNull();
-    expect(st.steps).toEqual([]);
+  test.each([
+    ['empty-records.json', '{"Records":[]}'],
+    ['empty-array.json', '[]'],
+    ['empty-lookup.json', '{"Events":[]}'],
+  ])('%s: a trail without a single record exits 1 with one line', async (name, text) => {
+    const f = write(name, text);
+    expectRefusal(await run(['investigate', '--finding', FINDING, '--cloudtrail', f]), f, /no CloudTrail record could be read \(the files hold no records\)/);
   });
 });
 
