@@ -15,7 +15,7 @@ import { principalKeyFromArn, sessionComputeId } from '../identity/principal';
 import { FindingInputError } from '../findings/errors';
 import { parseFindings, selectFinding } from '../findings/normalize';
 import type { TrailEvent } from '../trail/event';
-import { KeptRecordsError, listTrailFiles, MAX_KEPT_RECORDS, noteSkippedFile, readTrailFiles, TrailInputError, type ReadStats, type RecordSelector, type TokenIndex } from '../trail/read';
+import { KeptRecordsError, listTrailFiles, MAX_KEPT_BYTES, MAX_KEPT_RECORDS, noteSkippedFile, readTrailFiles, TrailInputError, type ReadStats, type RecordSelector, type TokenIndex } from '../trail/read';
 import type { LightView } from '../trail/scan';
 import { baseEventName, computeId, EDGE_EVENT_NAMES, EdgeIndex, nodeType, principalOfNode, readEdges } from './edges';
 import { findingPrincipal, reconstruct } from './reconstruct';
@@ -294,7 +294,7 @@ async function collectWithin(finding: NormalizedFinding, paths: string[]): Promi
     const r2 = await readTrailFiles(
       ids.map((i) => files[i] as string),
       selectorFor(delta, false),
-      { seen, fileIds: ids, countStructural: false, maxKept: Math.max(0, MAX_KEPT_RECORDS - events.length) },
+      { seen, fileIds: ids, countStructural: false, maxKept: Math.max(0, MAX_KEPT_RECORDS - events.length), maxKeptBytes: Math.max(0, MAX_KEPT_BYTES - r1.keptBytes) },
     );
     events.push(...r2.events);
     mergeSkips(stats, r2.stats);

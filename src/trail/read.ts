@@ -150,11 +150,24 @@ export const MAX_RECORD_BYTES = MIB;
  */
 export const MAX_KEPT_RECORDS = 120_000;
 
-/** A read stopped because it would keep more than {@link MAX_KEPT_RECORDS} records. */
+/**
+ * The most bytes of records one read keeps, as they stand in their files: records forged at
+ * up to 1 MiB each must not pass the memory budget where 120,000 real ones (under 1 KB each,
+ * CloudTrail cuts fields at 100 KB) do not. A parsed record takes about three times its bytes.
+ */
+export const MAX_KEPT_BYTES = 96 * MIB;
+
+/** A read stopped because it would keep more than {@link MAX_KEPT_RECORDS} records or {@link MAX_KEPT_BYTES} bytes of them. */
 export class KeptRecordsError extends Error {
-  /** @param limit the records kept at most */
-  constructor(readonly limit: number) {
-    super(`more than ${limit.toLocaleString('en-US')} records name the finding's lineage, past what one run holds within 512 MB`);
+  /**
+   * @param limit the records kept at most
+   * @param bytes the bytes of records kept at most
+   */
+  constructor(
+    readonly limit: number,
+    readonly bytes: number,
+  ) {
+    super(`more than ${limit.toLocaleString('en-US')} records, or ${formatBytes(bytes)} of them, name the finding's lineage, past what one run holds within 512 MB`);
     this.name = 'KeptRecordsError';
   }
 }
@@ -217,6 +230,8 @@ export interface ReadResult {
   stats: ReadStats;
   /** Per file (in the order given): whether it was recognised as CloudTrail (damaged ones included). */
   cloudTrailFlags: boolean[];
+  /** Bytes of the records kept, as they stood in their files (where known). */
+  keptBytes: number;
 }
 
 
@@ -249,7 +264,12 @@ class FileReader {
     private readonly maxDecompressed: number = MAX_DECOMPRESSED_BYTES,
     /** The most records kept (over every file of the read). */
     private readonly maxKept: number = MAX_KEPT_RECORDS,
+    /** The most bytes of records kept, as they stand in their files. */
+    private readonly maxKeptBytes: number = MAX_KEPT_BYTES,
   ) {}
+
+  /** Bytes of the records kept so far. */
+  keptBytes = 0;
 
   /** Counts a record that is never parsed (structural problems), only on the first pass. */
   private skipUnparsed(reason: string): void {
@@ -306,7 +326,7 @@ class FileReader {
   }
 
   /** Keeps a parsed record when it normalises; counts it as skipped otherwise. */
-  private keep(raw: unknown, file: string): void {
+  private keep(raw: unknown, file: string, bytes: number): void {
     this.stats.recordsExamined++;
     const ev = toTrailEvent(raw, file);
     if (typeof ev === 'string') {
@@ -316,12 +336,15 @@ class FileReader {
     if (this.seen.has(ev.eventId)) return;
     this.seen.add(ev.eventId);
     this.events.push(ev);
-    // What an attacker controls (how many calls the credentials made) must not grow memory without end.
-    if (this.events.length > this.maxKept) throw new KeptRecordsError(this.maxKept);
+    // What an attacker controls (how many calls the credentials made, how large the records
+    // they forge) must not grow memory without end.
+    this.keptBytes += bytes;
+    if (this.events.length > this.maxKept || this.keptBytes > this.maxKeptBytes) throw new KeptRecordsError(this.maxKept, this.maxKeptBytes);
   }
 
   /** A parsed record object (LookupEvents, JSON fallback): same selection as the byte path. */
-  private object(raw: unknown, file: string): void {
+  /** @param bytes the record's size in its file (0 where it was parsed with its whole file) */
+  private object(raw: unknown, file: string, bytes = 0): void {
     this.countRecord();
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       this.skipUnparsed('malformed-record (not-an-object)');
@@ -334,7 +357,7 @@ class FileReader {
     if (typeof rec.awsRegion === 'string') this.stats.regions.add(rec.awsRegion);
     if (typeof rec.recipientAccountId === 'string') this.stats.accounts.add(rec.recipientAccountId);
     // A record without an identity is parsed (once, on the first pass) to be counted as malformed.
-    if (this.selector.select(v) || (!v.identity && this.countStructural)) this.keep(rec, file);
+    if (this.selector.select(v) || (!v.identity && this.countStructural)) this.keep(rec, file, bytes);
   }
 
   /** A record as a byte range of `buf`. */
@@ -365,7 +388,7 @@ class FileReader {
       this.skipRecord('malformed-record (invalid JSON)');
       return;
     }
-    this.keep(raw, file);
+    this.keep(raw, file, e - s);
   }
 
   /**
@@ -646,7 +669,7 @@ class FileReader {
           this.skipUnparsed('malformed-record (CloudTrailEvent is not valid JSON)');
           continue;
         }
-        this.object(rec, file);
+        this.object(rec, file, s.length);
       }
       return true;
     }
@@ -713,19 +736,20 @@ class FileReader {
  * (`decompressed-too-large`), its records before the cut kept; a record larger than
  * {@link MAX_RECORD_BYTES} (1 MiB) is skipped and counted as malformed. Memory stays bounded by
  * the stream's chunk, one record and what the selector keeps, whatever the input; what it keeps
- * is at most `maxKept` records ({@link MAX_KEPT_RECORDS}).
- * @throws KeptRecordsError when the records kept would pass `maxKept`.
+ * is at most `maxKept` records ({@link MAX_KEPT_RECORDS}) and `maxKeptBytes` bytes of them
+ * ({@link MAX_KEPT_BYTES}).
+ * @throws KeptRecordsError when the records kept would pass `maxKept` or `maxKeptBytes`.
  */
 export async function readTrailFiles(
   files: string[],
   selector: RecordSelector,
-  opts: { index?: TokenIndex; seen?: Set<string>; fileIds?: number[]; countStructural?: boolean; streamAbove?: number; maxDecompressed?: number; maxKept?: number } = {},
+  opts: { index?: TokenIndex; seen?: Set<string>; fileIds?: number[]; countStructural?: boolean; streamAbove?: number; maxDecompressed?: number; maxKept?: number; maxKeptBytes?: number } = {},
 ): Promise<ReadResult> {
   const stats = emptyStats();
   const events: TrailEvent[] = [];
   const streamAbove = Math.min(opts.streamAbove ?? STREAM_ABOVE_BYTES, opts.maxDecompressed ?? Infinity);
-  const reader = new FileReader(selector, stats, events, opts.index ?? null, opts.seen ?? new Set(), opts.countStructural ?? true, streamAbove, opts.maxDecompressed, opts.maxKept);
+  const reader = new FileReader(selector, stats, events, opts.index ?? null, opts.seen ?? new Set(), opts.countStructural ?? true, streamAbove, opts.maxDecompressed, opts.maxKept, opts.maxKeptBytes);
   const cloudTrailFlags: boolean[] = [];
   for (let i = 0; i < files.length; i++) cloudTrailFlags.push(await reader.read(files[i] as string, opts.fileIds?.[i] ?? i));
-  return { events, stats, cloudTrailFlags };
+  return { events, stats, cloudTrailFlags, keptBytes: reader.keptBytes };
 }

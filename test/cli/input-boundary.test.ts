@@ -302,7 +302,20 @@ describe('what an attacker controls does not grow the run without bound', () => 
     const f = write(`kept-${streamAbove}.json`, JSON.stringify({ Records: Array.from({ length: 12 }, (_, i) => rec(i, Date.parse('2025-12-01T00:00:00Z'))) }));
     await expect(readTrailFiles([f], ALL, { streamAbove, maxKept: 12 })).resolves.toMatchObject({ events: expect.any(Array) });
     await expect(readTrailFiles([f], ALL, { streamAbove, maxKept: 11 })).rejects.toThrow(KeptRecordsError);
-    await expect(readTrailFiles([f], ALL, { streamAbove, maxKept: 11 })).rejects.toThrow(/more than 11 records name the finding's lineage/);
+    await expect(readTrailFiles([f], ALL, { streamAbove, maxKept: 11 })).rejects.toThrow(/more than 11 records, or 96 MiB of them, name the finding's lineage/);
+  });
+
+  test.each([
+    ['whole', Number.MAX_SAFE_INTEGER],
+    ['streamed', 0],
+  ])('records forged large stop the read at their byte budget, not only at their count (%s)', async (_how, streamAbove) => {
+    const big = Array.from({ length: 6 }, (_, i) => ({ ...rec(i, Date.parse('2025-12-01T00:00:00Z')), userAgent: 'U'.repeat(100_000) }));
+    const lines = big.map((x) => JSON.stringify(x));
+    const f = write(`kept-bytes-${streamAbove}.jsonl`, lines.join('\n'));
+    const all = await readTrailFiles([f], ALL, { streamAbove });
+    expect(all.keptBytes).toBe(lines.reduce((n, l) => n + Buffer.byteLength(l), 0));
+    await expect(readTrailFiles([f], ALL, { streamAbove, maxKeptBytes: all.keptBytes })).resolves.toMatchObject({ keptBytes: all.keptBytes });
+    await expect(readTrailFiles([f], ALL, { streamAbove, maxKeptBytes: all.keptBytes - 1 })).rejects.toThrow(KeptRecordsError);
   });
 
   test(`past ${MAX_LISTED_STEPS.toLocaleString('en-US')} steps, the earliest are listed and the rest counted, the origin kept`, async () => {
