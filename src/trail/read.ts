@@ -155,7 +155,7 @@ export const MAX_KEPT_RECORDS = 120_000;
  * up to 1 MiB each must not pass the memory budget where 120,000 real ones (under 1 KB each,
  * CloudTrail cuts fields at 100 KB) do not. A parsed record takes about three times its bytes.
  */
-export const MAX_KEPT_BYTES = 96 * MIB;
+export const MAX_KEPT_BYTES = 64 * MIB;
 
 /** A read stopped because it would keep more than {@link MAX_KEPT_RECORDS} records or {@link MAX_KEPT_BYTES} bytes of them. */
 export class KeptRecordsError extends Error {
