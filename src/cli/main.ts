@@ -12,7 +12,7 @@ import { investigate } from '../storyline/investigate';
 import { EventMapError } from '../storyline/tactics';
 import { TrailInputError } from '../trail/read';
 import { renderHtml } from '../render/html';
-import { renderJson } from '../render/json';
+import { renderJsonParts } from '../render/json';
 import { renderMarkdown } from '../render/markdown';
 import { renderMermaid } from '../render/mermaid';
 import { renderText } from '../render/text';
@@ -112,7 +112,7 @@ export async function main(
       const width = o.width === undefined ? io.columns ?? 80 : /^[0-9]+$/.test(o.width) ? Number(o.width) : NaN;
       if (!Number.isInteger(width) || width < 40 || width > 1000) throw new UsageError(`--width ${JSON.stringify(o.width)} is not a number of columns from 40 to 1000`);
       const st = await investigate({ findingFile: o.finding, findingId: o.findingId, cloudtrail: o.cloudtrail, eventMapFile: o.eventMap });
-      if (o.format === 'json') io.out(renderJson(st));
+      if (o.format === 'json') for (const part of renderJsonParts(st)) io.out(part);
       else if (o.format === 'text') io.out(renderText(st, { width }));
       else if (o.format === 'mermaid') io.out(renderMermaid(st));
       else if (o.format === 'markdown') io.out(renderMarkdown(st));
