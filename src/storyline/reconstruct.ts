@@ -101,6 +101,13 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     gaps.push(`the records start at ${stats.minTime}, after the finding's last-seen time ${finding.eventLastSeen}`);
   }
 
+  // Files read only in part (damaged, or cut at their decompression budget) say so among the gaps.
+  const partly = Object.entries(stats.skippedReasons).filter(([r]) => r.startsWith('damaged-') || r.startsWith('decompressed-too-large'));
+  if (partly.length > 0) {
+    const n = partly.reduce((sum, [, k]) => sum + k, 0);
+    gaps.push(`${n} file${n > 1 ? 's' : ''} damaged or cut (${partly.map(([r, k]) => (k > 1 ? `${r} ×${k}` : r)).join(', ')}): only the records before the damage were read`);
+  }
+
   let chainNote: string | null = null;
   if (first) {
     chainNote = chainGap(first, index, walk.legitimateIssues, gaps);

@@ -74,8 +74,8 @@ export function emptyStats(): ReadStats {
  * link, a named pipe or socket) is left out and named in `skipped` with its reason, for the
  * coverage; it never stops the run.
  * @param skipped receives `{file, reason}` for each entry left out
- * @throws TrailInputError when a path does not exist, cannot be reached (a loop of links) or is
- *   neither a file nor a folder (a named pipe, a device).
+ * @throws TrailInputError when a path does not exist, cannot be reached (a loop of links), is
+ *   neither a file nor a folder (a named pipe, a device), or is a folder that cannot be listed.
  */
 export function listTrailFiles(paths: string[], skipped: { file: string; reason: string }[] = []): string[] {
   const out: string[] = [];
@@ -121,6 +121,14 @@ export function listTrailFiles(paths: string[], skipped: { file: string; reason:
       throw new TrailInputError(`${p}: ${errnoProblem(e)}`);
     }
     if (!st.isDirectory() && !st.isFile()) throw new TrailInputError(`${p}: is ${fileKind(st)}, not a file or folder of CloudTrail records`);
+    if (st.isDirectory()) {
+      // A folder named on the command line that cannot be listed is the user's to fix: say why.
+      try {
+        fs.readdirSync(p);
+      } catch (e) {
+        throw new TrailInputError(`${p}: cannot list the folder: ${errnoProblem(e)}`);
+      }
+    }
     walk(p);
   }
   return out;

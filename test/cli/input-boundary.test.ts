@@ -163,6 +163,31 @@ describe('files named on the command line are opened as what they should be', ()
   });
 });
 
+describe('a folder or a damaged file named as such', () => {
+  test('a --cloudtrail folder that cannot be listed is one line with the reason, not "holds no files"', async () => {
+    const locked = path.join(tmp, 'locked-top');
+    fs.mkdirSync(locked);
+    fs.copyFileSync(path.join(TRAIL, 'trail-01.json'), path.join(locked, 'trail-01.json'));
+    LOCKED_FOLDER.path = locked;
+    try {
+      expectRefusal(await run(['investigate', '--finding', FINDING, '--cloudtrail', locked]), locked, /cannot list the folder: permission denied \(EACCES\)/);
+    } finally {
+      LOCKED_FOLDER.path = '';
+    }
+  });
+
+  test('a damaged file beside good ones is named among the gaps, not only counted', async () => {
+    const gz = zlib.gzipSync(fs.readFileSync(path.join(TRAIL, 'trail-02.json')));
+    const d = path.join(tmp, 'damaged-gap');
+    write('damaged-gap/trail-01.json', fs.readFileSync(path.join(TRAIL, 'trail-01.json')));
+    write('damaged-gap/trail-02.json.gz', gz.subarray(0, 40));
+    const r = await run(['investigate', '--finding', FINDING, '--cloudtrail', d]);
+    expect(r.code).toBe(EXIT.ok);
+    const st = JSON.parse(r.out) as Storyline;
+    expect(st.coverage.gaps).toContain('1 file damaged or cut (damaged-gzip): only the records before the damage were read');
+  });
+});
+
 describe('JSON the user names is bounded in depth', () => {
   const nested = (n: number, open: string, close: string, inner: string) => `${open.repeat(n)}${inner}${close.repeat(n)}`;
 
