@@ -152,8 +152,16 @@ export function completeActor(actor: FindingActor): FindingActor {
   return actor;
 }
 
+/** The values already in each list that {@link pushUnique} fills, so a finding naming tens of thousands of actors stays linear. */
+const listed = new WeakMap<string[], Set<string>>();
+
 function pushUnique(target: string[], v: string | undefined): void {
-  if (v !== undefined && !target.includes(v)) target.push(v);
+  if (v === undefined) return;
+  let seen = listed.get(target);
+  if (!seen) listed.set(target, (seen = new Set(target)));
+  if (seen.has(v)) return;
+  seen.add(v);
+  target.push(v);
 }
 
 /** Indicator key → its values; a null-prototype object, so a key such as `__proto__` or `toString` is data like any other. */

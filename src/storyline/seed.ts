@@ -101,10 +101,16 @@ export function seedOf(f: NormalizedFinding, index: EdgeIndex): SeedResult {
   }
   // Attack sequences and Kubernetes users: the credentials their principals (session or user
   // ARNs) acted with.
-  for (const arn of [...(f.attackSequence?.actorArns ?? []), ...(f.principalArns ?? [])]) {
-    const pk = principalKeyFromArn(arn);
+  // One pass over the records whatever the number of ARNs (a finding can name tens of thousands).
+  const arns = new Set([...(f.attackSequence?.actorArns ?? []), ...(f.principalArns ?? [])]);
+  if (arns.size > 0) {
+    const userKeys = new Set<string>();
+    for (const arn of arns) {
+      const pk = principalKeyFromArn(arn);
+      if (pk && pk.startsWith('user:')) userKeys.add(pk);
+    }
     for (const ev of index.events) {
-      if (ev.identity.arn !== arn && !(pk && pk.startsWith('user:') && ev.identity.key === pk)) continue;
+      if (!(ev.identity.arn !== null && arns.has(ev.identity.arn)) && !(ev.identity.key !== null && userKeys.has(ev.identity.key))) continue;
       const uses = index.edgesOf(ev).uses;
       if (uses) taken.add(uses);
     }
