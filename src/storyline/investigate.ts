@@ -261,18 +261,24 @@ export async function collectTrail(finding: NormalizedFinding, paths: string[]):
 
 async function collectWithin(finding: NormalizedFinding, paths: string[]): Promise<Collected> {
   const unlisted: { file: string; reason: string }[] = [];
-  const perPath = paths.map((p) => ({ p, files: listTrailFiles([p], unlisted) }));
+  const perPath = paths.map((p) => {
+    const before = unlisted.length;
+    const files = listTrailFiles([p], unlisted);
+    return { p, files, left: unlisted.slice(before) };
+  });
   const files = perPath.flatMap((x) => x.files);
   const index: TokenIndex = new Map();
   const seed = seedTokens(finding);
   const seen = new Set<string>();
   const r1 = await readTrailFiles(files, selectorFor(seed, true), { index, seen });
   let offset = 0;
-  for (const { p, files: fs1 } of perPath) {
+  for (const { p, files: fs1, left } of perPath) {
     const flags = r1.cloudTrailFlags.slice(offset, offset + fs1.length);
     offset += fs1.length;
     if (!flags.some(Boolean)) {
-      throw new TrailInputError(fs1.length === 0 ? `${p}: holds no files` : `${p}: holds no CloudTrail file (${fs1.length} file(s) read, none of them CloudTrail records)`);
+      const reasons = [...new Set(left.map((u) => u.reason))].join(', ');
+      const none = left.length > 0 ? `holds no file that can be read (${left.length} entr${left.length > 1 ? 'ies' : 'y'} left out: ${reasons})` : 'holds no files';
+      throw new TrailInputError(fs1.length === 0 ? `${p}: ${none}` : `${p}: holds no CloudTrail file (${fs1.length} file(s) read, none of them CloudTrail records)`);
     }
   }
   const usable = r1.stats.recordsRead - r1.stats.recordsSkipped;

@@ -19,7 +19,7 @@ import { memoize } from '../model/memo';
 import { errnoProblem, fileKind, formatBytes, InputFileError, jsonShapeProblem, MIB, readRegularFile } from '../model/input-file';
 import { RECORD_TIME_RANGE_MS, toIsoUtc } from '../model/time';
 import { toTrailEvent, type TrailEvent } from './event';
-import { FieldReader, lightView, lightViewOf, ObjectScanner, scanObjectsAtDepth, skipSpace, startsWithRecordsArray, stringValueAfter, type LightView } from './scan';
+import { FieldReader, lightView, lightViewOf, ObjectScanner, scanObjectsAtDepth, skipSpace, startsWithEventsArray, startsWithRecordsArray, stringValueAfter, topLevelArray, type LightView } from './scan';
 
 /** A `--cloudtrail` path that does not exist, or that holds no CloudTrail file at all. */
 export class TrailInputError extends Error {
@@ -90,13 +90,9 @@ export function listTrailFiles(paths: string[], skipped: { file: string; reason:
       return;
     }
     if (st.isDirectory()) {
-      let real = p;
-      try {
-        real = fs.realpathSync(p);
-      } catch (e) {
-        skipped.push({ file: p, reason: `unreadable (${code(e)})` });
-        return;
-      }
+      // A folder is known by its device and inode (what realpath would tell, without walking
+      // every part of a path 2,500 folders deep once per folder).
+      const real = `${st.dev}:${st.ino}`;
       if (folders.has(real)) {
         skipped.push({ file: p, reason: 'folder-read-already (a link to it)' });
         return;
@@ -257,6 +253,28 @@ const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const N_REGION = Buffer.from('"awsRegion"');
 const N_RECIPIENT = Buffer.from('"recipientAccountId"');
 
+/**
+ * About how many bytes a parsed value takes as JSON (strings by their length, a few bytes for
+ * every other value and key), counted without serialising it and without going past `limit`:
+ * a record forged with a 60 MB string is measured without a second 60 MB copy.
+ */
+function approxJsonSize(value: unknown, limit: number): number {
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && size <= limit) {
+    const v = stack.pop();
+    if (typeof v === 'string') size += v.length + 2;
+    else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Array.isArray(v) ? v.entries() : Object.entries(v as Record<string, unknown>)) {
+        size += typeof k === 'string' ? k.length + 4 : 1;
+        stack.push(x);
+      }
+      size += 2;
+    } else size += 8;
+  }
+  return size;
+}
+
 class FileReader {
   constructor(
     private readonly selector: RecordSelector,
@@ -400,6 +418,54 @@ class FileReader {
   }
 
   /**
+   * One element of a `LookupEvents` `Events` array as a byte range of `buf`: parsed alone (an
+   * element holds one record as a JSON string), the record's byte budget checked before the
+   * record itself is parsed.
+   */
+  private lookupElement(buf: Uint8Array, s: number, e: number, file: string): void {
+    // The record sits escaped inside a JSON string: up to twice its size (`"` as `\"`).
+    if (e - s > 2 * MAX_RECORD_BYTES) {
+      this.countRecord();
+      this.skipUnparsed(TOO_LARGE);
+      return;
+    }
+    let element: unknown;
+    try {
+      element = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('utf8'));
+    } catch {
+      this.countRecord();
+      this.skipUnparsed('malformed-record (invalid JSON)');
+      return;
+    }
+    this.lookupEvent(element, file);
+  }
+
+  /** A `LookupEvents` element, parsed: its `CloudTrailEvent` string within the record budget, then the record. */
+  private lookupEvent(element: unknown, file: string): void {
+    const text = element && typeof element === 'object' ? (element as Record<string, unknown>).CloudTrailEvent : undefined;
+    if (typeof text !== 'string') {
+      this.countRecord();
+      this.skipUnparsed('malformed-record (CloudTrailEvent missing or not a string)');
+      return;
+    }
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > MAX_RECORD_BYTES) {
+      this.countRecord();
+      this.skipUnparsed(TOO_LARGE);
+      return;
+    }
+    let rec: unknown;
+    try {
+      rec = JSON.parse(text);
+    } catch {
+      this.countRecord();
+      this.skipUnparsed('malformed-record (CloudTrailEvent is not valid JSON)');
+      return;
+    }
+    this.object(rec, file, bytes);
+  }
+
+  /**
    * Reads one file. Returns whether it held CloudTrail (so a path of only foreign files can
    * be reported as bad input).
    */
@@ -457,12 +523,14 @@ class FileReader {
     const gz = head[0] === 0x1f && head[1] === 0x8b;
     const raw = fs.createReadStream('', { fd, start: 0, highWaterMark: STREAM_CHUNK });
     const src: AsyncIterable<Buffer> = gz ? raw.pipe(zlib.createGunzip({ chunkSize: STREAM_CHUNK })) : raw;
-    let mode: 'records' | 'array' | 'lines' | null = null;
+    let mode: 'records' | 'events' | 'array' | 'lines' | null = null;
+    const scannerOf = (m: 'records' | 'events' | 'array') => (m === 'records' ? scanner3 : m === 'events' ? scannerEvents : scanner2);
     let carry: Buffer = Buffer.alloc(0);
     let openAt = -1;
     let nonObjects = 0;
     let fields: FieldReader | null = null;
     const scanner3 = new ObjectScanner(3, (_b, st, en) => this.range(fields as FieldReader, st, en, file), () => nonObjects++);
+    const scannerEvents = new ObjectScanner(3, (b, st, en) => this.lookupElement(b, st, en, file), () => nonObjects++);
     const scanner2 = new ObjectScanner(2, (_b, st, en) => this.range(fields as FieldReader, st, en, file), () => nonObjects++);
     let damaged: string | null = null;
     let inflated = 0;
@@ -498,7 +566,7 @@ class FileReader {
             carry = buf;
             continue;
           }
-          mode = first === 0x7b && startsWithRecordsArray(buf) ? 'records' : first === 0x5b ? 'array' : first === 0x7b ? 'lines' : null;
+          mode = first === 0x7b && startsWithRecordsArray(buf) ? 'records' : first === 0x7b && startsWithEventsArray(buf) ? 'events' : first === 0x5b ? 'array' : first === 0x7b ? 'lines' : null;
           if (mode === null) {
             raw.destroy();
             this.skipFile(file, 'not-cloudtrail');
@@ -506,10 +574,9 @@ class FileReader {
           }
           this.stats.filesRead++;
           fields = new FieldReader(buf);
-          const scanner = mode === 'records' ? scanner3 : scanner2;
           if (mode === 'lines') carry = this.lines(buf, 0, file, false);
           else {
-            openAt = scanner.scan(buf, 0, buf.length, -1);
+            openAt = scannerOf(mode).scan(buf, 0, buf.length, -1);
             carry = openAt >= 0 ? Buffer.from(buf.subarray(openAt)) : Buffer.alloc(0);
           }
           continue;
@@ -517,11 +584,10 @@ class FileReader {
         fields = new FieldReader(buf);
         if (mode === 'lines') carry = this.lines(buf, from, file, false);
         else {
-          const scanner = mode === 'records' ? scanner3 : scanner2;
-          openAt = scanner.scan(buf, from, buf.length, carry.length > 0 ? 0 : -1);
+          openAt = scannerOf(mode).scan(buf, from, buf.length, carry.length > 0 ? 0 : -1);
           carry = openAt >= 0 ? Buffer.from(buf.subarray(openAt)) : Buffer.alloc(0);
         }
-        if (carry.length > MAX_RECORD_BYTES) {
+        if (carry.length > (mode === 'events' ? 2 : 1) * MAX_RECORD_BYTES) {
           // The record is dropped and counted; the scanner's state goes on past its end (a
           // record open at the next chunk's start with no start offset is never emitted).
           this.countRecord();
@@ -543,9 +609,8 @@ class FileReader {
       this.countRecord();
       this.skipUnparsed('malformed-record (not-an-object)');
     }
-    if (mode === 'records' || mode === 'array') {
-      const scanner = mode === 'records' ? scanner3 : scanner2;
-      if (!damaged && !scanner.complete()) damaged = 'damaged-json';
+    if (mode === 'records' || mode === 'events' || mode === 'array') {
+      if (!damaged && !scannerOf(mode).complete()) damaged = 'damaged-json';
     }
     if (mode === null && !damaged) {
       this.skipFile(file, 'not-cloudtrail');
@@ -608,6 +673,14 @@ class FileReader {
     }
     const first = buf[skipSpace(buf, 0)];
     if (first === 0x7b && startsWithRecordsArray(buf)) return this.rangedFile(buf, file, 3);
+    if (first === 0x7b && startsWithEventsArray(buf)) return this.lookupFile(buf, file);
+    if (first === 0x7b) {
+      // Records or Events after another key: the array found from the bytes, read the same way.
+      const records = topLevelArray(buf, '"Records"');
+      if (records) return this.rangedFile(buf, file, 2, records.start, records.end);
+      const events = topLevelArray(buf, '"Events"');
+      if (events) return this.lookupFile(buf, file, events.start, events.end, 2);
+    }
     if (first === 0x5b) return this.rangedFile(buf, file, 2);
     if (first === 0x7b) return this.objectOrLines(buf, file);
     this.skipFile(file, 'not-cloudtrail');
@@ -618,10 +691,10 @@ class FileReader {
    * A file whose records are the objects at one nesting depth: 3 for `{"Records":[…]}`,
    * 2 for a bare array (which must hold records, not something else).
    */
-  private rangedFile(buf: Buffer, file: string, depth: 2 | 3): boolean {
+  private rangedFile(buf: Buffer, file: string, depth: 2 | 3, from = 0, to = buf.length): boolean {
     const ranges: number[] = [];
     let nonObjects = 0;
-    const ok = scanObjectsAtDepth(buf, depth, (s, e) => ranges.push(s, e), 0, buf.length, () => nonObjects++);
+    const ok = scanObjectsAtDepth(buf, depth, (s, e) => ranges.push(s, e), from, to, () => nonObjects++);
     if (!ok) {
       this.skipFile(file, 'damaged-json');
       return true;
@@ -643,6 +716,23 @@ class FileReader {
     return true;
   }
 
+  /** `LookupEvents` output: each element of `Events` found by the byte scanner and read alone. */
+  private lookupFile(buf: Buffer, file: string, from = 0, to = buf.length, depth: 2 | 3 = 3): boolean {
+    const ranges: number[] = [];
+    let nonObjects = 0;
+    if (!scanObjectsAtDepth(buf, depth, (s, e) => ranges.push(s, e), from, to, () => nonObjects++)) {
+      this.skipFile(file, 'damaged-json');
+      return true;
+    }
+    this.stats.filesRead++;
+    for (let i = 0; i < ranges.length; i += 2) this.lookupElement(buf, ranges[i] as number, ranges[i + 1] as number, file);
+    for (let i = 0; i < nonObjects; i++) {
+      this.countRecord();
+      this.skipUnparsed('malformed-record (CloudTrailEvent missing or not a string)');
+    }
+    return true;
+  }
+
   private objectOrLines(buf: Buffer, file: string): boolean {
     // Parsed whole only within a budget of objects and arrays (memory) and nesting (the stack);
     // past it, read line by line, where each record has its own byte budget.
@@ -657,28 +747,19 @@ class FileReader {
     const o = doc as Record<string, unknown>;
     if (Array.isArray(o.Records)) {
       this.stats.filesRead++;
-      for (const r of o.Records) this.object(r, file);
+      // Parsed with its file (Records not the first key): each record's size as JSON, for its budget.
+      for (const r of o.Records) {
+        const bytes = approxJsonSize(r, MAX_RECORD_BYTES);
+        if (bytes > MAX_RECORD_BYTES) {
+          this.countRecord();
+          this.skipUnparsed(TOO_LARGE);
+        } else this.object(r, file, bytes);
+      }
       return true;
     }
     if (Array.isArray(o.Events)) {
       this.stats.filesRead++;
-      for (const e of o.Events) {
-        const s = e && typeof e === 'object' ? (e as Record<string, unknown>).CloudTrailEvent : undefined;
-        if (typeof s !== 'string') {
-          this.countRecord();
-          this.skipUnparsed('malformed-record (CloudTrailEvent missing or not a string)');
-          continue;
-        }
-        let rec: unknown;
-        try {
-          rec = JSON.parse(s);
-        } catch {
-          this.countRecord();
-          this.skipUnparsed('malformed-record (CloudTrailEvent is not valid JSON)');
-          continue;
-        }
-        this.object(rec, file, s.length);
-      }
+      for (const e of o.Events) this.lookupEvent(e, file);
       return true;
     }
     if ('digestStartTime' in o || 'logFiles' in o) {
@@ -687,7 +768,10 @@ class FileReader {
     }
     if (typeof o.eventID === 'string' || typeof o.eventVersion === 'string') {
       this.stats.filesRead++;
-      this.object(o, file);
+      if (buf.length > MAX_RECORD_BYTES) {
+        this.countRecord();
+        this.skipUnparsed(TOO_LARGE);
+      } else this.object(o, file, buf.length);
       return true;
     }
     this.skipFile(file, 'not-cloudtrail');

@@ -190,18 +190,80 @@ export function skipSpace(buf: Uint8Array, i: number): number {
 }
 
 /**
+ * True when the buffer holds a JSON object whose first key is `key` (a quoted JSON string,
+ * `"Records"`) holding an array.
+ */
+function startsWithArrayAt(buf: Buffer, key: string): boolean {
+  let i = skipSpace(buf, 0);
+  if (buf[i] !== LBRACE) return false;
+  i = skipSpace(buf, i + 1);
+  if (buf.toString('latin1', i, i + key.length) !== key) return false;
+  i = skipSpace(buf, i + key.length);
+  if (buf[i] !== 0x3a) return false;
+  i = skipSpace(buf, i + 1);
+  return buf[i] === LBRACKET;
+}
+
+/**
  * True when the buffer holds a JSON object whose first key is `"Records"` holding an array:
  * the layout of CloudTrail S3 delivery files.
  */
 export function startsWithRecordsArray(buf: Buffer): boolean {
+  return startsWithArrayAt(buf, '"Records"');
+}
+
+/**
+ * True when the buffer holds a JSON object whose first key is `"Events"` holding an array: the
+ * layout of CloudTrail `LookupEvents` output (`aws cloudtrail lookup-events`), each element
+ * `{"EventId": …, "CloudTrailEvent": "<the record as a JSON string>", …}`.
+ */
+export function startsWithEventsArray(buf: Buffer): boolean {
+  return startsWithArrayAt(buf, '"Events"');
+}
+
+/**
+ * Where the array value of a top-level key stands in a JSON object, found from the bytes: the
+ * offsets of its `[` and one past its `]`, or null when the object has no such key holding an
+ * array (or the text is not an object, or is cut). For files whose `Records` or `Events` is not
+ * the first key, so they are read an element at a time like the others, never parsed whole.
+ * @param key the key as it stands in the JSON, quotes included: `"Records"`
+ */
+export function topLevelArray(buf: Buffer, key: string): { start: number; end: number } | null {
   let i = skipSpace(buf, 0);
-  if (buf[i] !== LBRACE) return false;
-  i = skipSpace(buf, i + 1);
-  if (buf.toString('latin1', i, i + 9) !== '"Records"') return false;
-  i = skipSpace(buf, i + 9);
-  if (buf[i] !== 0x3a) return false;
-  i = skipSpace(buf, i + 1);
-  return buf[i] === LBRACKET;
+  if (buf[i] !== LBRACE) return null;
+  let d = 0;
+  let inString = false;
+  let stringStart = -1;
+  const keyBytes = Buffer.from(key, 'latin1');
+  let arrayAt = -1;
+  for (; i < buf.length; i++) {
+    const c = buf[i] as number;
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) {
+        inString = false;
+        // A key of the top-level object: the string is followed by a colon.
+        if (d === 1 && arrayAt < 0 && i + 1 - stringStart === keyBytes.length && buf.compare(keyBytes, 0, keyBytes.length, stringStart, i + 1) === 0) {
+          const colon = skipSpace(buf, i + 1);
+          if (buf[colon] === 0x3a) {
+            const v = skipSpace(buf, colon + 1);
+            if (buf[v] === LBRACKET) arrayAt = v;
+          }
+        }
+      }
+      continue;
+    }
+    if (c === QUOTE) {
+      inString = true;
+      stringStart = i;
+    } else if (c === LBRACE || c === LBRACKET) d++;
+    else if (c === RBRACE || c === RBRACKET) {
+      d--;
+      if (arrayAt >= 0 && d === 1 && c === RBRACKET) return { start: arrayAt, end: i + 1 };
+      if (d === 0) return null;
+    }
+  }
+  return null;
 }
 
 /**

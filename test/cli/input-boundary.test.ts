@@ -207,8 +207,36 @@ describe('JSON the user names is bounded in depth', () => {
   });
 
   test('a trail document past the value budget is not parsed whole: read as lines, each line within the record budget', async () => {
-    const f = write('many-events.json', `{"Events":[${'{},'.repeat(MAX_JSON_VALUES)}{}]}`);
+    const f = write('many-events.json', `{"eventVersion":"1.08","eventID":"x","requestParameters":{"a":[${'{},'.repeat(MAX_JSON_VALUES)}{}]}}`);
     expectRefusal(await run(['investigate', '--finding', FINDING, '--cloudtrail', f]), f, /no CloudTrail record could be read \(1 record skipped: malformed-record \(larger than 1 MiB\)\)/);
+  });
+
+  test('LookupEvents output is read an element at a time, whole or streamed, each record within its budget', async () => {
+    const recs = [record(1), record(2), { ...record(3), userAgent: 'L'.repeat(MAX_RECORD_BYTES) }];
+    const events = recs.map((r) => ({ EventId: r.eventID, CloudTrailEvent: JSON.stringify(r) }));
+    for (const [name, streamAbove, text] of [
+      ['whole', Number.MAX_SAFE_INTEGER, JSON.stringify({ Events: events }, null, 4)],
+      ['streamed', 0, JSON.stringify({ Events: events }, null, 4)],
+      ['not-first', Number.MAX_SAFE_INTEGER, JSON.stringify({ NextToken: 'x"]}', Events: events })],
+    ] as const) {
+      const f = write(`lookup-${name}.json`, text);
+      const r = await readTrailFiles([f], ALL, { streamAbove });
+      expect(r.events.map((e) => e.eventId)).toEqual([record(1).eventID, record(2).eventID]);
+      expect(r.stats.skippedReasons).toEqual({ 'malformed-record (larger than 1 MiB)': 1 });
+      expect(r.stats.recordsRead).toBe(3);
+    }
+  });
+
+  test('a lone record or a Records array that is not the first key keeps the record budget', async () => {
+    const huge = { ...record(1), eventID: 'huge-1', userAgent: 'H'.repeat(MAX_RECORD_BYTES) };
+    const lone = write('lone-huge.json', JSON.stringify(huge));
+    const notFirst = write('not-first.json', JSON.stringify({ x: [{ Records: 'a"]}' }], Records: [record(2), huge] }));
+    const a = await readTrailFiles([lone], ALL);
+    expect(a.events).toEqual([]);
+    expect(a.stats.skippedReasons).toEqual({ 'malformed-record (larger than 1 MiB)': 1 });
+    const b = await readTrailFiles([notFirst], ALL);
+    expect(b.events.map((e) => e.eventId)).toEqual([record(2).eventID]);
+    expect(b.stats.skippedReasons).toEqual({ 'malformed-record (larger than 1 MiB)': 1 });
   });
 
   test('an event map entry with a 1 MB value is refused with a short line', async () => {
@@ -232,6 +260,31 @@ describe('names from the input are data, never Object.prototype', () => {
     const r = await run(['investigate', '--finding', f, '--cloudtrail', TRAIL]);
     expect(r.err).toBe('');
     expect(r.code).toBe(EXIT.ok);
+  });
+
+  test('an attack sequence naming 20,000 actors is read in one pass over the records (it took minutes)', async () => {
+    const doc = JSON.parse(fs.readFileSync(ATTACK_SEQUENCE, 'utf8')) as { service: { detection: { sequence: { actors: unknown[] } } } };
+    const n = 20_000;
+    doc.service.detection.sequence.actors = Array.from({ length: n }, (_, i) => ({
+      id: `user:IAMUser:AIDA${String(i).padStart(16, '0')}`,
+      user: { name: `u${i}`, uid: `AIDA${String(i).padStart(16, '0')}`, type: 'IAMUser', credentialUid: `AKIA${String(i).padStart(16, '0')}`, account: { uid: '210987654321' } },
+    }));
+    const f = write('many-actors.json', JSON.stringify(doc));
+    const finding = parseFindings(JSON.parse(fs.readFileSync(f, 'utf8')), f)[0];
+    const keys = finding?.attackSequence?.accessKeyIds ?? [];
+    expect(keys.filter((k) => /^AKIA\d{16}$/.test(k))).toHaveLength(n);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(new Set(finding?.attackSequence?.actorArns).size).toBe(finding?.attackSequence?.actorArns.length);
+    const recs = Array.from({ length: n }, (_, i) => ({
+      eventVersion: '1.08', eventID: `actor-${i}`, eventTime: new Date(Date.parse('2025-02-25T20:00:00Z') + i * 1000).toISOString().replace('.000', ''),
+      eventName: 'ListUsers', eventSource: 'iam.amazonaws.com', awsRegion: 'us-east-1', sourceIPAddress: '198.51.100.7', recipientAccountId: '210987654321',
+      userIdentity: { type: 'IAMUser', principalId: `AIDA${String(i).padStart(16, '0')}`, arn: `arn:aws:iam::210987654321:user/u${i}`, accountId: '210987654321', accessKeyId: `AKIA${String(i).padStart(16, '0')}`, userName: `u${i}` },
+    }));
+    const t = write('many-actors-trail.json', JSON.stringify({ Records: recs }));
+    const r = await run(['investigate', '--finding', f, '--cloudtrail', t]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(EXIT.ok);
+    expect((JSON.parse(r.out) as Storyline).steps).toHaveLength(n);
   });
 
   test('a record whose eventName is an Object.prototype name gets no tactic, not a crash', async () => {
