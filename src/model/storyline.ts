@@ -97,6 +97,8 @@ export interface Coverage {
   gaps: string[];
   /** Records that were read in full (JSON.parse'd) because they could matter. */
   recordsExamined: number;
+  /** Records whose eventID was already read: each eventID is read once, from the first file in path order. */
+  duplicateRecords?: number;
   /** Steps found past the {@link MAX_LISTED_STEPS} listed (the latest ones); absent when every step is listed. */
   stepsNotListed?: number;
 }

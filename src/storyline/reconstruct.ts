@@ -108,6 +108,11 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     gaps.push(`${n} file${n > 1 ? 's' : ''} damaged or cut (${partly.map(([r, k]) => (k > 1 ? `${r} ×${k}` : r)).join(', ')}): only the records before the damage were read`);
   }
 
+  if (stats.duplicateRecords > 0) {
+    coverage.duplicateRecords = stats.duplicateRecords;
+    gaps.push(`${stats.duplicateRecords.toLocaleString('en-US')} record${stats.duplicateRecords > 1 ? 's repeat' : ' repeats'} an eventID already read (the same events from a second trail, or forged copies): each eventID is read once, from the first file in path order`);
+  }
+
   let chainNote: string | null = null;
   if (first) {
     chainNote = chainGap(first, index, walk.legitimateIssues, gaps);

@@ -50,6 +50,8 @@ export interface ReadStats {
   /** Earliest and latest `eventTime` text seen (ISO form compares as text). */
   minTime: string | null;
   maxTime: string | null;
+  /** Records read whose eventID was already read (kept once: the first in path order). */
+  duplicateRecords: number;
 }
 
 export function emptyStats(): ReadStats {
@@ -65,6 +67,7 @@ export function emptyStats(): ReadStats {
     regions: new Set(),
     minTime: null,
     maxTime: null,
+    duplicateRecords: 0,
   };
 }
 
@@ -359,7 +362,10 @@ class FileReader {
       this.skipRecord(ev === 'insight-event' ? 'insight-event' : `malformed-record (${ev})`);
       return;
     }
-    if (this.seen.has(ev.eventId)) return;
+    if (this.seen.has(ev.eventId)) {
+      if (this.countStructural) this.stats.duplicateRecords++;
+      return;
+    }
     this.seen.add(ev.eventId);
     this.events.push(ev);
     // What an attacker controls (how many calls the credentials made, how large the records

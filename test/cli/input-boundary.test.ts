@@ -188,6 +188,22 @@ describe('a folder or a damaged file named as such', () => {
   });
 });
 
+describe('records that repeat an eventID', () => {
+  test('are read once and counted, with a gap saying which copy was read', async () => {
+    const d = path.join(tmp, 'duplicates');
+    const step = record(2);
+    write('duplicates/b.json', JSON.stringify({ Records: RECORDS }));
+    write('duplicates/a.json', JSON.stringify({ Records: [{ ...record(1), eventName: 'GetAccountSummary', eventID: step.eventID }] }));
+    const r = await run(['investigate', '--finding', FINDING, '--cloudtrail', d]);
+    expect(r.code).toBe(EXIT.ok);
+    const st = JSON.parse(r.out) as Storyline;
+    expect(st.coverage.duplicateRecords).toBe(1);
+    expect(st.coverage.gaps).toContain('1 record repeats an eventID already read (the same events from a second trail, or forged copies): each eventID is read once, from the first file in path order');
+    // The copy in a.json (first in path order) is the one read, not the step of b.json.
+    expect(st.steps.filter((x) => x.eventId === step.eventID).map((x) => x.eventName)).not.toContain(step.eventName);
+  });
+});
+
 describe('JSON the user names is bounded in depth', () => {
   const nested = (n: number, open: string, close: string, inner: string) => `${open.repeat(n)}${inner}${close.repeat(n)}`;
 
