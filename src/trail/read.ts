@@ -700,7 +700,10 @@ class FileReader {
   private rangedFile(buf: Buffer, file: string, depth: 2 | 3, from = 0, to = buf.length): boolean {
     const ranges: number[] = [];
     let nonObjects = 0;
-    const ok = scanObjectsAtDepth(buf, depth, (s, e) => ranges.push(s, e), from, to, () => nonObjects++);
+    // The scan runs over a view from 0 to its length: the byte loop then needs no bounds check
+    // (a scan bounded by an arbitrary `to` made the whole engine 15% slower).
+    const view = from === 0 && to === buf.length ? buf : buf.subarray(from, to);
+    const ok = scanObjectsAtDepth(view, depth, (s, e) => ranges.push(s + from, e + from), 0, view.length, () => nonObjects++);
     if (!ok) {
       this.skipFile(file, 'damaged-json');
       return true;
@@ -726,7 +729,8 @@ class FileReader {
   private lookupFile(buf: Buffer, file: string, from = 0, to = buf.length, depth: 2 | 3 = 3): boolean {
     const ranges: number[] = [];
     let nonObjects = 0;
-    if (!scanObjectsAtDepth(buf, depth, (s, e) => ranges.push(s, e), from, to, () => nonObjects++)) {
+    const view = from === 0 && to === buf.length ? buf : buf.subarray(from, to);
+    if (!scanObjectsAtDepth(view, depth, (s, e) => ranges.push(s + from, e + from), 0, view.length, () => nonObjects++)) {
       this.skipFile(file, 'damaged-json');
       return true;
     }
