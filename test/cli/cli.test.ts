@@ -9,10 +9,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { EXIT, main } from '../../src/cli/main';
+import { run, tempFolder } from './harness';
 import type { Storyline } from '../../src/model/storyline';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -29,38 +29,13 @@ interface Truth {
 }
 const truth = JSON.parse(fs.readFileSync(path.join(SCENARIO, 'truth.json'), 'utf8')) as Truth;
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(argv: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-}
-
 /** Non-empty lines of a text. */
 function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.trim().length > 0);
 }
 
-let tmp: string;
-beforeAll(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailstory-cli-'));
-});
-afterAll(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-function write(rel: string, content: string | Buffer): string {
-  const p = path.join(tmp, rel);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, content);
-  return p;
-}
+const folder = tempFolder('trailstory-cli-');
+const write = folder.write;
 
 describe('--version', () => {
   test.each(['--version', '-V'])('%s prints the package version and exits 0', async (flag) => {
@@ -168,7 +143,7 @@ describe('investigate: bad input exits non-zero with one line naming the file', 
   }
 
   test('a finding file that does not exist', async () => {
-    const missing = path.join(tmp, 'no-such-finding.json');
+    const missing = path.join(folder.dir(), 'no-such-finding.json');
     await expectBadInput(['investigate', '--finding', missing, '--cloudtrail', TRAIL], missing, /ENOENT|cannot read/);
   });
 
@@ -185,7 +160,7 @@ describe('investigate: bad input exits non-zero with one line naming the file', 
   });
 
   test('a finding path with a line break in its name: one line', async () => {
-    const f = path.join(tmp, 'two\nlines.json');
+    const f = path.join(folder.dir(), 'two\nlines.json');
     const r = await run(['investigate', '--finding', f, '--cloudtrail', TRAIL]);
     expect(r.code).toBe(EXIT.badInput);
     expect(r.err.trimEnd().split('\n')).toHaveLength(1);
@@ -218,23 +193,23 @@ describe('investigate: bad input exits non-zero with one line naming the file', 
   });
 
   test('a --cloudtrail path that does not exist', async () => {
-    const missing = path.join(tmp, 'no-such-trail');
+    const missing = path.join(folder.dir(), 'no-such-trail');
     await expectBadInput(['investigate', '--finding', FINDING, '--cloudtrail', missing], missing, /no such file/);
   });
 
   test('a --cloudtrail path that does not exist, next to one that does', async () => {
-    const missing = path.join(tmp, 'no-such-trail-2');
+    const missing = path.join(folder.dir(), 'no-such-trail-2');
     await expectBadInput(['investigate', '--finding', FINDING, '--cloudtrail', TRAIL, '--cloudtrail', missing], missing);
   });
 
   test('an empty --cloudtrail folder', async () => {
-    const d = path.join(tmp, 'empty-folder');
+    const d = path.join(folder.dir(), 'empty-folder');
     fs.mkdirSync(d, { recursive: true });
     await expectBadInput(['investigate', '--finding', FINDING, '--cloudtrail', d], d);
   });
 
   test('a --cloudtrail folder of only a README.txt and a text file', async () => {
-    const d = path.join(tmp, 'foreign-text');
+    const d = path.join(folder.dir(), 'foreign-text');
     write('foreign-text/README.txt', 'CloudTrail logs will be copied here.\n');
     write('foreign-text/notes.md', '# notes\n');
     await expectBadInput(['investigate', '--finding', FINDING, '--cloudtrail', d], d, /no CloudTrail file/);
@@ -243,7 +218,7 @@ describe('investigate: bad input exits non-zero with one line naming the file', 
   // A digest file is "not CloudTrail" by the contract: a folder of only a README.txt and a
   // digest file is bad input.
   test('a --cloudtrail folder of only a README.txt and a digest file (digest by its AWSLogs path)', async () => {
-    const d = path.join(tmp, 'foreign-digest-path');
+    const d = path.join(folder.dir(), 'foreign-digest-path');
     write('foreign-digest-path/README.txt', 'CloudTrail logs will be copied here.\n');
     const digest = {
       awsAccountId: '242424242424',
@@ -260,7 +235,7 @@ describe('investigate: bad input exits non-zero with one line naming the file', 
   });
 
   test('a --cloudtrail folder of only a README.txt and a digest file (digest by its content)', async () => {
-    const d = path.join(tmp, 'foreign-digest-content');
+    const d = path.join(folder.dir(), 'foreign-digest-content');
     write('foreign-digest-content/README.txt', 'CloudTrail logs will be copied here.\n');
     write('foreign-digest-content/digest.json', JSON.stringify({ awsAccountId: '242424242424', digestStartTime: '2025-12-12T02:00:00Z', logFiles: [] }));
     await expectBadInput(['investigate', '--finding', FINDING, '--cloudtrail', d], d);
@@ -273,7 +248,7 @@ describe('investigate: bad input exits non-zero with one line naming the file', 
   }
 
   test('a truncated .json.gz in a folder next to good files: skipped, counted in coverage, exit 0', async () => {
-    const d = path.join(tmp, 'with-damaged');
+    const d = path.join(folder.dir(), 'with-damaged');
     fs.copyFileSync(path.join(TRAIL, 'trail-01.json'), write('with-damaged/trail-01.json', ''));
     fs.copyFileSync(path.join(TRAIL, 'trail-02.json'), write('with-damaged/trail-02.json', ''));
     const damaged = write('with-damaged/trail-03.json.gz', truncatedGzip());
@@ -297,7 +272,7 @@ describe('investigate: bad input exits non-zero with one line naming the file', 
   });
 
   test('foreign files next to real CloudTrail are skipped, not fatal', async () => {
-    const d = path.join(tmp, 'mixed');
+    const d = path.join(folder.dir(), 'mixed');
     write('mixed/README.txt', 'hello\n');
     fs.copyFileSync(path.join(TRAIL, 'trail-01.json'), write('mixed/trail-01.json', ''));
     fs.copyFileSync(path.join(TRAIL, 'trail-02.json'), write('mixed/trail-02.json', ''));
@@ -349,7 +324,7 @@ describe('investigate: a file of several findings', () => {
 
 describe('investigate: a trail folder with links', () => {
   test('a dangling link and a link loop are counted in coverage; the storyline is the same', async () => {
-    const dir = path.join(tmp, 'linked-trail');
+    const dir = path.join(folder.dir(), 'linked-trail');
     fs.cpSync(TRAIL, dir, { recursive: true });
     fs.symlinkSync(path.join(dir, 'missing.json'), path.join(dir, 'dangling.json'));
     fs.symlinkSync('.', path.join(dir, 'loop'));

@@ -6,10 +6,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { EXIT, main } from '../../src/cli/main';
+import { EXIT } from '../../src/cli/main';
+import { run, tempFolder, type Run } from './harness';
 import type { Storyline } from '../../src/model/storyline';
 import { MAX_FINDING_FILE_BYTES, MAX_JSON_DEPTH, MAX_JSON_VALUES } from '../../src/model/input-file';
 import { parseFindings } from '../../src/findings/normalize';
@@ -37,33 +37,8 @@ jest.mock('node:fs', () => {
   };
 });
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(argv: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-}
-
-let tmp: string;
-beforeAll(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailstory-input-'));
-});
-afterAll(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-function write(rel: string, content: string | Buffer): string {
-  const p = path.join(tmp, rel);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, content);
-  return p;
-}
+const folder = tempFolder('trailstory-input-');
+const write = folder.write;
 
 /** A refusal: the exit code, and exactly one line on standard error naming `file`. */
 function expectRefusal(r: Run, file: string, problem: RegExp, code: number = EXIT.badInput): void {
@@ -88,7 +63,7 @@ function record(i = 1): Record<string, unknown> {
 
 describe('files named on the command line are opened as what they should be', () => {
   test('a named pipe as --finding is refused at once, never read (it would block for ever)', async () => {
-    const fifo = path.join(tmp, 'finding.fifo');
+    const fifo = path.join(folder.dir(), 'finding.fifo');
     const made = spawnSync('mkfifo', [fifo]);
     if (made.status !== 0) return void process.stdout.write('mkfifo unavailable: FIFO case skipped\n');
     expectRefusal(await run(['investigate', '--finding', fifo, '--cloudtrail', TRAIL]), fifo, /is a named pipe, not a regular file/);
@@ -100,19 +75,19 @@ describe('files named on the command line are opened as what they should be', ()
   });
 
   test('a folder, a loop of links and a dangling link as --finding: one line each', async () => {
-    const loopA = path.join(tmp, 'loop-a.json');
-    const loopB = path.join(tmp, 'loop-b.json');
+    const loopA = path.join(folder.dir(), 'loop-a.json');
+    const loopB = path.join(folder.dir(), 'loop-b.json');
     fs.symlinkSync(loopB, loopA);
     fs.symlinkSync(loopA, loopB);
-    const dangling = path.join(tmp, 'dangling.json');
-    fs.symlinkSync(path.join(tmp, 'nowhere.json'), dangling);
-    expectRefusal(await run(['investigate', '--finding', tmp, '--cloudtrail', TRAIL]), tmp, /is a folder, not a regular file/);
+    const dangling = path.join(folder.dir(), 'dangling.json');
+    fs.symlinkSync(path.join(folder.dir(), 'nowhere.json'), dangling);
+    expectRefusal(await run(['investigate', '--finding', folder.dir(), '--cloudtrail', TRAIL]), folder.dir(), /is a folder, not a regular file/);
     expectRefusal(await run(['investigate', '--finding', loopA, '--cloudtrail', TRAIL]), loopA, /a loop of symbolic links \(ELOOP\)/);
     expectRefusal(await run(['investigate', '--finding', dangling, '--cloudtrail', TRAIL]), dangling, /no such file .*\(ENOENT\)/);
   });
 
   test('a finding file past the size limit is refused from its size, before it is read', async () => {
-    const big = path.join(tmp, 'huge-finding.json');
+    const big = path.join(folder.dir(), 'huge-finding.json');
     const fd = fs.openSync(big, 'w');
     fs.ftruncateSync(fd, MAX_FINDING_FILE_BYTES + 1); // sparse: no disk used, no time spent
     fs.closeSync(fd);
@@ -120,17 +95,17 @@ describe('files named on the command line are opened as what they should be', ()
   });
 
   test('a named pipe, a device or a loop of links as --cloudtrail: one line naming it', async () => {
-    const fifo = path.join(tmp, 'trail.fifo');
+    const fifo = path.join(folder.dir(), 'trail.fifo');
     if (spawnSync('mkfifo', [fifo]).status === 0) expectRefusal(await run(['investigate', '--finding', FINDING, '--cloudtrail', fifo]), fifo, /is a named pipe, not a file or folder of CloudTrail records/);
     if (fs.existsSync('/dev/zero')) expectRefusal(await run(['investigate', '--finding', FINDING, '--cloudtrail', '/dev/zero']), '/dev/zero', /is a character device/);
-    const loopA = path.join(tmp, 'trail-loop-a');
-    fs.symlinkSync(path.join(tmp, 'trail-loop-b'), loopA);
-    fs.symlinkSync(loopA, path.join(tmp, 'trail-loop-b'));
+    const loopA = path.join(folder.dir(), 'trail-loop-a');
+    fs.symlinkSync(path.join(folder.dir(), 'trail-loop-b'), loopA);
+    fs.symlinkSync(loopA, path.join(folder.dir(), 'trail-loop-b'));
     expectRefusal(await run(['investigate', '--finding', FINDING, '--cloudtrail', loopA]), loopA, /a loop of symbolic links/);
   });
 
   test('inside a --cloudtrail folder, a link loop, a dangling link, a pipe and an unreadable folder are skipped and counted', async () => {
-    const d = path.join(tmp, 'odd-folder');
+    const d = path.join(folder.dir(), 'odd-folder');
     fs.mkdirSync(path.join(d, 'locked'), { recursive: true });
     fs.copyFileSync(path.join(TRAIL, 'trail-01.json'), path.join(d, 'trail-01.json'));
     fs.copyFileSync(path.join(TRAIL, 'trail-02.json'), path.join(d, 'trail-02.json'));
@@ -165,7 +140,7 @@ describe('files named on the command line are opened as what they should be', ()
 
 describe('a folder or a damaged file named as such', () => {
   test('a --cloudtrail folder that cannot be listed is one line with the reason, not "holds no files"', async () => {
-    const locked = path.join(tmp, 'locked-top');
+    const locked = path.join(folder.dir(), 'locked-top');
     fs.mkdirSync(locked);
     fs.copyFileSync(path.join(TRAIL, 'trail-01.json'), path.join(locked, 'trail-01.json'));
     LOCKED_FOLDER.path = locked;
@@ -178,7 +153,7 @@ describe('a folder or a damaged file named as such', () => {
 
   test('a damaged file beside good ones is named among the gaps, not only counted', async () => {
     const gz = zlib.gzipSync(fs.readFileSync(path.join(TRAIL, 'trail-02.json')));
-    const d = path.join(tmp, 'damaged-gap');
+    const d = path.join(folder.dir(), 'damaged-gap');
     write('damaged-gap/trail-01.json', fs.readFileSync(path.join(TRAIL, 'trail-01.json')));
     write('damaged-gap/trail-02.json.gz', gz.subarray(0, 40));
     const r = await run(['investigate', '--finding', FINDING, '--cloudtrail', d]);
@@ -190,7 +165,7 @@ describe('a folder or a damaged file named as such', () => {
 
 describe('records that repeat an eventID', () => {
   test('are read once and counted, with a gap saying which copy was read', async () => {
-    const d = path.join(tmp, 'duplicates');
+    const d = path.join(folder.dir(), 'duplicates');
     const step = record(2);
     write('duplicates/b.json', JSON.stringify({ Records: RECORDS }));
     write('duplicates/a.json', JSON.stringify({ Records: [{ ...record(1), eventName: 'GetAccountSummary', eventID: step.eventID }] }));
@@ -305,7 +280,7 @@ describe('names from the input are data, never Object.prototype', () => {
 
   test('a record whose eventName is an Object.prototype name gets no tactic, not a crash', async () => {
     const recs = ['constructor', 'toString', '__proto__'].map((name, i) => ({ ...record(2), eventID: `proto-${i}`, eventName: name }));
-    const d = path.join(tmp, 'proto-names');
+    const d = path.join(folder.dir(), 'proto-names');
     write('proto-names/trail-01.json', fs.readFileSync(path.join(TRAIL, 'trail-01.json')));
     write('proto-names/trail-02.json', fs.readFileSync(path.join(TRAIL, 'trail-02.json')));
     write('proto-names/proto.json', JSON.stringify({ Records: recs }));
@@ -415,7 +390,7 @@ describe('what an attacker controls does not grow the run without bound', () => 
   test(`past ${MAX_LISTED_STEPS.toLocaleString('en-US')} steps, the earliest are listed and the rest counted, the origin kept`, async () => {
     const base = Date.parse(String(record().eventTime));
     const extra = MAX_LISTED_STEPS + 7;
-    const d = path.join(tmp, 'many-steps');
+    const d = path.join(folder.dir(), 'many-steps');
     write('many-steps/trail-01.json', fs.readFileSync(path.join(TRAIL, 'trail-01.json')));
     write('many-steps/trail-02.json', fs.readFileSync(path.join(TRAIL, 'trail-02.json')));
     write('many-steps/many.json', JSON.stringify({ Records: Array.from({ length: extra }, (_, i) => rec(i, base + 1000)) }));

@@ -6,30 +6,11 @@
  * format a person reads (64 KiB in JSON), each cut with a visible marker.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { EXIT, main } from '../../src/cli/main';
+import { EXIT } from '../../src/cli/main';
+import { run, tempFolder } from './harness';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(argv: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-}
-
-let tmp: string;
-beforeAll(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailstory-boundary-'));
-});
-afterAll(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
+const folder = tempFolder('trailstory-boundary-');
 
 const ACCOUNT = '111122223333';
 const KEY = 'AKIAEXAMPLEHOSTILE01';
@@ -96,7 +77,7 @@ function record(i: number, over: Record<string, unknown> = {}): Record<string, u
 
 /** Writes the finding and a trail of `records` under a fresh folder; returns the argv start. */
 function inputs(name: string, f: Record<string, unknown>, records: Record<string, unknown>[]): string[] {
-  const dir = path.join(tmp, name);
+  const dir = path.join(folder.dir(), name);
   fs.mkdirSync(path.join(dir, 'trail'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'finding.json'), JSON.stringify(f));
   fs.writeFileSync(path.join(dir, 'trail', 'records.json'), JSON.stringify({ Records: records }));
@@ -140,9 +121,9 @@ describe('text and standard error: control characters made visible', () => {
   });
 
   test('a --cloudtrail path with a line break, ESC and BEL: one line on standard error, the characters shown', async () => {
-    const f = path.join(tmp, 'finding-for-path.json');
+    const f = path.join(folder.dir(), 'finding-for-path.json');
     fs.writeFileSync(f, JSON.stringify(finding()));
-    const bad = path.join(tmp, 'no\nsuch\u001b[2J\u0007trail');
+    const bad = path.join(folder.dir(), 'no\nsuch\u001b[2J\u0007trail');
     const r = await run(['investigate', '--finding', f, '--cloudtrail', bad]);
     expect(r.code).toBe(EXIT.badInput);
     expect(r.out).toBe('');
@@ -153,9 +134,9 @@ describe('text and standard error: control characters made visible', () => {
   });
 
   test('a finding id with control characters in --finding-id: the error is one line, the characters shown', async () => {
-    const f = path.join(tmp, 'two-findings.json');
+    const f = path.join(folder.dir(), 'two-findings.json');
     fs.writeFileSync(f, JSON.stringify({ Findings: [finding(), finding({ id: 'ffffffffffffffffffffffffffffffff', arn: `arn:aws:guardduty:us-east-1:${ACCOUNT}:detector/x/finding/ffffffffffffffffffffffffffffffff` })] }));
-    const r = await run(['investigate', '--finding', f, '--finding-id', `nope${HOSTILE}`, '--cloudtrail', tmp]);
+    const r = await run(['investigate', '--finding', f, '--finding-id', `nope${HOSTILE}`, '--cloudtrail', folder.dir()]);
     expect(r.code).not.toBe(EXIT.ok);
     expect(r.err).not.toMatch(RAW_CONTROL);
     expect(r.err.trimEnd().split('\n').length).toBeGreaterThanOrEqual(1);
@@ -170,9 +151,9 @@ describe('text and standard error: control characters made visible', () => {
   });
 
   test('a 1 MB path in an error is capped at 8 KiB with the marker', async () => {
-    const f = path.join(tmp, 'finding-for-long-path.json');
+    const f = path.join(folder.dir(), 'finding-for-long-path.json');
     fs.writeFileSync(f, JSON.stringify(finding()));
-    const long = path.join(tmp, 'a'.repeat(1_000_000));
+    const long = path.join(folder.dir(), 'a'.repeat(1_000_000));
     const r = await run(['investigate', '--finding', f, '--cloudtrail', long]);
     expect(r.code).toBe(EXIT.badInput);
     expect(Buffer.byteLength(r.err)).toBeLessThanOrEqual(8 * 1024 + 32);
