@@ -25,4 +25,24 @@ function writeSection(file, heading, text) {
   fs.writeFileSync(file, before + body + next);
 }
 
-module.exports = { writeSection };
+/**
+ * The `--out FILE` option of a benchmark script (Node's `util.parseArgs`): the file to write its
+ * section into, or undefined when not asked; null (after printing `usage` to standard error and
+ * setting exit code 2) when the option is malformed.
+ * @param {string[]} args the script's arguments
+ * @param {string} usage the one usage line
+ * @returns {string | undefined | null}
+ */
+function outOption(args, usage) {
+  const { parseArgs } = require('util');
+  try {
+    const { values } = parseArgs({ args, options: { out: { type: 'string' } }, strict: true });
+    return values.out;
+  } catch {
+    process.stderr.write(`${usage}\n`);
+    process.exitCode = 2;
+    return null;
+  }
+}
+
+module.exports = { writeSection, outOption };

@@ -16,7 +16,7 @@ import { buildHealthyOrganization } from '../test/e2e/org-fixture';
 import { AwsEmulator, modelsDirOf } from '../test/emulator/server';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { writeSection } = require('./bench-section.js') as { writeSection: (file: string, heading: string, text: string) => void };
+const { writeSection, outOption } = require('./bench-section.js') as { writeSection: (file: string, heading: string, text: string) => void; outOption: (args: string[], usage: string) => string | undefined | null };
 
 const SIZES: { accounts: number; regions: string[] }[] = [
   { accounts: 10, regions: ['us-east-1'] },
@@ -28,14 +28,8 @@ const SIZES: { accounts: number; regions: string[] }[] = [
 
 async function main(): Promise<void> {
   const root = path.resolve(process.argv[2] ?? '.');
-  const args = process.argv.slice(3);
-  const at = args.indexOf('--out');
-  const out = at >= 0 ? args[at + 1] : undefined;
-  if (at >= 0 && !out) {
-    process.stderr.write('usage: npm run bench:org-status [-- --out FILE]\n');
-    process.exitCode = 2;
-    return;
-  }
+  const out = outOption(process.argv.slice(3), 'usage: npm run bench:org-status [-- --out FILE]');
+  if (out === null) return;
   const modelsDir = modelsDirOf(root);
   const rows: string[] = [];
   for (const size of SIZES) {

@@ -18,7 +18,7 @@ import { AwsEmulator } from '../test/emulator/server';
 import { seedScenario } from '../test/emulator/seed';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { writeSection } = require('./bench-section.js') as { writeSection: (file: string, heading: string, text: string) => void };
+const { writeSection, outOption } = require('./bench-section.js') as { writeSection: (file: string, heading: string, text: string) => void; outOption: (args: string[], usage: string) => string | undefined | null };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (opts: { createTableMs: number }) => import('node:net').Server;
 
@@ -37,14 +37,8 @@ function eventOf(dir: string): unknown {
 
 async function main(): Promise<void> {
   const root = path.resolve(process.argv[2] ?? '.');
-  const args = process.argv.slice(3);
-  const at = args.indexOf('--out');
-  const out = at >= 0 ? args[at + 1] : undefined;
-  if (at >= 0 && !out) {
-    process.stderr.write('usage: npm run bench:requests [-- --out FILE]\n');
-    process.exitCode = 2;
-    return;
-  }
+  const out = outOption(process.argv.slice(3), 'usage: npm run bench:requests [-- --out FILE]');
+  if (out === null) return;
   const scenarios = path.resolve(root, '..', 'shared', 'scenarios');
   if (!fs.existsSync(scenarios)) {
     process.stdout.write('bench:requests: ../shared/scenarios not found: skipping\n');

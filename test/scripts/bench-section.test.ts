@@ -35,3 +35,30 @@ describe('writeSection', () => {
     expect(fs.readFileSync(fresh, 'utf8')).toBe('# Benchmarks\n\n## HTML report\n\nx\n');
   });
 });
+
+describe('outOption', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { outOption } = require('../../scripts/bench-section.js') as { outOption: (args: string[], usage: string) => string | undefined | null };
+  const code = process.exitCode;
+  afterEach(() => {
+    process.exitCode = code;
+  });
+
+  test('no --out: undefined, nothing written; --out FILE: the file', () => {
+    expect(outOption([], 'usage: x')).toBeUndefined();
+    expect(outOption(['--out', 'docs/benchmarks.md'], 'usage: x')).toBe('docs/benchmarks.md');
+    expect(outOption(['--out=b.md'], 'usage: x')).toBe('b.md');
+  });
+
+  test('--out without a file or an unknown option: null and exit code 2', () => {
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(outOption(['--out'], 'usage: x')).toBeNull();
+      expect(process.exitCode).toBe(2);
+      expect(outOption(['--bogus'], 'usage: x')).toBeNull();
+      expect(err).toHaveBeenCalledWith('usage: x\n');
+    } finally {
+      err.mockRestore();
+    }
+  });
+});
