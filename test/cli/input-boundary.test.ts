@@ -151,6 +151,18 @@ describe('a folder or a damaged file named as such', () => {
     }
   });
 
+  test('a trail 1,200 folders deep is listed in one pass (realpath on every folder took over a minute)', async () => {
+    let d = path.join(folder.dir(), 'deep');
+    for (let i = 0; i < 1200; i++) d = path.join(d, 'd');
+    fs.mkdirSync(d, { recursive: true });
+    fs.copyFileSync(path.join(TRAIL, 'trail-01.json'), path.join(d, 'trail-01.json'));
+    fs.copyFileSync(path.join(TRAIL, 'trail-02.json'), path.join(d, 'trail-02.json'));
+    const r = await run(['investigate', '--finding', FINDING, '--cloudtrail', path.join(folder.dir(), 'deep')]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(EXIT.ok);
+    expect((JSON.parse(r.out) as Storyline).origin?.eventId).toBe(TRUTH.steps[0]);
+  });
+
   test('a damaged file beside good ones is named among the gaps, not only counted', async () => {
     const gz = zlib.gzipSync(fs.readFileSync(path.join(TRAIL, 'trail-02.json')));
     const d = path.join(folder.dir(), 'damaged-gap');
