@@ -84,10 +84,14 @@ export function listTrailFiles(paths: string[], skipped: { file: string; reason:
   const out: string[] = [];
   const folders = new Set<string>();
   const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? 'error';
-  const walk = (p: string): void => {
+  /**
+   * One entry, its stat already made for a path named on the command line (`top`), where a
+   * folder that cannot be listed stops the run instead of being skipped: the user's to fix.
+   */
+  const walk = (p: string, known?: fs.Stats, top = false): void => {
     let st: fs.Stats;
     try {
-      st = fs.statSync(p);
+      st = known ?? fs.statSync(p);
     } catch (e) {
       skipped.push({ file: p, reason: `unreadable (${code(e)})` });
       return;
@@ -105,6 +109,7 @@ export function listTrailFiles(paths: string[], skipped: { file: string; reason:
       try {
         names = fs.readdirSync(p).sort();
       } catch (e) {
+        if (top) throw new TrailInputError(`${p}: cannot list the folder: ${errnoProblem(e)}`);
         skipped.push({ file: p, reason: `unreadable (${code(e)})` });
         return;
       }
@@ -120,15 +125,7 @@ export function listTrailFiles(paths: string[], skipped: { file: string; reason:
       throw new TrailInputError(`${p}: ${errnoProblem(e)}`);
     }
     if (!st.isDirectory() && !st.isFile()) throw new TrailInputError(`${p}: is ${fileKind(st)}, not a file or folder of CloudTrail records`);
-    if (st.isDirectory()) {
-      // A folder named on the command line that cannot be listed is the user's to fix: say why.
-      try {
-        fs.readdirSync(p);
-      } catch (e) {
-        throw new TrailInputError(`${p}: cannot list the folder: ${errnoProblem(e)}`);
-      }
-    }
-    walk(p);
+    walk(p, st, true);
   }
   return out;
 }
@@ -255,28 +252,6 @@ const RANGE_TO = new Date(RECORD_TIME_RANGE_MS.to).toISOString();
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const N_REGION = Buffer.from('"awsRegion"');
 const N_RECIPIENT = Buffer.from('"recipientAccountId"');
-
-/**
- * About how many bytes a parsed value takes as JSON (strings by their length, a few bytes for
- * every other value and key), counted without serialising it and without going past `limit`:
- * a record forged with a 60 MB string is measured without a second 60 MB copy.
- */
-function approxJsonSize(value: unknown, limit: number): number {
-  let size = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0 && size <= limit) {
-    const v = stack.pop();
-    if (typeof v === 'string') size += v.length + 2;
-    else if (v !== null && typeof v === 'object') {
-      for (const [k, x] of Array.isArray(v) ? v.entries() : Object.entries(v as Record<string, unknown>)) {
-        size += typeof k === 'string' ? k.length + 4 : 1;
-        stack.push(x);
-      }
-      size += 2;
-    } else size += 8;
-  }
-  return size;
-}
 
 class FileReader {
   constructor(
@@ -754,24 +729,9 @@ class FileReader {
     } catch {
       return this.linesFile(buf, file);
     }
+    // Records and Events arrays were found from the bytes before (`topLevelArray`): what is
+    // parsed whole here is a digest, a lone record or a foreign document.
     const o = doc as Record<string, unknown>;
-    if (Array.isArray(o.Records)) {
-      this.stats.filesRead++;
-      // Parsed with its file (Records not the first key): each record's size as JSON, for its budget.
-      for (const r of o.Records) {
-        const bytes = approxJsonSize(r, MAX_RECORD_BYTES);
-        if (bytes > MAX_RECORD_BYTES) {
-          this.countRecord();
-          this.skipUnparsed(TOO_LARGE);
-        } else this.object(r, file, bytes);
-      }
-      return true;
-    }
-    if (Array.isArray(o.Events)) {
-      this.stats.filesRead++;
-      for (const e of o.Events) this.lookupEvent(e, file);
-      return true;
-    }
     if ('digestStartTime' in o || 'logFiles' in o) {
       this.skipFile(file, 'digest-file');
       return false;
