@@ -22,15 +22,12 @@ export function readJsonFile(file: string, what: { kind: string; unreadable: str
     if (e instanceof InputFileError) throw fail(`${what.unreadable}: ${e.message}`);
     throw e;
   }
-  const text = bytes.toString('utf8');
   // Refused from the bytes, before a parse that would take unbounded memory or a walk that would overflow the stack.
   const shape = jsonShapeProblem(bytes);
   if (shape) throw fail(`${shape} (no ${what.kind} does)`);
-  let doc: unknown;
   try {
-    doc = JSON.parse(text.replace(/^\uFEFF/, ''));
+    return JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
   } catch (e) {
     throw fail(`${what.invalid} (${(e as Error).message.split('\n')[0]})`);
   }
-  return doc;
 }
