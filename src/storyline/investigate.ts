@@ -15,7 +15,7 @@ import { principalKeyFromArn, sessionComputeId } from '../identity/principal';
 import { FindingInputError } from '../findings/errors';
 import { parseFindings, selectFinding } from '../findings/normalize';
 import type { TrailEvent } from '../trail/event';
-import { KeptRecordsError, listTrailFiles, MAX_KEPT_BYTES, MAX_KEPT_RECORDS, noteSkippedFile, readTrailFiles, TrailInputError, type ReadStats, type RecordSelector, type TokenIndex } from '../trail/read';
+import { KeptRecordsError, listTrailFiles, MAX_KEPT_BYTES, MAX_KEPT_RECORDS, noteSkippedFile, readTrailFiles, reasonsInWords, TrailInputError, type ReadStats, type RecordSelector, type TokenIndex } from '../trail/read';
 import type { LightView } from '../trail/scan';
 import { baseEventName, computeId, EDGE_EVENT_NAMES, EdgeIndex, nodeType, principalOfNode, readEdges } from './edges';
 import { findingPrincipal, reconstruct } from './reconstruct';
@@ -223,11 +223,7 @@ function mergeSkips(into: ReadStats, from: ReadStats): void {
 
 /** The skips of a read in a few words: `1 file skipped (damaged-gzip); 3 records skipped (malformed-record (no-eventID))`. */
 function whatWasSkipped(stats: ReadStats): string {
-  const reasons = (filter: (r: string) => boolean) =>
-    Object.entries(stats.skippedReasons)
-      .filter(([r]) => filter(r))
-      .map(([r, n]) => (n > 1 ? `${r} ×${n}` : r))
-      .join(', ');
+  const reasons = (keep: (r: string) => boolean) => reasonsInWords(stats.skippedReasons, keep);
   const isRecord = (r: string) => r.startsWith('malformed-record') || r === 'insight-event';
   const parts: string[] = [];
   if (stats.filesSkipped > 0) parts.push(`${stats.filesSkipped} file${stats.filesSkipped > 1 ? 's' : ''} skipped: ${reasons((r) => !isRecord(r))}`);

@@ -15,7 +15,7 @@
 import type { NormalizedFinding } from '../model/finding';
 import { MAX_LISTED_STEPS, type Coverage, type Storyline } from '../model/storyline';
 import type { TrailEvent } from '../trail/event';
-import type { ReadStats } from '../trail/read';
+import { reasonsInWords, type ReadStats } from '../trail/read';
 import { byTime, EdgeIndex, ipOf, nodeType, type Mint } from './edges';
 import { History, HISTORY_GAP_MS } from './history';
 import { seedOf } from './seed';
@@ -102,11 +102,9 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
   }
 
   // Files read only in part (damaged, or cut at their decompression budget) say so among the gaps.
-  const partly = Object.entries(stats.skippedReasons).filter(([r]) => r.startsWith('damaged-') || r.startsWith('decompressed-too-large'));
-  if (partly.length > 0) {
-    const n = partly.reduce((sum, [, k]) => sum + k, 0);
-    gaps.push(`${n} file${n > 1 ? 's' : ''} damaged or cut (${partly.map(([r, k]) => (k > 1 ? `${r} ×${k}` : r)).join(', ')}): only the records before the damage were read`);
-  }
+  const partly = (r: string) => r.startsWith('damaged-') || r.startsWith('decompressed-too-large');
+  const n = Object.entries(stats.skippedReasons).reduce((sum, [r, k]) => sum + (partly(r) ? k : 0), 0);
+  if (n > 0) gaps.push(`${n} file${n > 1 ? 's' : ''} damaged or cut (${reasonsInWords(stats.skippedReasons, partly)}): only the records before the damage were read`);
 
   if (stats.duplicateRecords > 0) {
     coverage.duplicateRecords = stats.duplicateRecords;

@@ -130,6 +130,18 @@ export function listTrailFiles(paths: string[], skipped: { file: string; reason:
   return out;
 }
 
+/**
+ * Skip reasons with their counts, in words: `damaged-gzip ×2, decompressed-too-large (past 512 MiB)`.
+ * @param reasons `{reason: count}` (`ReadStats.skippedReasons`)
+ * @param keep which reasons to name
+ */
+export function reasonsInWords(reasons: Record<string, number>, keep: (reason: string) => boolean): string {
+  return Object.entries(reasons)
+    .filter(([r]) => keep(r))
+    .map(([r, n]) => (n > 1 ? `${r} ×${n}` : r))
+    .join(', ');
+}
+
 /** Counts a file left out, with its reason, in the coverage (the first 50 are named). */
 export function noteSkippedFile(stats: ReadStats, file: string, reason: string): void {
   stats.filesSkipped++;
