@@ -13,16 +13,6 @@ import type { Storyline } from '../model/storyline';
 import { cap, compactDocument, terminal } from './escape';
 import { GROUP_GAP_MS, groupCalls, groupSpan, groupSteps, groupTactics } from './groups';
 
-/**
- * Makes attacker-chosen text safe for a terminal, on one line (`terminal` in escape.ts): capped
- * at 8 KiB with a visible marker, every C0/C1 control character (ANSI escapes, line breaks and
- * tabs included), DEL, bidirectional control and zero-width character shown as a visible
- * `[U+001B]` marker. No byte below 0x20 is left.
- */
-export function plain(text: string | null | undefined): string {
-  return terminal(text);
-}
-
 /** One value from the input in a line: capped at 8 KiB (`cap`), so one huge field cannot push out the rest of its line. */
 const v = (x: unknown): string => cap(x);
 
