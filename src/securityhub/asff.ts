@@ -42,6 +42,11 @@ export const ASFF_LIMITS = {
 /** An AWS account id as ASFF's `AwsAccountId` takes it: 12 digits. */
 const ACCOUNT_ID = /^\d{12}$/;
 
+/** The SHA-256 of a text's UTF-8 bytes, in hex: what stands for an identifier too long to keep. */
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
 /**
  * An identifier (`Id`, `FindingIdentifiers.Id`, `RelatedFindings.Id`, a `ProductArn`) within
  * ASFF's 512 characters: as it is when it fits, else its start, `…` and the SHA-256 of the
@@ -49,7 +54,7 @@ const ACCOUNT_ID = /^\d{12}$/;
  */
 export function asffId(id: string): string {
   if (id.length <= ASFF_LIMITS.id) return id;
-  const hash = `…sha256:${createHash('sha256').update(id, 'utf8').digest('hex')}`;
+  const hash = `…sha256:${sha256Hex(id)}`;
   return id.slice(0, ASFF_LIMITS.id - hash.length) + hash;
 }
 
@@ -117,7 +122,7 @@ export function companionProductArn(st: Storyline): string {
 export function companionId(st: Storyline): string {
   const id = `${st.finding.arn}/trailstory-storyline`;
   if (id.length <= ASFF_LIMITS.id) return id;
-  return `trailstory-storyline/sha256:${createHash('sha256').update(st.finding.arn, 'utf8').digest('hex')}`;
+  return `trailstory-storyline/sha256:${sha256Hex(st.finding.arn)}`;
 }
 
 function partitionOf(st: Storyline): string {
