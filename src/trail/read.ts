@@ -19,7 +19,7 @@ import { memoize } from '../model/memo';
 import { errnoProblem, fileKind, formatBytes, InputFileError, jsonShapeProblem, MIB, readRegularFile } from '../model/input-file';
 import { RECORD_TIME_RANGE_MS, toIsoUtc } from '../model/time';
 import { toTrailEvent, type TrailEvent } from './event';
-import { FieldReader, lightView, lightViewOf, ObjectScanner, scanObjectsAtDepth, skipSpace, startsWithEventsArray, startsWithRecordsArray, stringValueAfter, topLevelArray, type LightView } from './scan';
+import { FieldReader, lightView, lightViewOf, N_EVENT_TIME, N_RECIPIENT, N_REGION, ObjectScanner, RecordFields, scanObjectsAtDepth, scanRecordFields, skipSpace, startsWithEventsArray, startsWithRecordsArray, stringValueAfter, topLevelArray, type Fields, type LightView } from './scan';
 
 /** A `--cloudtrail` path that does not exist, or that holds no CloudTrail file at all. */
 export class TrailInputError extends Error {
@@ -29,11 +29,34 @@ export class TrailInputError extends Error {
   }
 }
 
-/** Decides, from a record's {@link LightView}, whether it is parsed and kept. */
+/**
+ * Decides, from a record's {@link LightView}, whether it is parsed and kept: `true` keeps the
+ * record whole, `'summary'` keeps only what the reader's `summarize` makes of it (the record
+ * whole when there is no `summarize`, or when its time is within the read's `wholeWithin`).
+ */
 export interface RecordSelector {
   /** Read `eventID` into the light view too (costs a little; for eventID selection). */
   withEventId: boolean;
-  select(view: LightView): boolean;
+  select(view: LightView): boolean | 'summary';
+}
+
+/** What a read keeps of a record it summarises: at least its eventID. */
+export interface RecordSummary {
+  eventId: string;
+}
+
+/**
+ * One record a read keeps, as it leaves the file reader: the record whole (`ev`) or its
+ * summary, with where it stands (file index, position among the file's records) and its size
+ * in the file (bytes; 0 where it was parsed with its whole file).
+ */
+export type ReadItem<S extends RecordSummary = RecordSummary> = { ev: TrailEvent; summary: null; fileIdx: number; pos: number; bytes: number } | { ev: null; summary: S; fileIdx: number; pos: number; bytes: number };
+
+/** Where a file reader sends what it keeps, in file order. */
+export interface ReadSink<S extends RecordSummary = RecordSummary> {
+  record(item: ReadItem<S>): void;
+  /** The file is read: the tokens its records carry (null when no index is kept). */
+  fileDone(fileIdx: number, tokens: string[] | null): void;
 }
 
 /** Counts of what was read and skipped; merged into the storyline's coverage. */
@@ -178,18 +201,31 @@ export class KeptRecordsError extends Error {
   /**
    * @param limit the records kept at most
    * @param bytes the bytes of records kept at most
+   * @param summaries the record summaries kept at most
    */
   constructor(
     readonly limit: number,
     readonly bytes: number,
+    readonly summaries: number = MAX_KEPT_SUMMARIES,
   ) {
-    super(`more than ${limit.toLocaleString('en-US')} records, or ${formatBytes(bytes)} of them, name the finding's lineage, past what one run holds within 512 MB`);
+    super(`more than ${limit.toLocaleString('en-US')} records, or ${formatBytes(bytes)} of them, name the finding's lineage (or more than ${summaries.toLocaleString('en-US')} issuing and creating records stand in the files), past what one run holds within 512 MB`);
     this.name = 'KeptRecordsError';
   }
 }
 
 /** A gzip file whose content is larger than the caller wants whole in memory: read it as a stream. */
 export class TooLargeToReadWhole extends Error {}
+
+/**
+ * The output piece size for gunzipping `raw` whole: the content size its gzip trailer states
+ * (ISIZE, the size modulo 2^32, RFC 1952 section 2.3.1) plus one, so a delivery file inflates
+ * into one buffer with nothing to join; within 64 KiB and `max`, since the trailer is not
+ * checked until the end (a wrong one only costs more pieces).
+ */
+function gunzipChunk(raw: Buffer, max: number): number {
+  const stated = raw.length >= 18 ? raw.readUInt32LE(raw.length - 4) : 0;
+  return Math.max(64 * 1024, Math.min(stated + 1, max, 64 * MIB));
+}
 
 /**
  * Reads a file's bytes, gunzipping when it starts with the gzip magic number. A UTF-8 byte
@@ -210,7 +246,8 @@ export function readFileBytes(file: string, maxInflated = STREAM_ABOVE_BYTES): B
   let bytes = raw;
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
-      bytes = zlib.gunzipSync(raw, { maxOutputLength: Math.min(maxInflated, buffer.constants.MAX_LENGTH) });
+      const maxOutputLength = Math.min(maxInflated, buffer.constants.MAX_LENGTH);
+      bytes = zlib.gunzipSync(raw, { maxOutputLength, chunkSize: gunzipChunk(raw, maxOutputLength) });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new TooLargeToReadWhole(file);
       throw e;
@@ -237,23 +274,154 @@ const arnTokens = memoize((arn): ArnTokens => {
   return { principalKey, sessionName, sessionToken: sessionName ? `session:${sessionName}` : null };
 }, 100_000);
 
-/** Where each token (access key id, principal key, `session:<role session name>`) was seen: token → file indexes. */
-export type TokenIndex = Map<string, Set<number>>;
+/** Where each token (access key id, principal key, `session:<role session name>`) was seen: token → file indexes, ascending. */
+export type TokenIndex = Map<string, number[]>;
 
 /** What a read produced: kept events, stats, and optionally the token index. */
-export interface ReadResult {
+export interface ReadResult<S extends RecordSummary = RecordSummary> {
   events: TrailEvent[];
+  /** What was kept of the records the selector wanted as summaries, in file order. */
+  summaries: KeptSummary<S>[];
   stats: ReadStats;
   /** Per file (in the order given): whether it was recognised as CloudTrail (damaged ones included). */
   cloudTrailFlags: boolean[];
   /** Bytes of the records kept, as they stood in their files (where known). */
   keptBytes: number;
+  /** eventID → place in the order of what was kept (see {@link Collector}), of every record kept whole. */
+  ordinals: Map<string, number>;
 }
 
+/** A summary a read kept, with where its record stands and its place in the order of what was kept. */
+export interface KeptSummary<S extends RecordSummary = RecordSummary> {
+  summary: S;
+  fileIdx: number;
+  pos: number;
+  ordinal: number;
+}
+
+/**
+ * The most record summaries one read keeps. A summary of an issuing or creating record (its
+ * lineage nodes) takes about 0.3 KB, against 1.5 KB for a record kept whole.
+ */
+export const MAX_KEPT_SUMMARIES = 1_000_000;
+
+/** How a {@link Collector} keeps what the file readers send. */
+export interface CollectorOptions {
+  /** eventIDs kept before (a first pass): their records are duplicates here. */
+  seen?: Set<string>;
+  /** Count duplicates (false on a second pass over the same files). */
+  countStructural?: boolean;
+  maxKept?: number;
+  maxKeptBytes?: number;
+  maxSummaries?: number;
+  /** Fills this index with each file's tokens. */
+  index?: TokenIndex | null;
+  /**
+   * Records summarised by a first pass and fetched whole by this one, by `<fileIdx>:<pos>`:
+   * kept with the place (ordinal) their summary had, whatever `seen` holds.
+   */
+  fetch?: Map<string, number>;
+  /** The first ordinal this collector gives (after a first pass's). */
+  ordinalBase?: number;
+  /** Applied to each summary kept (to share its strings with the others'). */
+  compact?: (summary: RecordSummary) => RecordSummary;
+}
+
+/**
+ * Keeps what file readers send, in file order: one record per eventID (the first in path
+ * order; later ones are counted as duplicates), within the budgets of what one run holds, each
+ * record or summary numbered in the order it was kept (its ordinal) so that the records of two
+ * passes can be put back in one order.
+ */
+export class Collector<S extends RecordSummary = RecordSummary> implements ReadSink<S> {
+  readonly events: TrailEvent[] = [];
+  readonly summaries: KeptSummary<S>[] = [];
+  /** eventID → ordinal of every record kept whole. */
+  readonly order = new Map<string, number>();
+  keptBytes = 0;
+  private next: number;
+  private readonly seen: Set<string>;
+  private readonly maxKept: number;
+  private readonly maxKeptBytes: number;
+  private readonly maxSummaries: number;
+
+  /** @param stats where duplicates are counted */
+  constructor(
+    private readonly stats: ReadStats,
+    private readonly opts: CollectorOptions = {},
+  ) {
+    this.seen = opts.seen ?? new Set();
+    this.maxKept = opts.maxKept ?? MAX_KEPT_RECORDS;
+    this.maxKeptBytes = opts.maxKeptBytes ?? MAX_KEPT_BYTES;
+    this.maxSummaries = opts.maxSummaries ?? MAX_KEPT_SUMMARIES;
+    this.next = opts.ordinalBase ?? 0;
+  }
+
+  /** @throws KeptRecordsError when the records kept would pass the budgets */
+  record(item: ReadItem<S>): void {
+    if (item.ev && this.opts.fetch) {
+      const ordinal = this.opts.fetch.get(`${item.fileIdx}:${item.pos}`);
+      if (ordinal !== undefined) {
+        this.keepWhole(item.ev, item.bytes, ordinal);
+        return;
+      }
+    }
+    const id = item.ev ? item.ev.eventId : item.summary.eventId;
+    if (this.seen.has(id)) {
+      if (this.opts.countStructural ?? true) this.stats.duplicateRecords++;
+      return;
+    }
+    this.seen.add(id);
+    const ordinal = this.next++;
+    if (item.ev) this.keepWhole(item.ev, item.bytes, ordinal);
+    else {
+      const summary = this.opts.compact ? (this.opts.compact(item.summary) as S) : item.summary;
+      this.summaries.push({ summary, fileIdx: item.fileIdx, pos: item.pos, ordinal });
+      if (this.summaries.length > this.maxSummaries) throw new KeptRecordsError(this.maxKept, this.maxKeptBytes, this.maxSummaries);
+    }
+  }
+
+  private keepWhole(ev: TrailEvent, bytes: number, ordinal: number): void {
+    this.events.push(ev);
+    this.order.set(ev.eventId, ordinal);
+    // What an attacker controls (how many calls the credentials made, how large the records
+    // they forge) must not grow memory without end.
+    this.keptBytes += bytes;
+    if (this.events.length > this.maxKept || this.keptBytes > this.maxKeptBytes) throw new KeptRecordsError(this.maxKept, this.maxKeptBytes, this.maxSummaries);
+  }
+
+  fileDone(fileIdx: number, tokens: string[] | null): void {
+    const index = this.opts.index;
+    if (!index || !tokens) return;
+    for (const tok of tokens) {
+      const list = index.get(tok);
+      if (!list) index.set(tok, [fileIdx]);
+      else if (list[list.length - 1] !== fileIdx) list.push(fileIdx);
+    }
+  }
+}
+
+/**
+ * Adds the counts of one read (or one file's) to another's, as if read in turn: sums, unions,
+ * the earlier minimum and later maximum time, and the first 50 skipped files in order.
+ */
+export function mergeStats(into: ReadStats, from: ReadStats): void {
+  into.filesRead += from.filesRead;
+  into.filesSkipped += from.filesSkipped;
+  into.recordsRead += from.recordsRead;
+  into.recordsSkipped += from.recordsSkipped;
+  into.recordsExamined += from.recordsExamined;
+  into.duplicateRecords += from.duplicateRecords;
+  for (const [reason, n] of Object.entries(from.skippedReasons)) into.skippedReasons[reason] = (into.skippedReasons[reason] ?? 0) + n;
+  for (const f of from.skippedFiles) if (into.skippedFiles.length < 50) into.skippedFiles.push(f);
+  for (const a of from.accounts) into.accounts.add(a);
+  for (const r of from.regions) into.regions.add(r);
+  if (from.minTime !== null && (into.minTime === null || from.minTime < into.minTime)) into.minTime = from.minTime;
+  if (from.maxTime !== null && (into.maxTime === null || from.maxTime > into.maxTime)) into.maxTime = from.maxTime;
+}
 
 /** `AWSLogs/[o-org/]<account>/CloudTrail/<region>/`: the S3 delivery layout names account and region. */
 const AWSLOGS_PATH = /AWSLogs\/(?:o-[a-z0-9]+\/)?(\d{12})\/CloudTrail\/([a-z]{2}(?:-[a-z]+)+-\d)\//;
-const N_EVENT_TIME = Buffer.from('"eventTime"');
 /** The deepest nesting of a trail document parsed whole (LookupEvents output, a lone record). */
 const MAX_RECORD_DEPTH = 256;
 /** The skip reason of a record past {@link MAX_RECORD_BYTES}. */
@@ -262,38 +430,68 @@ const TOO_LARGE = `malformed-record (larger than ${formatBytes(MAX_RECORD_BYTES)
 const RANGE_FROM = new Date(RECORD_TIME_RANGE_MS.from).toISOString();
 const RANGE_TO = new Date(RECORD_TIME_RANGE_MS.to).toISOString();
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
-const N_REGION = Buffer.from('"awsRegion"');
-const N_RECIPIENT = Buffer.from('"recipientAccountId"');
 
-class FileReader {
+/** How a {@link FileReader} reads. */
+export interface FileReaderOptions<S extends RecordSummary = RecordSummary> {
+  /** Count records and structural skips (false on a second pass over the same files). */
+  countStructural: boolean;
+  /** Files larger than this (bytes on disk) are read as a stream. */
+  streamAbove: number;
+  /** The most bytes one gzipped file may inflate to. */
+  maxDecompressed: number;
+  /** Keep the tokens of each file for the index (see {@link TokenIndex}). */
+  withIndex: boolean;
+  /** What a record the selector wants as `'summary'` is kept as. */
+  summarize?: (ev: TrailEvent) => S;
+  /** Records whose time (epoch ms) is within this range are kept whole even when the selector wants a summary. */
+  wholeWithin?: { from: number; to: number } | null;
+}
+
+/**
+ * Reads trail files one at a time, each record through the selector, and sends what it keeps
+ * to a {@link ReadSink} in file order. The same reader runs in the main thread and in each
+ * worker thread of a parallel read.
+ */
+export class FileReader<S extends RecordSummary = RecordSummary> {
+  private readonly countStructural: boolean;
+  private readonly streamAbove: number;
+  private readonly maxDecompressed: number;
+  /**
+   * @param selector decides which records are parsed and kept
+   * @param stats counts of the reading (swap it between files to count a file alone)
+   * @param sink receives what is kept
+   */
   constructor(
     private readonly selector: RecordSelector,
-    private readonly stats: ReadStats,
-    private readonly events: TrailEvent[],
-    private readonly index: TokenIndex | null,
-    private readonly seen: Set<string>,
-    /** Count records and structural skips (false on a second pass over the same files). */
-    private readonly countStructural: boolean,
-    /** Files larger than this (bytes on disk) are read as a stream. */
-    private readonly streamAbove: number,
-    /** The most bytes one gzipped file may inflate to. */
-    private readonly maxDecompressed: number = MAX_DECOMPRESSED_BYTES,
-    /** The most records kept (over every file of the read). */
-    private readonly maxKept: number = MAX_KEPT_RECORDS,
-    /** The most bytes of records kept, as they stand in their files. */
-    private readonly maxKeptBytes: number = MAX_KEPT_BYTES,
-  ) {}
+    public stats: ReadStats,
+    private readonly sink: ReadSink<S>,
+    private readonly opts: FileReaderOptions<S>,
+  ) {
+    this.countStructural = opts.countStructural;
+    this.streamAbove = opts.streamAbove;
+    this.maxDecompressed = opts.maxDecompressed;
+  }
 
-  /** Bytes of the records kept so far. */
-  keptBytes = 0;
+  /** The file being read (its index in the read) and its records' position counter. */
+  private fileIdx = 0;
+  private pos = 0;
+  /** Positions of the current file's records that are kept whole whatever the selector says. */
+  private want: ReadonlySet<number> | null = null;
 
   /** Counts a record that is never parsed (structural problems), only on the first pass. */
   private skipUnparsed(reason: string): void {
     if (this.countStructural) this.skipRecord(reason);
   }
 
+  /** Counts a record (every record of a file passes here exactly once, so it also numbers them). */
   private countRecord(): void {
+    this.pos++;
     if (this.countStructural) this.stats.recordsRead++;
+  }
+
+  /** Whether the record just counted is one the read must keep whole (a second pass fetching summarised records). */
+  private wanted(): boolean {
+    return this.want !== null && this.want.has(this.pos - 1);
   }
 
   private skipRecord(reason: string): void {
@@ -324,41 +522,34 @@ class FileReader {
     const t = v.arn ? arnTokens(v.arn) : NO_TOKENS;
     v.principalKey = t.principalKey;
     v.sessionName = t.sessionName;
-    if (!this.index) return;
+    if (!this.opts.withIndex) return;
     if (v.accessKeyId) this.fileTokens.add(v.accessKeyId);
     if (t.principalKey) this.fileTokens.add(t.principalKey);
     if (t.sessionToken) this.fileTokens.add(t.sessionToken);
   }
 
   private flushIndex(fileIdx: number): void {
-    if (this.index) {
-      for (const tok of this.fileTokens) {
-        let s = this.index.get(tok);
-        if (!s) this.index.set(tok, (s = new Set()));
-        s.add(fileIdx);
-      }
-    }
+    this.sink.fileDone(fileIdx, this.opts.withIndex ? [...this.fileTokens] : null);
     this.fileTokens.clear();
   }
 
-  /** Keeps a parsed record when it normalises; counts it as skipped otherwise. */
-  private keep(raw: unknown, file: string, bytes: number): void {
-    this.stats.recordsExamined++;
+  /**
+   * Keeps a parsed record when it normalises (whole, or its summary when `how` is
+   * `'summary'`); counts it as skipped otherwise.
+   */
+  private keep(raw: unknown, file: string, bytes: number, how: true | 'summary', examined: boolean): void {
+    // A record fetched only for its position (a second pass) was examined by the first.
+    if (examined) this.stats.recordsExamined++;
     const ev = toTrailEvent(raw, file);
     if (typeof ev === 'string') {
       this.skipRecord(ev === 'insight-event' ? 'insight-event' : `malformed-record (${ev})`);
       return;
     }
-    if (this.seen.has(ev.eventId)) {
-      if (this.countStructural) this.stats.duplicateRecords++;
-      return;
-    }
-    this.seen.add(ev.eventId);
-    this.events.push(ev);
-    // What an attacker controls (how many calls the credentials made, how large the records
-    // they forge) must not grow memory without end.
-    this.keptBytes += bytes;
-    if (this.events.length > this.maxKept || this.keptBytes > this.maxKeptBytes) throw new KeptRecordsError(this.maxKept, this.maxKeptBytes);
+    const at = { fileIdx: this.fileIdx, pos: this.pos - 1, bytes };
+    const within = this.opts.wholeWithin;
+    if (how === 'summary' && this.opts.summarize && !(within && ev.epochMs >= within.from && ev.epochMs <= within.to)) {
+      this.sink.record({ ev: null, summary: this.opts.summarize(ev), ...at });
+    } else this.sink.record({ ev, summary: null, ...at });
   }
 
   /** A parsed record object (LookupEvents, JSON fallback): same selection as the byte path. */
@@ -376,11 +567,13 @@ class FileReader {
     if (typeof rec.awsRegion === 'string') this.stats.regions.add(rec.awsRegion);
     if (typeof rec.recipientAccountId === 'string') this.stats.accounts.add(rec.recipientAccountId);
     // A record without an identity is parsed (once, on the first pass) to be counted as malformed.
-    if (this.selector.select(v) || (!v.identity && this.countStructural)) this.keep(rec, file, bytes);
+    const selected = this.selector.select(v) || (!v.identity && this.countStructural);
+    const how = selected || this.wanted();
+    if (how) this.keep(rec, file, bytes, how, !!selected);
   }
 
   /** A record as a byte range of `buf`. */
-  private range(fields: FieldReader, s: number, e: number, file: string): void {
+  private range(fields: Fields, s: number, e: number, file: string): void {
     const buf = fields.buf;
     if (e - s > MAX_RECORD_BYTES) {
       this.countRecord();
@@ -398,7 +591,9 @@ class FileReader {
       if (acct) this.stats.accounts.add(acct);
     }
     // A record without an identity is parsed (once, on the first pass) to be counted as malformed.
-    if (!this.selector.select(v) && (v.identity || !this.countStructural)) return;
+    const selected = this.selector.select(v) || (!v.identity && this.countStructural);
+    const how = selected || this.wanted();
+    if (!how) return;
     let raw: unknown;
     try {
       raw = JSON.parse(buf.toString('utf8', s, e));
@@ -407,7 +602,7 @@ class FileReader {
       this.skipRecord('malformed-record (invalid JSON)');
       return;
     }
-    this.keep(raw, file, e - s);
+    this.keep(raw, file, e - s, how, !!selected);
   }
 
   /**
@@ -462,7 +657,10 @@ class FileReader {
    * Reads one file. Returns whether it held CloudTrail (so a path of only foreign files can
    * be reported as bad input).
    */
-  async read(file: string, fileIdx: number): Promise<boolean> {
+  async read(file: string, fileIdx: number, want: ReadonlySet<number> | null = null): Promise<boolean> {
+    this.fileIdx = fileIdx;
+    this.pos = 0;
+    this.want = want;
     const scope = AWSLOGS_PATH.exec(file.split(path.sep).join('/'));
     this.pathScope = scope !== null;
     if (scope) {
@@ -685,26 +883,42 @@ class FileReader {
    * 2 for a bare array (which must hold records, not something else).
    */
   private rangedFile(buf: Buffer, file: string, depth: 2 | 3, from = 0, to = buf.length): boolean {
-    const ranges: number[] = [];
     let nonObjects = 0;
     // The scan runs over a view from 0 to its length: the byte loop then needs no bounds check
     // (a scan bounded by an arbitrary `to` made the whole engine 15% slower).
     const view = from === 0 && to === buf.length ? buf : buf.subarray(from, to);
-    const ok = scanObjectsAtDepth(view, depth, (s, e) => ranges.push(s + from, e + from), 0, view.length, () => nonObjects++);
+    // Each record's range and the places of its fields, noted by the scan; read once the whole
+    // file is known to be sound.
+    const fields = new RecordFields(view);
+    const n = fields.slots.length;
+    const stride = 2 + n;
+    const recs: number[] = [];
+    const ok = scanRecordFields(
+      view,
+      depth,
+      fields,
+      (s, e) => {
+        recs.push(s, e);
+        for (let k = 0; k < n; k++) recs.push(fields.slots[k] as number);
+      },
+      () => nonObjects++,
+    );
     if (!ok) {
       this.skipFile(file, 'damaged-json');
       return true;
     }
-    if (depth === 2 && ranges.length > 0) {
-      const v = lightView(buf, ranges[0] as number, ranges[1] as number, true);
+    if (depth === 2 && recs.length > 0) {
+      const v = lightView(view, recs[0] as number, recs[1] as number, true);
       if (!v.eventName && !v.eventId) {
         this.skipFile(file, 'not-cloudtrail');
         return false;
       }
     }
     this.stats.filesRead++;
-    const fields = new FieldReader(buf);
-    for (let i = 0; i < ranges.length; i += 2) this.range(fields, ranges[i] as number, ranges[i + 1] as number, file);
+    for (let r = 0; r < recs.length; r += stride) {
+      for (let k = 0; k < n; k++) fields.slots[k] = recs[r + 2 + k] as number;
+      this.range(fields, recs[r] as number, recs[r + 1] as number, file);
+    }
     for (let i = 0; i < nonObjects; i++) {
       this.countRecord();
       this.skipUnparsed('malformed-record (not-an-object)');
@@ -814,16 +1028,39 @@ class FileReader {
  * ({@link MAX_KEPT_BYTES}).
  * @throws KeptRecordsError when the records kept would pass `maxKept` or `maxKeptBytes`.
  */
-export async function readTrailFiles(
-  files: string[],
-  selector: RecordSelector,
-  opts: { index?: TokenIndex; seen?: Set<string>; fileIds?: number[]; countStructural?: boolean; streamAbove?: number; maxDecompressed?: number; maxKept?: number; maxKeptBytes?: number } = {},
-): Promise<ReadResult> {
+export async function readTrailFiles<S extends RecordSummary = RecordSummary>(files: string[], selector: RecordSelector, opts: ReadOptions<S> = {}): Promise<ReadResult<S>> {
   const stats = emptyStats();
-  const events: TrailEvent[] = [];
-  const streamAbove = Math.min(opts.streamAbove ?? STREAM_ABOVE_BYTES, opts.maxDecompressed ?? Infinity);
-  const reader = new FileReader(selector, stats, events, opts.index ?? null, opts.seen ?? new Set(), opts.countStructural ?? true, streamAbove, opts.maxDecompressed, opts.maxKept, opts.maxKeptBytes);
+  const collector = new Collector<S>(stats, { ...opts, countStructural: opts.countStructural ?? true });
+  const reader = new FileReader<S>(selector, stats, collector, readerOptions(opts));
   const cloudTrailFlags: boolean[] = [];
-  for (let i = 0; i < files.length; i++) cloudTrailFlags.push(await reader.read(files[i] as string, opts.fileIds?.[i] ?? i));
-  return { events, stats, cloudTrailFlags, keptBytes: reader.keptBytes };
+  for (let i = 0; i < files.length; i++) {
+    const idx = opts.fileIds?.[i] ?? i;
+    cloudTrailFlags.push(await reader.read(files[i] as string, idx, opts.want?.get(idx) ?? null));
+  }
+  return { events: collector.events, summaries: collector.summaries, stats, cloudTrailFlags, keptBytes: collector.keptBytes, ordinals: collector.order };
+}
+
+/** Options of {@link readTrailFiles}: the reader's and the collector's. */
+export interface ReadOptions<S extends RecordSummary = RecordSummary> extends CollectorOptions {
+  /** The index of each file (default: its place in `files`). */
+  fileIds?: number[];
+  streamAbove?: number;
+  maxDecompressed?: number;
+  summarize?: (ev: TrailEvent) => S;
+  wholeWithin?: { from: number; to: number } | null;
+  /** Per file index: the positions of records kept whole whatever the selector says. */
+  want?: Map<number, ReadonlySet<number>>;
+}
+
+/** The {@link FileReader} options of a read. */
+export function readerOptions<S extends RecordSummary>(opts: ReadOptions<S>): FileReaderOptions<S> {
+  const maxDecompressed = opts.maxDecompressed ?? MAX_DECOMPRESSED_BYTES;
+  return {
+    countStructural: opts.countStructural ?? true,
+    streamAbove: Math.min(opts.streamAbove ?? STREAM_ABOVE_BYTES, maxDecompressed),
+    maxDecompressed,
+    withIndex: !!opts.index,
+    summarize: opts.summarize,
+    wholeWithin: opts.wholeWithin ?? null,
+  };
 }
