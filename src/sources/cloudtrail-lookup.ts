@@ -14,7 +14,7 @@ import { LookupEventsCommand, type CloudTrailClient, type LookupAttributeKey } f
 import type { NormalizedFinding } from '../model/finding';
 import { toTrailEvent, type TrailEvent } from '../trail/event';
 import { emptyStats, type ReadStats } from '../trail/read';
-import { closeTokens, seedTokens, type Tokens } from '../storyline/investigate';
+import { closeTokens, seedTokens, type Tokens } from '../storyline/closure';
 import { RateBudget, realTimer, type Timer } from './rate';
 import type { CollectOptions, SourceDescriptor, SourceResult, TrailSource } from './types';
 

@@ -41,6 +41,15 @@ function windowOf(f: NormalizedFinding): { from: number; to: number } | null {
   return { from, to: Number.isNaN(to) ? from : Math.max(from, to) };
 }
 
+/**
+ * The time range (epoch ms) the finding's own events can be found in, slack included: a record
+ * outside it is never one of the finding's anchors. Null when the finding has no time.
+ */
+export function anchorWindow(f: NormalizedFinding): { from: number; to: number } | null {
+  const w = windowOf(f);
+  return w ? { from: w.from - WIDE_SLACK_MS, to: w.to + WIDE_SLACK_MS } : null;
+}
+
 /** Whether a record is by the finding's actor, as far as the finding names one. */
 function byActor(ev: TrailEvent, f: NormalizedFinding): boolean {
   const a = f.actor;
@@ -85,16 +94,27 @@ function anchorsOf(f: NormalizedFinding, index: EdgeIndex): TrailEvent[] {
   return [];
 }
 
+/** What the seed needs of a record known only by its summary: its caller and the node it acts with. */
+export interface SeedRow {
+  arn: string | null;
+  /** The caller's principal key. */
+  key: string | null;
+  uses: string | null;
+}
+
 /**
  * The seed of the walk for `f` over the records in `index`.
+ * @param others records known only by a summary (a read that does not keep every record
+ *   whole): their callers and the nodes they act with count as the index's records do. The
+ *   finding's anchors are always among the index's records (see {@link anchorWindow}).
  */
-export function seedOf(f: NormalizedFinding, index: EdgeIndex): SeedResult {
+export function seedOf(f: NormalizedFinding, index: EdgeIndex, others: readonly SeedRow[] = []): SeedResult {
   const taken = new Set<string>();
   const forced = new Set<string>(f.attackSequence?.eventIds ?? []);
   const hows: string[] = [];
   const keys = [f.actor.accessKeyId, ...(f.attackSequence?.accessKeyIds ?? [])].filter((k): k is string => !!k);
   for (const k of keys) {
-    if (index.usersOf(`key:${k}`).length > 0) {
+    if (index.usersOf(`key:${k}`).length > 0 || others.some((r) => r.uses === `key:${k}`)) {
       taken.add(`key:${k}`);
       hows.push(`access key ${k} named by the finding`);
     }
@@ -109,11 +129,13 @@ export function seedOf(f: NormalizedFinding, index: EdgeIndex): SeedResult {
       const pk = principalKeyFromArn(arn);
       if (pk && pk.startsWith('user:')) userKeys.add(pk);
     }
+    const byActor = (r: SeedRow) => (r.arn !== null && arns.has(r.arn)) || (r.key !== null && userKeys.has(r.key));
     for (const ev of index.events) {
-      if (!(ev.identity.arn !== null && arns.has(ev.identity.arn)) && !(ev.identity.key !== null && userKeys.has(ev.identity.key))) continue;
+      if (!byActor({ arn: ev.identity.arn, key: ev.identity.key, uses: null })) continue;
       const uses = index.edgesOf(ev).uses;
       if (uses) taken.add(uses);
     }
+    for (const r of others) if (r.uses && byActor(r)) taken.add(r.uses);
   }
   let anchors: TrailEvent[] = [];
   // Compute findings without a key (SSH brute force, mining, command and control on an instance,

@@ -1,0 +1,97 @@
+/**
+ * Reading on worker threads (src/storyline/parallel-read.ts) keeps exactly what a read in the
+ * main thread keeps: the same records in the same order, the same summaries, counts, skips,
+ * duplicates and token index; a budget passed in a worker-thread read stops it the same way;
+ * and the storyline of the shipped trail is the same byte for byte.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { closureRowOf, selectSpec, seedTokens } from '../../src/storyline/closure';
+import { investigate, readFinding } from '../../src/storyline/investigate';
+import { readInParallel } from '../../src/storyline/parallel-read';
+import { anchorWindow } from '../../src/storyline/seed';
+import { KeptRecordsError, listTrailFiles, type TokenIndex } from '../../src/trail/read';
+import { run } from '../cli/harness';
+
+const INVICTUS = path.join(__dirname, '..', '..', 'events', 'invictus');
+
+/** The shipped trail and, beside it, what breaks readers: a copy of a file (duplicate eventIDs), a cut .gz, a digest, a foreign file. */
+function hostileCopy(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parallel-'));
+  const files = listTrailFiles([path.join(INVICTUS, 'cloudtrail')]);
+  files.forEach((f, i) => fs.copyFileSync(f, path.join(dir, `${String(i).padStart(3, '0')}-${path.basename(f)}`)));
+  fs.copyFileSync(files[3] as string, path.join(dir, '500-again.json'));
+  const gz = zlib.gzipSync(fs.readFileSync(files[5] as string));
+  fs.writeFileSync(path.join(dir, '501-cut.json.gz'), gz.subarray(0, Math.floor(gz.length / 2)));
+  fs.writeFileSync(path.join(dir, '502_CloudTrail-Digest_x.json'), '{"digestStartTime":"x","logFiles":[]}');
+  fs.writeFileSync(path.join(dir, '503-readme.txt'), 'not a trail');
+  return dir;
+}
+
+test('two worker threads keep what the main thread keeps: records, order, summaries, counts, skips, index', async () => {
+  const dir = hostileCopy();
+  const files = listTrailFiles([dir]);
+  const finding = readFinding(path.join(INVICTUS, 'finding.json'));
+  const spec = selectSpec(seedTokens(finding), true);
+  const read = async (workers: number) => {
+    const index: TokenIndex = new Map();
+    const r = await readInParallel(files, spec, { index, seen: new Set(), wholeWithin: anchorWindow(finding), workers });
+    return { r, index };
+  };
+  const one = await read(0);
+  const two = await read(2);
+  expect(two.r.events.map((e) => e.eventId)).toEqual(one.r.events.map((e) => e.eventId));
+  expect(two.r.events).toEqual(one.r.events);
+  expect(two.r.summaries).toEqual(one.r.summaries);
+  expect(two.r.stats).toEqual(one.r.stats);
+  expect(two.r.cloudTrailFlags).toEqual(one.r.cloudTrailFlags);
+  expect(two.r.ordinals).toEqual(one.r.ordinals);
+  expect(two.index).toEqual(one.index);
+  // What makes the comparison worth having: whole records, summaries, duplicates and skips.
+  expect(one.r.events.length).toBeGreaterThan(10);
+  expect(one.r.summaries.length).toBeGreaterThan(0);
+  expect(one.r.summaries[0]?.summary).toEqual(expect.objectContaining({ eventId: expect.any(String), nodes: expect.any(Array) }));
+  expect(one.r.stats.duplicateRecords).toBeGreaterThan(0);
+  expect(one.r.stats.skippedReasons).toEqual(expect.objectContaining({ 'damaged-gzip': 1, 'digest-file': 1, 'not-cloudtrail': 1 }));
+});
+
+test('a summary is what its record would give: the closure row of the record read whole', async () => {
+  const files = listTrailFiles([path.join(INVICTUS, 'cloudtrail')]);
+  const finding = readFinding(path.join(INVICTUS, 'finding.json'));
+  const summarised = await readInParallel(files, selectSpec(seedTokens(finding), true), { workers: 2 });
+  const ids = new Set(summarised.summaries.map((s) => s.summary.eventId));
+  const whole = await readInParallel(files, { keys: [], principals: [], sessionNames: [], eventIds: [...ids], eventNames: [], edges: false }, { workers: 0 });
+  const rows = new Map(whole.events.map((ev) => [ev.eventId, closureRowOf(ev)]));
+  expect(rows.size).toBe(ids.size);
+  for (const s of summarised.summaries) expect(s.summary).toEqual(rows.get(s.summary.eventId));
+});
+
+test('a budget passed in a worker-thread read stops it with KeptRecordsError, as in the main thread', async () => {
+  const files = listTrailFiles([path.join(INVICTUS, 'cloudtrail')]);
+  // Every edge record as a summary: more than 10 of them in the trail.
+  const all = { keys: [], principals: [], sessionNames: [], eventIds: [], eventNames: [], edges: true };
+  await expect(readInParallel(files, all, { workers: 2, maxSummaries: 10 })).rejects.toThrow(KeptRecordsError);
+  await expect(readInParallel(files, all, { workers: 0, maxSummaries: 10 })).rejects.toThrow(KeptRecordsError);
+});
+
+test('trailstory investigate --threads takes 0 to 64 threads, and gives the same storyline with any', async () => {
+  const args = ['investigate', '--finding', path.join(INVICTUS, 'finding.json'), '--cloudtrail', path.join(INVICTUS, 'cloudtrail')];
+  const bad = await run([...args, '--threads', 'many']);
+  expect(bad.code).toBe(2);
+  expect(bad.err).toMatch(/--threads "many" is not a number of threads from 0 to 64/);
+  expect((await run([...args, '--threads', '65'])).code).toBe(2);
+  const zero = await run([...args, '--threads', '0']);
+  const three = await run([...args, '--threads', '3']);
+  expect(zero.code).toBe(0);
+  expect(three.out).toBe(zero.out);
+});
+
+test('the storyline of the shipped trail is the same read on two threads or one', async () => {
+  const opts = { findingFile: path.join(INVICTUS, 'finding.json'), cloudtrail: [path.join(INVICTUS, 'cloudtrail')] };
+  const one = await investigate({ ...opts, threads: 0 });
+  const two = await investigate({ ...opts, threads: 2 });
+  expect(JSON.stringify(two)).toBe(JSON.stringify(one));
+  expect(one.steps.length).toBeGreaterThan(100);
+});
