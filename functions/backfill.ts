@@ -5,13 +5,13 @@
  */
 import type { Context } from 'aws-lambda';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { makeClients } from '../src/clients';
+import { clientsOf } from '../src/clients';
 import { readConfig } from '../src/config';
-import { makeBackfill } from '../src/lambda/backfill';
+import { BACKFILL_CLIENTS, makeBackfill } from '../src/lambda/backfill';
 import { chain, logger, metrics } from '../src/lambda/chain';
 
 const config = readConfig(['ENRICH_QUEUE_URL']);
-const backfill = makeBackfill(config, makeClients(config), process.env.AWS_REGION ?? 'us-east-1');
+const backfill = makeBackfill(config, clientsOf(BACKFILL_CLIENTS, config), process.env.AWS_REGION ?? 'us-east-1');
 
 export const handler = chain(async (_event: unknown, context: Context) => {
   const result = await backfill(Date.now() + Math.max(0, context.getRemainingTimeInMillis() - 10_000));

@@ -5,13 +5,13 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { makeClients } from '../src/clients';
+import { clientsOf } from '../src/clients';
 import { readConfig } from '../src/config';
 import { chain, logger } from '../src/lambda/chain';
-import { makeWorker } from '../src/lambda/worker';
+import { makeWorker, WORKER_CLIENTS } from '../src/lambda/worker';
 
 const config = readConfig(['ENRICH_QUEUE_URL', 'IDEMPOTENCY_TABLE', 'ENRICH_DLQ_URL']);
-const worker = makeWorker(config, makeClients(config), new DynamoDBClient(config.endpoint ? { endpoint: config.endpoint } : {}), {
+const worker = makeWorker(config, clientsOf(WORKER_CLIENTS, config), new DynamoDBClient(config.endpoint ? { endpoint: config.endpoint } : {}), {
   onOutcome: (o) => logger.info('enriched', { key: o.key, steps: o.steps, requests: o.requests, recheckQueued: o.recheckQueued }),
 });
 

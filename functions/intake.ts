@@ -4,13 +4,13 @@
  */
 import type { Context } from 'aws-lambda';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { makeClients } from '../src/clients';
+import { clientsOf } from '../src/clients';
 import { readConfig } from '../src/config';
 import { chain, logger, metrics } from '../src/lambda/chain';
-import { makeIntake } from '../src/lambda/intake';
+import { INTAKE_CLIENTS, makeIntake } from '../src/lambda/intake';
 
 const config = readConfig(['ENRICH_QUEUE_URL']);
-const intake = makeIntake(config, makeClients(config), (msg, extra) => logger.info(msg, extra));
+const intake = makeIntake(config, clientsOf(INTAKE_CLIENTS, config), (msg, extra) => logger.info(msg, extra));
 
 export const handler = chain(async (event: unknown, _context: Context) => {
   const r = await intake(event);

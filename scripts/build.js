@@ -2,12 +2,18 @@
 /**
  * `npm run build`: bundles each Lambda function of `template.yaml` with esbuild, exactly as
  * `sam build` does from the function's `Metadata.BuildProperties` (one source of truth: the
- * entry point, format, target, minify and source map are read from the template), into
- * `.build/<Name>/<entry>.js` (`<Name>` is the function's logical ID without `Function`), with
- * `.build/<Name>.meta.json` (esbuild's metafile: every input that went into the bundle).
+ * entry points, format, target, main fields, minify and source map are read from the template),
+ * into `.build/<Name>/` (`<Name>` is the function's logical ID without `Function`), with
+ * `.build/<Name>.meta.json` (esbuild's metafile: every input that went into each output file).
+ *
+ * `EntryPoints` may name more than one file: one esbuild run over all of them, as `sam build`
+ * does (no `outbase`, so files of one folder land side by side in the function's folder). The
+ * entry point whose file the `Handler` names is the one Lambda loads at start; the others are
+ * files beside it that it requires when it needs them (the enrich worker's `report.js`).
  *
  * CommonJS, platform node, every dependency bundled (the AWS SDK included: `External: []`),
- * so a bundle needs nothing beside it at run time (pitfall 20). `test/template` loads each one.
+ * so a bundle needs nothing outside its folder at run time (pitfall 20). `test/template` loads
+ * each one.
  *
  * Usage: node scripts/build.js [--outdir DIR] [Name ...]
  */
@@ -30,7 +36,13 @@ const customTags = INTRINSICS.flatMap(([short, long]) => [
   { tag: `!${short}`, collection: 'map', resolve: (m) => ({ [long]: m.toJSON() }) },
 ]);
 
-/** The esbuild-built functions of the template: `{ name, logicalId, entry, props }`. */
+/** An entry point's output name: its file name without the extension (`functions/report.ts` → `report`). */
+const moduleOf = (entry) => path.basename(entry).replace(/\.[cm]?[jt]s$/, '');
+
+/**
+ * The esbuild-built functions of the template: `{ name, logicalId, entry, entries, handler, props }`,
+ * `entry` the handler's entry point (the one its `Handler` names), `entries` all of them.
+ */
 function functionsOf(templateFile = path.join(ROOT, 'template.yaml')) {
   const t = YAML.parse(fs.readFileSync(templateFile, 'utf8'), { customTags });
   const out = [];
@@ -38,20 +50,28 @@ function functionsOf(templateFile = path.join(ROOT, 'template.yaml')) {
     if (r.Type !== 'AWS::Serverless::Function' || r.Metadata?.BuildMethod !== 'esbuild') continue;
     const props = r.Metadata.BuildProperties ?? {};
     const entries = props.EntryPoints ?? [];
-    if (entries.length !== 1) throw new Error(`${logicalId}: expected exactly one entry point, found ${entries.length}`);
-    out.push({ name: logicalId.replace(/Function$/, ''), logicalId, entry: entries[0], handler: r.Properties?.Handler, props });
+    if (!Array.isArray(entries) || entries.length === 0) throw new Error(`${logicalId}: EntryPoints must list at least one file`);
+    if (new Set(entries.map(moduleOf)).size !== entries.length) throw new Error(`${logicalId}: two EntryPoints would write the same file`);
+    const handler = r.Properties?.Handler;
+    const module = typeof handler === 'string' ? handler.replace(/\.[^./]+$/, '') : undefined;
+    const entry = module === undefined ? entries[0] : entries.find((e) => moduleOf(e) === path.basename(module));
+    if (entry === undefined) throw new Error(`${logicalId}: Handler ${handler} names none of the EntryPoints (${entries.join(', ')})`);
+    out.push({ name: logicalId.replace(/Function$/, ''), logicalId, entry, entries, handler, props });
   }
   return out;
 }
 
-/** Bundles one function; returns the output file and the metafile. */
+/**
+ * Bundles one function; returns the handler's output file (`outfile`), every entry point's
+ * (`files`: `{ entry, outfile }`, the handler's first) and the metafile.
+ */
 async function buildOne(fn, outRoot) {
   const p = fn.props;
   const outdir = path.join(outRoot, fn.name);
   fs.rmSync(outdir, { recursive: true, force: true });
   const result = await esbuild.build({
     absWorkingDir: ROOT,
-    entryPoints: [fn.entry],
+    entryPoints: fn.entries,
     outdir,
     bundle: true,
     platform: 'node', // what `sam build` always passes
@@ -64,12 +84,19 @@ async function buildOne(fn, outRoot) {
     metafile: true,
     logLevel: 'warning',
   });
-  const outfile = path.join(outdir, `${path.basename(fn.entry).replace(/\.[cm]?[jt]s$/, '')}.js`);
-  if (!fs.existsSync(outfile)) throw new Error(`${fn.name}: esbuild did not write ${outfile}`);
+  // Each entry point's output file, from the metafile (esbuild names them, as under `sam build`).
+  const outputOf = new Map(Object.entries(result.metafile.outputs).filter(([, o]) => o.entryPoint).map(([file, o]) => [o.entryPoint, path.resolve(ROOT, file)]));
+  const files = [fn.entry, ...fn.entries.filter((e) => e !== fn.entry)].map((entry) => ({ entry, outfile: outputOf.get(entry) }));
+  for (const f of files) {
+    if (!f.outfile || !fs.existsSync(f.outfile)) throw new Error(`${fn.name}: esbuild wrote no file for ${f.entry}`);
+    // Beside the handler's file: Lambda loads the handler from the folder's top, the handler requires the others from its own folder.
+    if (path.dirname(f.outfile) !== outdir) throw new Error(`${fn.name}: ${f.entry} was written to ${path.relative(outdir, f.outfile)}, not at the top of the function's folder (keep every entry point in one folder)`);
+  }
+  const outfile = files[0].outfile;
   const module = path.basename(outfile, '.js');
   if (fn.handler && fn.handler.split('.')[0] !== module) throw new Error(`${fn.logicalId}: Handler ${fn.handler} does not name the bundle ${module}.js`);
   fs.writeFileSync(path.join(outRoot, `${fn.name}.meta.json`), JSON.stringify(result.metafile));
-  return { name: fn.name, outfile, metafile: result.metafile, warnings: result.warnings };
+  return { name: fn.name, outfile, files, metafile: result.metafile, warnings: result.warnings };
 }
 
 /** Builds the named functions (all by default) into `outRoot` (default `.build`). */
@@ -82,7 +109,7 @@ async function build({ outRoot = path.join(ROOT, '.build'), only = [] } = {}) {
   return built;
 }
 
-module.exports = { build, functionsOf, customTags };
+module.exports = { build, functionsOf, customTags, moduleOf };
 
 if (require.main === module) {
   const args = process.argv.slice(2);
@@ -95,8 +122,11 @@ if (require.main === module) {
   build({ outRoot, only }).then(
     (built) => {
       for (const b of built) {
-        const kb = Math.round(fs.statSync(b.outfile).size / 1024);
-        console.log(`built ${path.relative(process.cwd(), b.outfile)} (${kb} KiB, ${Object.keys(b.metafile.inputs).length} inputs)`);
+        for (const f of b.files) {
+          const out = b.metafile.outputs[path.relative(ROOT, f.outfile).split(path.sep).join('/')];
+          const kb = Math.round(fs.statSync(f.outfile).size / 1024);
+          console.log(`built ${path.relative(process.cwd(), f.outfile)} (${kb} KiB, ${out ? Object.keys(out.inputs).length : '?'} inputs)`);
+        }
       }
     },
     (e) => {

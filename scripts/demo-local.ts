@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { makeClients } from '../src/clients';
+import { makeClients } from '../src/clients/all';
 import { readConfig } from '../src/config';
 import { makeIntake } from '../src/lambda/intake';
 import { makeWorker } from '../src/lambda/worker';

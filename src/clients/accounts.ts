@@ -10,7 +10,7 @@
  */
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { makeClients, requestHandlerOptions, type ClientOverrides, type Clients } from './index';
+import { clientsOf, requestHandlerOptions, type ClientName, type ClientOverrides, type ClientSet } from './index';
 import type { Config } from '../config';
 
 /** How the functions reach member accounts. */
@@ -30,13 +30,14 @@ export const MEMBER_SESSION_NAME = 'trailstory-enrich';
 /** Member (account, region) client sets kept by one warm function: beyond this, the least recently used is dropped (and built again when needed). */
 export const MAX_MEMBER_CLIENT_SETS = 256;
 
-export class AccountClients {
+/** Clients by account: a member account's are of the same services as the functions' own (`K`). */
+export class AccountClients<K extends ClientName = ClientName> {
   /** `account/region` → clients, in least-recently-used order (a Map keeps insertion order; a hit moves to the end). */
-  private readonly cache = new Map<string, Clients>();
+  private readonly cache = new Map<string, ClientSet<K>>();
 
   constructor(
     private readonly config: Pick<Config, 'endpoint'>,
-    private readonly own: Clients,
+    private readonly own: ClientSet<K>,
     private readonly access: MemberAccess,
     /** The functions' own credentials, when not the default chain (tests, the demo). */
     private readonly ownCredentials?: AwsCredentialIdentity,
@@ -70,12 +71,12 @@ export class AccountClients {
   }
 
   /** Clients for `account` in `region` (the functions' own for their own account). */
-  for(account: string, region: string): Clients {
+  for(account: string, region: string): ClientSet<K> {
     if (account === this.access.ownAccount) return this.own;
     const key = `${account}/${region}`;
     let c = this.cache.get(key);
     if (c) this.cache.delete(key);
-    else c = makeClients(this.config, region, { ...this.overrides, credentials: this.credentials(account, region) });
+    else c = clientsOf(this.own.classes, this.config, region, { ...this.overrides, credentials: this.credentials(account, region) });
     this.cache.set(key, c);
     if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     return c;

@@ -2,15 +2,21 @@
  * SDK client factories: one client per service and region, built once and handed in, with the
  * retry policy stated (adaptive retries, 4 attempts) and the endpoint override the local
  * emulator needs. Only this module, the sources' I/O and the writer import `@aws-sdk/*`.
+ *
+ * This module imports no SDK client itself: each use case names the client classes it uses
+ * (`INTAKE_CLIENTS`, `BACKFILL_CLIENTS`, `WORKER_CLIENTS`, `ORG_STATUS_CLIENTS`) and
+ * {@link clientsOf} builds exactly those, so a function's bundle holds only its own clients
+ * (esbuild's metafile, `.build/<Name>.meta.json`, shows which; test/template checks it).
+ * Every client at once, for tests and scripts: `makeClients` in `./all`.
  */
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { DetectiveClient } from '@aws-sdk/client-detective';
-import { GuardDutyClient } from '@aws-sdk/client-guardduty';
-import { SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { STSClient } from '@aws-sdk/client-sts';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { DetectiveClient } from '@aws-sdk/client-detective';
+import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
+import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { STSClient } from '@aws-sdk/client-sts';
 import type { Config } from '../config';
 
 export interface Clients {
@@ -26,6 +32,27 @@ export interface Clients {
   /** S3 client of the function's own region (the report bucket); path-style for local endpoints. */
   s3(): S3Client;
 }
+
+/** The services of {@link Clients}. */
+export type ClientName = keyof Clients;
+
+/** The SDK client class of each service. */
+export interface ClientClasses {
+  cloudTrail: typeof CloudTrailClient;
+  securityHub: typeof SecurityHubClient;
+  detective: typeof DetectiveClient;
+  guardDuty: typeof GuardDutyClient;
+  sqs: typeof SQSClient;
+  sts: typeof STSClient;
+  organizations: typeof OrganizationsClient;
+  s3: typeof S3Client;
+}
+
+/**
+ * Clients of the services `K`, and the classes they were built from (so that clients of the same
+ * services can be built for another account: src/clients/accounts.ts).
+ */
+export type ClientSet<K extends ClientName = ClientName> = Pick<Clients, K> & { readonly classes: Pick<ClientClasses, K> };
 
 /** SDK settings every client shares beyond the defaults (credentials of another account, an endpoint). */
 export interface ClientOverrides {
@@ -50,8 +77,16 @@ export function requestHandlerOptions(t: { connectionMs: number; requestMs: numb
   return { requestHandler: { connectionTimeout: t.connectionMs, requestTimeout: t.requestMs, throwOnRequestTimeout: true } };
 }
 
-/** Clients for the function's own account; `defaultRegion` for SQS. */
-export function makeClients(config: Pick<Config, 'endpoint'>, defaultRegion: string = process.env.AWS_REGION ?? 'us-east-1', overrides: ClientOverrides = {}): Clients {
+/**
+ * Clients of the services whose classes are given, for the function's own account;
+ * `defaultRegion` for SQS, Organizations and S3.
+ */
+export function clientsOf<K extends ClientName>(
+  classes: Pick<ClientClasses, K>,
+  config: Pick<Config, 'endpoint'>,
+  defaultRegion: string = process.env.AWS_REGION ?? 'us-east-1',
+  overrides: ClientOverrides = {},
+): ClientSet<K> {
   const { timeouts, ...rest } = overrides;
   const common = { retryMode: 'adaptive' as const, maxAttempts: 4, ...(config.endpoint ? { endpoint: config.endpoint } : {}), ...requestHandlerOptions(timeouts), ...rest };
   const cache = new Map<string, unknown>();
@@ -60,14 +95,16 @@ export function makeClients(config: Pick<Config, 'endpoint'>, defaultRegion: str
     if (!c) cache.set(key, (c = make()));
     return c;
   };
-  return {
-    cloudTrail: (region) => get(`ct/${region}`, () => new CloudTrailClient({ ...common, region })),
-    securityHub: (region) => get(`sh/${region}`, () => new SecurityHubClient({ ...common, region })),
-    detective: (region) => get(`dt/${region}`, () => new DetectiveClient({ ...common, region })),
-    guardDuty: (region) => get(`gd/${region}`, () => new GuardDutyClient({ ...common, region })),
-    sts: (region) => get(`sts/${region}`, () => new STSClient({ ...common, region })),
-    organizations: () => get('org', () => new OrganizationsClient({ ...common, region: defaultRegion })),
-    sqs: () => get('sqs', () => new SQSClient({ ...common, region: defaultRegion })),
-    s3: () => get('s3', () => new S3Client({ ...common, region: defaultRegion, forcePathStyle: Boolean(common.endpoint) })),
-  };
+  const c: Partial<ClientClasses> = classes;
+  const out: Partial<Clients> = {};
+  const { cloudTrail: CT, securityHub: SH, detective: DT, guardDuty: GD, sts: STS, organizations: ORG, sqs: SQS, s3: S3 } = c;
+  if (CT) out.cloudTrail = (region) => get(`ct/${region}`, () => new CT({ ...common, region }));
+  if (SH) out.securityHub = (region) => get(`sh/${region}`, () => new SH({ ...common, region }));
+  if (DT) out.detective = (region) => get(`dt/${region}`, () => new DT({ ...common, region }));
+  if (GD) out.guardDuty = (region) => get(`gd/${region}`, () => new GD({ ...common, region }));
+  if (STS) out.sts = (region) => get(`sts/${region}`, () => new STS({ ...common, region }));
+  if (ORG) out.organizations = () => get('org', () => new ORG({ ...common, region: defaultRegion }));
+  if (SQS) out.sqs = () => get('sqs', () => new SQS({ ...common, region: defaultRegion }));
+  if (S3) out.s3 = () => get('s3', () => new S3({ ...common, region: defaultRegion, forcePathStyle: Boolean(common.endpoint) }));
+  return Object.assign(out as Pick<Clients, K>, { classes });
 }

@@ -8,9 +8,9 @@
  * the linked regions, each with its own `Region`: they are queued as they are, and the worker
  * reads and writes each in its own region (Security Hub user guide, "Cross-Region aggregation").
  */
-import { paginateGetFindings } from '@aws-sdk/client-securityhub';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import type { Clients } from '../clients';
+import { paginateGetFindings, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { ClientSet } from '../clients';
 import type { Config } from '../config';
 import { readAsffFinding } from '../findings/asff';
 import { RateBudget, realTimer, type Timer } from '../sources/rate';
@@ -27,8 +27,11 @@ export interface BackfillResult {
   more: boolean;
 }
 
+/** The SDK clients the backfill uses (its function's bundle holds these and no other). */
+export const BACKFILL_CLIENTS = { securityHub: SecurityHubClient, sqs: SQSClient };
+
 /** Builds the backfill for the function's `region`; `deadline()` is the epoch ms after which no page starts. */
-export function makeBackfill(config: Pick<Config, 'enrichQueueUrl' | 'backfillDays'>, clients: Clients, region: string, timer: Timer = realTimer) {
+export function makeBackfill(config: Pick<Config, 'enrichQueueUrl' | 'backfillDays'>, clients: ClientSet<keyof typeof BACKFILL_CLIENTS>, region: string, timer: Timer = realTimer) {
   /** Security Hub GetFindings: 3 requests/s. */
   const budget = new RateBudget(3, 3, timer);
   return async (deadline: number): Promise<BackfillResult> => {

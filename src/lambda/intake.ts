@@ -5,8 +5,8 @@
  * with a log line and not retried; GuardDuty findings below the severity threshold too (a
  * custom action is an analyst's explicit request and is always honoured).
  */
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import type { Clients } from '../clients';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { ClientSet } from '../clients';
 import type { Config } from '../config';
 import { FindingInputError } from '../findings/errors';
 import { parseFindings } from '../findings/normalize';
@@ -18,8 +18,11 @@ export interface IntakeResult {
   dropped: Record<string, number>;
 }
 
+/** The SDK clients the intake uses (its function's bundle holds these and no other). */
+export const INTAKE_CLIENTS = { sqs: SQSClient };
+
 /** Builds the intake; `log` receives one line per drop. */
-export function makeIntake(config: Readonly<Config>, clients: Clients, log: (msg: string, extra: Record<string, unknown>) => void = () => undefined) {
+export function makeIntake(config: Readonly<Config>, clients: ClientSet<keyof typeof INTAKE_CLIENTS>, log: (msg: string, extra: Record<string, unknown>) => void = () => undefined) {
   return async (event: unknown): Promise<IntakeResult> => {
     const dropped: Record<string, number> = {};
     let findings;

@@ -9,10 +9,15 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { DetectiveClient } from '@aws-sdk/client-detective';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { ClientOverrides, Clients } from '../clients';
+import type { ClientOverrides, ClientSet } from '../clients';
 import { AccountClients } from '../clients/accounts';
 import { partitionOf } from '../findings/common';
 import type { Config } from '../config';
@@ -44,8 +49,15 @@ export interface WorkerOptions {
   memberOverrides?: ClientOverrides;
 }
 
+/**
+ * The SDK clients the worker uses, in its own account and (the same services) in member accounts;
+ * its function's bundle holds these, DynamoDB's for the idempotency table, and no other. The
+ * member role's credentials come from the SDK's credential provider (its own STS client).
+ */
+export const WORKER_CLIENTS = { cloudTrail: CloudTrailClient, securityHub: SecurityHubClient, detective: DetectiveClient, guardDuty: GuardDutyClient, sqs: SQSClient, s3: S3Client };
+
 /** Builds the SQS batch handler. `dynamo`: the client for the idempotency table. */
-export function makeWorker(config: Readonly<Config>, clients: Clients, dynamo: DynamoDBClient, opts: WorkerOptions = {}) {
+export function makeWorker(config: Readonly<Config>, clients: ClientSet<keyof typeof WORKER_CLIENTS>, dynamo: DynamoDBClient, opts: WorkerOptions = {}) {
   const onOutcome = opts.onOutcome ?? (() => undefined);
   const timer = opts.timer ?? realTimer;
   if (!config.idempotencyTable) throw new Error('IDEMPOTENCY_TABLE is not set');

@@ -3,11 +3,18 @@
  * own clients (the SDK's default credential chain, `AWS_ENDPOINT_URL` for the emulator), who
  * the caller is (STS GetCallerIdentity, in the stack's region), and the member-role clients.
  */
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { makeClients, type ClientOverrides } from '../clients';
+import { DetectiveClient } from '@aws-sdk/client-detective';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { clientsOf, type ClientClasses, type ClientOverrides } from '../clients';
 import { AccountClients, errorLine } from '../clients/accounts';
 import { readConfig, type Config } from '../config';
-import { orgStatus, type OrgStatus } from './status';
+import { orgStatus, type OrgStatus, type OrgStatusClient } from './status';
+
+/** The SDK clients org-status uses, in the caller's account and (the same services) through the member role. */
+export const ORG_STATUS_CLIENTS: Pick<ClientClasses, OrgStatusClient> = { sts: STSClient, organizations: OrganizationsClient, securityHub: SecurityHubClient, guardDuty: GuardDutyClient, detective: DetectiveClient };
 
 /** What to check; unset names fall back to the functions' environment (MEMBER_ROLE_NAME, …). */
 export interface RunOrgStatusOptions {
@@ -40,7 +47,7 @@ export class CallerUnknownError extends Error {
  */
 export async function runOrgStatus(o: RunOrgStatusOptions): Promise<OrgStatus> {
   const config = o.config ?? readConfig([], o.env ?? process.env);
-  const clients = makeClients(config, o.stackRegion, o.overrides ?? {});
+  const clients = clientsOf(ORG_STATUS_CLIENTS, config, o.stackRegion, o.overrides ?? {});
   let who;
   try {
     who = await clients.sts(o.stackRegion).send(new GetCallerIdentityCommand({}));

@@ -29,7 +29,7 @@ import {
 } from '@aws-sdk/client-guardduty';
 import { DescribeOrganizationConfigurationCommand as DtOrgConfig, ListGraphsCommand, paginateListMembers as paginateDtMembers } from '@aws-sdk/client-detective';
 import pLimit from 'p-limit';
-import type { Clients } from '../clients';
+import type { ClientSet } from '../clients';
 import { errorLine, errorName, isRegionOff, type AccountClients } from '../clients/accounts';
 
 /** The part of trailstory a gap is about. */
@@ -148,13 +148,16 @@ export function isPassingFailure(e: unknown): boolean {
 /** The fix of a passing failure. */
 const RERUN = 're-run org-status (the SDK already retried; if it persists, check the AWS Health Dashboard and the service quotas)';
 
+/** The services org-status calls (their classes: ORG_STATUS_CLIENTS in ./run). */
+export type OrgStatusClient = 'sts' | 'organizations' | 'securityHub' | 'guardDuty' | 'detective';
+
 /**
  * Reads the organisation's readiness for trailstory. `clients` are the admin account's own;
  * `members` reach member accounts through the member role. Regions are deduplicated.
  * @throws Error when `regions` is empty; otherwise only on programming errors: every AWS error
  *   becomes a gap or a `?` cell.
  */
-export async function orgStatus(clients: Clients, members: AccountClients, opts: OrgStatusOptions): Promise<OrgStatus> {
+export async function orgStatus(clients: ClientSet<OrgStatusClient>, members: AccountClients<OrgStatusClient>, opts: OrgStatusOptions): Promise<OrgStatus> {
   const regionList = [...new Set(opts.regions)];
   if (regionList.length === 0) throw new Error('org-status: no region to check');
   const admin = opts.adminAccount;

@@ -5,7 +5,7 @@
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Storyline } from '../model/storyline';
-import { renderHtml } from '../render/html';
+import { reportRenderer } from './renderer';
 
 /** The object key of a finding's report: one object per finding, replaced when it is enriched again. */
 export function reportKey(st: Storyline): string {
@@ -19,12 +19,12 @@ export function s3ConsoleUrl(bucket: string, key: string, region: string, partit
 }
 
 /**
- * Renders the report and writes it to `bucket` (encrypted by the bucket's default encryption);
- * returns its console URL. Errors are the SDK's (the caller notes them and goes on without a link).
+ * Renders the report (its renderers loaded on the first call: ./renderer) and writes it to
+ * `bucket` (encrypted by the bucket's default encryption); returns its console URL. Errors are the SDK's (the caller notes them and goes on without a link).
  */
 export async function putReport(s3: S3Client, bucket: string, bucketRegion: string, st: Storyline, now: string): Promise<string> {
   const key = reportKey(st);
-  const html = await renderHtml(st, { generatedAt: now });
+  const html = await reportRenderer().renderHtml(st, { generatedAt: now });
   await s3.send(
     new PutObjectCommand({ Bucket: bucket, Key: key, Body: html, ContentType: 'text/html; charset=utf-8', CacheControl: 'no-store' }),
   );

@@ -2,7 +2,7 @@
  * AccountClients: the functions' own clients for their own account; one set per member account
  * and region, reused while it is among the most recently used, and a bounded number of them.
  */
-import { makeClients } from '../../src/clients';
+import { makeClients } from '../../src/clients/all';
 import { AccountClients, isAccessError } from '../../src/clients/accounts';
 
 const own = makeClients({ endpoint: null }, 'us-east-1', { credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });

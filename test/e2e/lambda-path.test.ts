@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { makeClients } from '../../src/clients';
+import { makeClients } from '../../src/clients/all';
 import { readConfig } from '../../src/config';
 import { makeIntake } from '../../src/lambda/intake';
 import { makeWorker, type RecordOutcome } from '../../src/lambda/worker';

@@ -14,7 +14,7 @@
  * Then `trailstory org-status` runs against the same organisation, as the worker's role.
  */
 import * as fs from 'node:fs';
-import { makeClients } from '../../src/clients';
+import { makeClients } from '../../src/clients/all';
 import { readConfig } from '../../src/config';
 import { main } from '../../src/cli/main';
 import { messageFor } from '../../src/lambda/messages';

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeClients } from '../../src/clients';
+import { makeClients } from '../../src/clients/all';
 import { readConfig } from '../../src/config';
 import { makeBackfill } from '../../src/lambda/backfill';
 import type { EnrichMessage } from '../../src/lambda/messages';

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeClients } from '../../src/clients';
+import { makeClients } from '../../src/clients/all';
 import { readConfig } from '../../src/config';
 import { parseFindings } from '../../src/findings/normalize';
 import { messageFor } from '../../src/lambda/messages';

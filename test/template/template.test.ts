@@ -8,12 +8,17 @@
  *    found in the sources esbuild bundled, from the metafile);
  *  - `npm run build` bundles each function as CommonJS with the SDK inside, and each bundle
  *    loads on its own, away from the repository, under the template's environment (pitfall 20);
+ *  - the file each function loads at start is under 1.5 MB and holds only the SDK clients its
+ *    use case names; the enrich worker's report renderers and elkjs are a file of their own
+ *    (report.js), loaded from beside the handler on the first report;
  *  - the inline custom resource that creates the Security Hub custom action answers
  *    CloudFormation for every request type.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import { isBuiltin } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
@@ -21,7 +26,12 @@ import Ajv from 'ajv-draft-04';
 import { checkProps, specOf } from './spec';
 import { buildHealthyOrganization } from '../e2e/org-fixture';
 import { AwsEmulator } from '../emulator/server';
+import { seedScenario } from '../emulator/seed';
+import { sqsEvent, startDynamo } from '../e2e/harness';
 import type { Metafile } from 'esbuild';
+import { parseFindings } from '../../src/findings/normalize';
+import { messageFor } from '../../src/lambda/messages';
+import { REPORT_FILE } from '../../src/report/renderer';
 import {
   actionsOf,
   allows,
@@ -53,12 +63,13 @@ const globalsFn: JsonObject = isObject(t.Globals) && isObject(t.Globals.Function
 const fnProp = (id: string, name: string): Json | undefined => props(id)[name] ?? globalsFn[name];
 
 const serverlessFunctions = Object.keys(R).filter((id) => R[id]!.Type === 'AWS::Serverless::Function');
-/** The functions `npm run build` bundles: `{ id, name, entry }`. */
+/** The functions `npm run build` bundles: `{ id, name, entry, entries }`, `entry` the handler's (the first of its EntryPoints). */
 const bundled = serverlessFunctions
   .filter((id) => isObject(R[id]!.Metadata) && R[id]!.Metadata!.BuildMethod === 'esbuild')
   .map((id) => {
     const bp = R[id]!.Metadata!.BuildProperties as JsonObject;
-    return { id, name: id.replace(/Function$/, ''), entry: (bp.EntryPoints as string[])[0]!, build: bp };
+    const entries = bp.EntryPoints as string[];
+    return { id, name: id.replace(/Function$/, ''), entry: entries[0]!, entries, build: bp };
   });
 
 const metafiles = new Map<string, Metafile>();
@@ -69,6 +80,21 @@ beforeAll(() => {
   if (r.status !== 0) throw new Error(`scripts/build.js failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   for (const b of bundled) metafiles.set(b.id, JSON.parse(fs.readFileSync(path.join(BUILD_DIR, `${b.name}.meta.json`), 'utf8')) as Metafile);
 });
+
+/** The metafile key of the output file esbuild wrote for one of a function's entry points (`.build/<Name>/<file>.js`). */
+const outputOf = (id: string, entry: string): string => {
+  const outs = Object.entries(metafiles.get(id)!.outputs).filter(([, o]) => o.entryPoint === entry);
+  if (outs.length !== 1) throw new Error(`${id}: ${outs.length} output files for ${entry}`);
+  return outs[0]![0];
+};
+/** The inputs that went into that output file (with bytes in it). */
+const inputsOf = (id: string, entry: string): string[] =>
+  Object.entries(metafiles.get(id)!.outputs[outputOf(id, entry)]!.inputs)
+    .filter(([, i]) => i.bytesInOutput > 0)
+    .map(([f]) => f);
+/** The `@aws-sdk/client-*` packages in that output file, without the prefix. */
+const sdkClients = (id: string, entry: string): string[] =>
+  [...new Set(inputsOf(id, entry).map((f) => /node_modules\/@aws-sdk\/client-([a-z0-9-]+)\//.exec(f)?.[1]).filter((c): c is string => c !== undefined))].sort();
 
 /** The repository's own sources esbuild put in a function's bundle. */
 const ownInputs = (id: string): string[] => Object.keys(metafiles.get(id)!.inputs).filter((f) => /^(src|functions)\//.test(f));
@@ -104,17 +130,21 @@ describe('template.yaml: what the issue asks for', () => {
   });
 
   test.each([
-    ['IntakeFunction', 'functions/intake.ts', 'intake.handler'],
-    ['EnrichWorkerFunction', 'functions/enrich-worker.ts', 'enrich-worker.handler'],
-    ['BackfillFunction', 'functions/backfill.ts', 'backfill.handler'],
-    ['OrgStatusFunction', 'functions/org-status.ts', 'org-status.handler'],
-  ])('%s: esbuild, CommonJS, node20, the SDK bundled; Handler names the bundle', (id, entry, handler) => {
+    ['IntakeFunction', ['functions/intake.ts'], 'intake.handler'],
+    // The worker's second entry point: the report's renderers, written beside the handler as report.js.
+    ['EnrichWorkerFunction', ['functions/enrich-worker.ts', 'functions/report.ts'], 'enrich-worker.handler'],
+    ['BackfillFunction', ['functions/backfill.ts'], 'backfill.handler'],
+    ['OrgStatusFunction', ['functions/org-status.ts'], 'org-status.handler'],
+  ])('%s: esbuild, CommonJS, node20, ES modules first, minified, the SDK bundled; Handler names the first entry point', (id, entries, handler) => {
     expect(R[id]?.Metadata).toEqual({
       BuildMethod: 'esbuild',
-      BuildProperties: { Format: 'cjs', Target: 'node20', EntryPoints: [entry], Minify: true, Sourcemap: true, External: [] },
+      BuildProperties: { Format: 'cjs', Target: 'node20', EntryPoints: entries, MainFields: 'module,main', Minify: true, Sourcemap: true, External: [] },
     });
-    expect(fs.existsSync(path.join(ROOT, entry))).toBe(true);
+    for (const entry of entries) expect(fs.existsSync(path.join(ROOT, entry))).toBe(true);
+    // One folder: esbuild (no outbase, as `sam build` runs it) writes them side by side.
+    expect(new Set(entries.map((e) => path.dirname(e)))).toEqual(new Set(['functions']));
     expect(props(id).Handler).toBe(handler);
+    expect(`${path.basename(entries[0]!, '.ts')}.handler`).toBe(handler);
     expect(props(id).CodeUri).toBe('./');
   });
 
@@ -493,7 +523,7 @@ describe('IAM: one least-privilege role per function (OrgStatus runs as the enri
     const lib = inline !== undefined ? { sent: [] } : scanFiles(libraryInputs(id));
     const library = actionsOf(lib.sent);
     // The SDK's fromTemporaryCredentials provider sends STS AssumeRole itself (member accounts).
-    if (inline === undefined && Object.keys(metafiles.get(id)!.inputs).some((f) => /credential-providers\/dist-cjs\/loadSts/.test(f))) library.add('sts:AssumeRole');
+    if (inline === undefined && Object.keys(metafiles.get(id)!.inputs).some((f) => /credential-providers\/dist-(cjs|es)\/loadSts/.test(f))) library.add('sts:AssumeRole');
     return { code: actionsOf(own.sent), library, config: new Set(configNeeds(id).map((n) => n.action)), unknown: own.unknown };
   }
 
@@ -645,17 +675,57 @@ describe('bundles (.build/, npm run build)', () => {
   });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  test.each(bundled.map((b) => [b.name, b.id]))('%s: CommonJS, the SDK inside, nothing required from outside but Node built-ins', (name, id) => {
+  test.each(bundled.flatMap((b) => b.entries.map((e) => [b.name, e, b.id])))('%s %s: CommonJS, nothing required from outside but Node built-ins', (name, entry, id) => {
     const meta = metafiles.get(id)!;
-    const outKey = Object.keys(meta.outputs).find((k) => k.endsWith('.js'))!;
+    const outKey = outputOf(id, entry);
     const out = meta.outputs[outKey]!;
-    expect(out.entryPoint).toBe(bundled.find((b) => b.id === id)!.entry);
+    expect(out.entryPoint).toBe(entry);
     expect(out.imports.filter((i) => i.external && !isBuiltin(i.path)).map((i) => i.path)).toEqual([]);
-    expect(Object.keys(meta.inputs).some((f) => f.includes('node_modules/@aws-sdk/client-'))).toBe(true);
     const code = fs.readFileSync(path.join(ROOT, outKey), 'utf8');
     expect(code).not.toMatch(/^\s*(import|export)\s/m); // not ESM
     expect(fs.existsSync(path.join(ROOT, `${outKey}.map`))).toBe(true);
-    expect(name).toBe(path.basename(path.dirname(outKey)));
+    expect(`.build/${name}/${path.basename(entry, '.ts')}.js`).toBe(outKey);
+  });
+
+  /** The SDK clients each function's code uses (its use case's *_CLIENTS; the worker's idempotency layer: DynamoDB), and none other. */
+  const CLIENTS: Record<string, string[]> = {
+    IntakeFunction: ['sqs'],
+    EnrichWorkerFunction: ['cloudtrail', 'detective', 'dynamodb', 'guardduty', 's3', 'securityhub', 'sqs'],
+    BackfillFunction: ['securityhub', 'sqs'],
+    OrgStatusFunction: ['detective', 'guardduty', 'organizations', 'securityhub', 'sts'],
+  };
+
+  test.each(bundled.map((b) => [b.name, b.id, b.entry]))('%s: the file loaded at start is under 1.5 MB and holds exactly the SDK clients its code uses, the SDK inside', (name, id, entry) => {
+    const outKey = outputOf(id, entry);
+    const bytes = fs.statSync(path.join(ROOT, outKey)).size;
+    expect(bytes).toBe(metafiles.get(id)!.outputs[outKey]!.bytes);
+    expect(bytes).toBeLessThan(1.5e6);
+    expect([name, sdkClients(id, entry)]).toEqual([name, CLIENTS[id]]);
+  });
+
+  test('EnrichWorker: elkjs and the report renderers are in report.js, not in the entry file', () => {
+    const entryInputs = inputsOf('EnrichWorkerFunction', 'functions/enrich-worker.ts');
+    const reportInputs = inputsOf('EnrichWorkerFunction', 'functions/report.ts');
+    const RENDERERS = ['src/render/html.ts', 'src/render/svg.ts', 'src/render/story-graph.ts'];
+    expect(entryInputs.filter((f) => f.includes('node_modules/elkjs/') || RENDERERS.includes(f))).toEqual([]);
+    expect(entryInputs).toContain('src/report/renderer.ts'); // what requires report.js on the first report
+    expect(entryInputs).toContain('src/report/s3.ts');
+    expect(reportInputs).toEqual(expect.arrayContaining(['node_modules/elkjs/lib/elk.bundled.js', ...RENDERERS, 'functions/report.ts']));
+    expect(reportInputs.filter((f) => f.includes('node_modules/@aws-sdk/'))).toEqual([]);
+    // elkjs is most of report.js, and report.js is bigger than the entry file.
+    const meta = metafiles.get('EnrichWorkerFunction')!;
+    const report = meta.outputs[outputOf('EnrichWorkerFunction', 'functions/report.ts')]!;
+    expect(report.inputs['node_modules/elkjs/lib/elk.bundled.js']!.bytesInOutput).toBeGreaterThan(1e6);
+    // The file the worker requires is the one the build writes.
+    expect(path.basename(outputOf('EnrichWorkerFunction', 'functions/report.ts'))).toBe(REPORT_FILE);
+  });
+
+  test('no other function carries elkjs or a second file', () => {
+    for (const b of bundled.filter((x) => x.id !== 'EnrichWorkerFunction')) {
+      expect([b.id, b.entries]).toEqual([b.id, [b.entry]]);
+      expect([b.id, Object.keys(metafiles.get(b.id)!.inputs).filter((f) => f.includes('elkjs') || f.startsWith('src/render/'))]).toEqual([b.id, []]);
+      expect([b.id, fs.readdirSync(path.join(BUILD_DIR, b.name)).sort()]).toEqual([b.id, [`${path.basename(b.entry, '.ts')}.js`, `${path.basename(b.entry, '.ts')}.js.map`]]);
+    }
   });
 
   test.each(bundled.map((b) => [b.name, b.id, b.entry]))(
@@ -718,6 +788,91 @@ describe('bundles (.build/, npm run build)', () => {
     expect(r.stdout).toContain('"message":"dropped: not a finding"');
   });
 
+  test('EnrichWorker: the bundled worker, alone in its folder, enriches a finding and writes the HTML report through report.js, required on the first report', async () => {
+    // Prepare: a small story (its finding and CloudTrail) in the emulator; the idempotency table
+    // in dynalite; one endpoint for the bundle's clients that sends DynamoDB to dynalite and the
+    // rest to the emulator (the emulator has no DynamoDB).
+    const dir = path.join(ROOT, 'test/scenarios/b2-08-federation-token-console');
+    const emu = await AwsEmulator.start({ seed: 3 });
+    const dynamo = await startDynamo('idempotency');
+    const proxy = http.createServer((req, res) => {
+      const target = String(req.headers['x-amz-target'] ?? '').startsWith('DynamoDB_') ? (dynamo.server.address() as AddressInfo).port : Number(new URL(emu.endpoint).port);
+      const up = http.request({ host: '127.0.0.1', port: target, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    try {
+      emu.knobs.lookupEventsPerSecond = 0;
+      seedScenario(emu, dir);
+      const event = JSON.parse(fs.readFileSync(path.join(dir, 'finding.json'), 'utf8')) as unknown;
+      const f = parseFindings(event, 'finding.json')[0]!;
+      const bucket = 'trailstory-reports';
+      emu.s3.createBucket(bucket, f.accountId, f.region);
+      const queueUrl = emu.sqs.createQueue('enrich', f.accountId, f.region);
+      const dlqUrl = emu.sqs.createQueue('enrich-dlq', f.accountId, f.region);
+      const eventFile = path.join(tmp, 'worker-event.json');
+      fs.writeFileSync(eventFile, JSON.stringify(sqsEvent([JSON.stringify(messageFor(f, 'guardduty-event'))], f.region)));
+      const creds = emu.clientConfig(f.accountId, f.region).credentials;
+      // The worker runs an hour after GuardDuty's update, as in the account (the story is older than
+      // CloudTrail's 90 days of event history): the child's clock is moved, nothing else.
+      const script = `
+        const path = require('path');
+        const offset = Number(process.argv[3]) - Date.now();
+        const realNow = Date.now;
+        Date.now = () => realNow() + offset;
+        const reportLoaded = () => Object.keys(require.cache).filter((f) => path.basename(f) === ${JSON.stringify(REPORT_FILE)});
+        const { handler } = require(process.argv[1]);
+        const before = reportLoaded();
+        const event = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
+        const context = { functionName: 'enrich-worker', functionVersion: '1', memoryLimitInMB: '1024', awsRequestId: 'r-1',
+          invokedFunctionArn: 'arn:aws:lambda:${f.region}:${f.accountId}:function:enrich-worker', getRemainingTimeInMillis: () => 600000 };
+        handler(event, context).then((r) => process.stdout.write('\\nRESULT ' + JSON.stringify({ r, before, after: reportLoaded() }) + '\\n'),
+          (e) => { process.stdout.write('\\nFAILED ' + e.stack); process.exitCode = 1; });`;
+      const env = {
+        ...dummyEnv('EnrichWorkerFunction'), PATH: process.env.PATH ?? '', HOME: taskDir('EnrichWorker'), AWS_REGION: f.region, AWS_LAMBDA_FUNCTION_NAME: 'enrich-worker',
+        AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_ENDPOINT_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+        ENRICH_QUEUE_URL: queueUrl, ENRICH_DLQ_URL: dlqUrl, IDEMPOTENCY_TABLE: 'idempotency', REPORT_BUCKET: bucket, OWN_ACCOUNT_ID: f.accountId, USE_DETECTIVE: 'false',
+      };
+      const entry = path.join(taskDir('EnrichWorker'), 'enrich-worker.js');
+      // Asynchronously: the emulator and dynalite answer from this process while the function runs.
+      const child = spawn(process.execPath, ['-e', script, entry, eventFile, String(Date.parse(f.updatedAt ?? '') + 3600_000)], { cwd: taskDir('EnrichWorker'), env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+
+      // Assess: the batch succeeded; report.js was not loaded at start, and was on the first report, from beside the handler.
+      expect([code, /^FAILED (.*)$/m.exec(stdout)?.[1], stderr.split('\n').filter((l) => /Error/.test(l)).slice(0, 3)]).toEqual([0, undefined, []]);
+      const result = JSON.parse(/^RESULT (.*)$/m.exec(stdout)?.[1] ?? 'null') as { r: { batchItemFailures: unknown[] }; before: string[]; after: string[] };
+      expect(result.r.batchItemFailures).toEqual([]);
+      expect(result.before).toEqual([]);
+      expect(result.after).toEqual([fs.realpathSync(path.join(taskDir('EnrichWorker'), REPORT_FILE))]);
+      // The report: in the bucket, linked from the finding, telling the story the finding's annotation
+      // tells (its origin, its steps), with the flow diagram laid out (elkjs: the origin box placed).
+      const key = `reports/${f.accountId}/${f.region}/${f.id}.html`;
+      const annotated = emu.securityHub.get(f.arn) as { UserDefinedFields?: Record<string, string> } | undefined;
+      const udf = annotated?.UserDefinedFields ?? {};
+      expect(udf['trailstory.8.report']).toContain(`prefix=${encodeURIComponent(key)}`);
+      const companion = emu.securityHub.get(`${f.arn}/trailstory-storyline`) as { ProductFields?: Record<string, string> } | undefined;
+      const origin = companion?.ProductFields?.['trailstory/origin/eventId'] ?? '';
+      expect(origin).toMatch(/^[0-9a-f-]{36}$/);
+      const html = emu.s3.getObject(bucket, key)?.body.toString('utf8') ?? '';
+      expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+      expect(/<g data-node="origin" data-event-id="([^"]+)"/.exec(html)?.[1]).toBe(origin);
+      expect(/<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" rx="14"/.test(html)).toBe(true);
+      expect(String(html.match(/<tr id="ev-\d+" data-event-id=/g)?.length)).toBe(udf['trailstory.4.steps']);
+      expect(Number(udf['trailstory.4.steps'])).toBeGreaterThan(1);
+    } finally {
+      await new Promise<void>((r) => proxy.close(() => r()));
+      await dynamo.stop();
+      await emu.stop();
+    }
+  }, 120_000);
 });
 
 /* ====================================================================== the custom action's custom resource */
