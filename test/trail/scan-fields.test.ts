@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listTrailFiles, readFileBytes } from '../../src/trail/read';
-import { FieldReader, lightView, N_EVENT_TIME, N_RECIPIENT, N_REGION, ObjectScanner, RecordFields, scanObjectsAtDepth, scanRecordFields, stringValueAfter } from '../../src/trail/scan';
+import { FieldReader, lightView, N_EVENT_TIME, N_RECIPIENT, N_REGION, ObjectScanner, RecordFields, scanObjectsAtDepth, scanRecordFields, scanRecordFieldsJs, stringValueAfter, WASM_SCAN_MAX_BYTES } from '../../src/trail/scan';
 
 /** A small deterministic PRNG (mulberry32). */
 function rng(seed: number): () => number {
@@ -56,6 +56,7 @@ function reference(buf: Buffer, depth: number): { ranges: number[]; nonObjects: 
 test('scanObjectsAtDepth and scanRecordFields find what the resumable scanner finds, on 3,000 random documents at every alignment', () => {
   const r = rng(20261207);
   let records = 0;
+  const slotsSeen: number[][] = [];
   for (let n = 0; n < 3000; n++) {
     const text = randomDoc(r);
     const depth = text.startsWith('{') ? 3 : 2;
@@ -70,9 +71,18 @@ test('scanObjectsAtDepth and scanRecordFields find what the resumable scanner fi
     const ok = scanObjectsAtDepth(buf, depth, (s, e) => got.push(s, e), 0, buf.length, () => nonObjects++);
     expect({ text, ok, ranges: ok ? got : [] }).toEqual({ text, ok: want.ok, ranges: want.ok ? want.ranges : [] });
     if (ok) expect(nonObjects).toBe(want.nonObjects);
-    const got2: number[] = [];
-    const ok2 = scanRecordFields(buf, depth, new RecordFields(buf), (s, e) => got2.push(s, e));
-    expect({ text, ok: ok2, ranges: ok2 ? got2 : [] }).toEqual({ text, ok: want.ok, ranges: want.ok ? want.ranges : [] });
+    // The WebAssembly scanner and its JavaScript twin: the same records, the same field places.
+    for (const scan of [scanRecordFields, scanRecordFieldsJs]) {
+      const got2: number[] = [];
+      const fields = new RecordFields(buf);
+      let nonObjects2 = 0;
+      const ok2 = scan(buf, depth, fields, (s, e) => got2.push(s, e, ...fields.slots), () => nonObjects2++);
+      const ranges2 = got2.filter((_, i) => i % (2 + fields.slots.length) < 2);
+      expect({ text, ok: ok2, ranges: ok2 ? ranges2 : [] }).toEqual({ text, ok: want.ok, ranges: want.ok ? want.ranges : [] });
+      if (ok2) expect(nonObjects2).toBe(want.nonObjects);
+      slotsSeen.push(ok2 ? got2 : []);
+    }
+    expect(slotsSeen[slotsSeen.length - 2]).toEqual(slotsSeen[slotsSeen.length - 1]);
     records += want.ranges.length / 2;
   }
   expect(records).toBeGreaterThan(3000);
@@ -107,4 +117,19 @@ test('on real trails, the fields noted by the scan give the light view, times, r
   // Every record of the shipped trail, with its key, ARN and name where it has them.
   expect(compared).toBeGreaterThan(2000);
   expect(fs.existsSync(root)).toBe(true);
+});
+
+test('a text of more small records than the WebAssembly output holds, and one past its size, are scanned in JavaScript with the same result', () => {
+  const many = Buffer.from(`[${Array.from({ length: 50_000 }, (_, i) => `{"eventName":"E${i}"}`).join(',')}]`);
+  const big = Buffer.from(`[${`{"eventName":"x","pad":"${'p'.repeat(1000)}"},`.repeat(Math.ceil(WASM_SCAN_MAX_BYTES / 1000))}{"eventName":"last"}]`);
+  expect(big.length).toBeGreaterThan(WASM_SCAN_MAX_BYTES);
+  for (const buf of [many, big]) {
+    const want = reference(buf, 2);
+    const got: number[] = [];
+    const names: (string | null)[] = [];
+    const fields = new RecordFields(buf);
+    expect(scanRecordFields(buf, 2, fields, (s, e) => (got.push(s, e), names.push(lightView(fields, s, e, false).eventName)))).toBe(true);
+    expect(got).toEqual(want.ranges);
+    expect(names[names.length - 1]).toBe(buf === many ? 'E49999' : 'last');
+  }
 });
