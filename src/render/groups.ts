@@ -200,3 +200,37 @@ export function listIds(ids: readonly string[], total: number, budget: number = 
   const n = Math.min(ids.length, Math.max(8, Math.ceil((ids.length * budget) / total)));
   return { shown: ids.slice(0, n), more: ids.length - n };
 }
+
+/** The resource part of an ARN (`role/x`, `assumed-role/x/s`), or the ARN as it is. */
+function shortArn(arn: string): string {
+  const m = /^arn:[^:]*:[^:]*:[^:]*:[^:]*:(.*)$/s.exec(arn);
+  return m?.[1] ?? arn;
+}
+
+/** One grant as words. */
+export function grantText(g: Grant): string {
+  const to = g.target ? ` → ${g.target}` : '';
+  switch (g.kind) {
+    case 'managed-policy':
+      return `attach ${g.value ?? '?'}${to}`;
+    case 'inline-policy':
+      return `inline policy ${g.value ?? '?'}${to}`;
+    case 'policy-version':
+      return `new default version of ${g.value ?? '?'}`;
+    case 'group-membership':
+      return `add ${g.target ?? '?'} to group ${g.value ?? '?'}`;
+    case 'trust-policy':
+      return `trust policy of ${g.target ?? '?'}`;
+    case 'passed-role':
+      return `pass role ${g.value ?? '?'}${to}`;
+    case 'access-key':
+      return `new access key ${g.value ?? '?'} for ${g.target ?? '?'}`;
+    case 'login-profile':
+      return `console password for ${g.target ?? '?'}`;
+    case 'session':
+      return `session ${g.value ? shortArn(g.value) : '?'}`;
+    case 'user':
+      return `new user ${g.value ?? '?'}`;
+  }
+  return `${String(g.kind)} ${g.value ?? ''}${to}`;
+}

@@ -19,9 +19,9 @@
  */
 import type { Grant, Step, Storyline } from '../model/storyline';
 import { compactDocument, esc, escJoin } from './escape';
-import { distinctOf, evidenceGroups, evidenceRowOf, GROUP_GAP_MS, groupCalls, groupGrants, groupSpan, groupSteps, LISTED_IDS, listIds, type StepGroup } from './groups';
+import { distinctOf, evidenceGroups, evidenceRowOf, grantText, GROUP_GAP_MS, groupCalls, groupGrants, groupSpan, groupSteps, LISTED_IDS, listIds, type StepGroup } from './groups';
 import { buildStoryGraph, describeIdentity, type FoldSummary, type StoryGraph } from './story-graph';
-import { ATTACKER, FINDING, LEGIT, TACTIC_COLORS, UNMAPPED_COLOR, clipCols, grantText, layoutDiagram, tacticColor, type Diagram } from './svg';
+import { ATTACKER, FINDING, LEGIT, TACTIC_COLORS, UNMAPPED_COLOR, clipCols, layoutDiagram, tacticColor, type Diagram } from './svg';
 
 /** The Content-Security-Policy of the report: nothing may be fetched or run. */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";

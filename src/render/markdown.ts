@@ -8,7 +8,7 @@ import type { Storyline } from '../model/storyline';
 import { mdEscape } from './escape';
 import { distinctOf, GROUP_GAP_MS, groupCalls, groupGrants, groupSpan, groupSteps, groupTactics } from './groups';
 import { buildStoryGraph } from './story-graph';
-import { grantText } from './svg';
+import { grantText } from './groups';
 
 function cell(text: unknown): string {
   const s = mdEscape(text);

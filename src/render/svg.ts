@@ -15,7 +15,7 @@ import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { Grant, Step, Storyline } from '../model/storyline';
 import { compactDocument, esc, escJoin } from './escape';
-import { evidenceRowOf, LISTED_IDS, listIds } from './groups';
+import { evidenceRowOf, grantText, LISTED_IDS, listIds } from './groups';
 import { buildStoryGraph, DIAGRAM_LIMITS, foldStoryGraph, type FoldLimits, type FoldSummary, type IdentityNode, type Phase, type StepRow, type StoryGraph } from './story-graph';
 
 /** Font of the diagram: monospaced, so text widths are known when the layout is made. */
@@ -186,43 +186,12 @@ function timeFmt(iso: string, withDate: boolean | 'year'): string {
   return withDate ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 19);
 }
 
-function shortArn(arn: string): string {
-  const m = /^arn:[^:]*:[^:]*:[^:]*:[^:]*:(.*)$/s.exec(arn);
-  return m?.[1] ?? arn;
-}
 
 /** The first `max` values joined with `, `, and how many more. */
 function few(values: readonly string[], max: number): string {
   return values.length > max ? `${values.slice(0, max).join(', ')} and ${values.length - max} more` : values.join(', ');
 }
 
-/** One grant as words. */
-export function grantText(g: Grant): string {
-  const to = g.target ? ` → ${g.target}` : '';
-  switch (g.kind) {
-    case 'managed-policy':
-      return `attach ${g.value ?? '?'}${to}`;
-    case 'inline-policy':
-      return `inline policy ${g.value ?? '?'}${to}`;
-    case 'policy-version':
-      return `new default version of ${g.value ?? '?'}`;
-    case 'group-membership':
-      return `add ${g.target ?? '?'} to group ${g.value ?? '?'}`;
-    case 'trust-policy':
-      return `trust policy of ${g.target ?? '?'}`;
-    case 'passed-role':
-      return `pass role ${g.value ?? '?'}${to}`;
-    case 'access-key':
-      return `new access key ${g.value ?? '?'} for ${g.target ?? '?'}`;
-    case 'login-profile':
-      return `console password for ${g.target ?? '?'}`;
-    case 'session':
-      return `session ${g.value ? shortArn(g.value) : '?'}`;
-    case 'user':
-      return `new user ${g.value ?? '?'}`;
-  }
-  return `${String(g.kind)} ${g.value ?? ''}${to}`;
-}
 
 interface Ctx {
   st: Storyline;
