@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { Collector, emptyStats, mergeStats, readerOptions, readTrailFiles, type ReadItem, type ReadOptions, type ReadResult, type ReadStats, type RecordSummary } from '../trail/read';
+import { Collector, emptyStats, FileReader, mergeStats, readerOptions, readTrailFiles, type ReadItem, type ReadOptions, type ReadResult, type ReadStats, type RecordSummary } from '../trail/read';
 import { closureRowOf, selectorOf, shareRowStrings, type ClosureRow, type SelectSpec } from './closure';
 
 /** Reads of less than this on disk stay in the main thread. */
@@ -50,7 +50,18 @@ export interface FileDone {
   stats: ReadStats;
   items: ReadItem<ClosureRow>[];
   tokens: string[] | null;
+  /** The file was left to the main thread (to stream, or more records than {@link THREAD_FILE_BUDGET}). */
+  handBack: boolean;
 }
+
+/**
+ * The most a worker thread keeps of one file before it leaves the file to the main thread:
+ * a CloudTrail delivery file holds at most a few thousand records. So a thread never holds
+ * more than this, nor the main thread more than this for each file read ahead of its turn;
+ * a file past it (a forged one, a gzip bomb of records) is read by the main thread at its
+ * turn, under the budgets of the whole read, as a read in one thread does.
+ */
+export const THREAD_FILE_BUDGET = { records: 5_000, bytes: 8 * 1024 * 1024, summaries: 20_000 };
 
 /** Options of {@link readInParallel}. */
 export interface ParallelOptions extends Omit<ReadOptions<ClosureRow>, 'summarize'> {
@@ -106,62 +117,77 @@ export async function readInParallel(files: string[], spec: SelectSpec, opts: Pa
   const r = readerOptions({ ...opts, summarize });
   const setup: WorkerSetup = { spec, opts: { countStructural: r.countStructural, streamAbove: r.streamAbove, maxDecompressed: r.maxDecompressed, withIndex: r.withIndex, wholeWithin: r.wholeWithin ?? null } };
   const flags: boolean[] = new Array<boolean>(files.length).fill(false);
+  // Files left by a worker are read here, at their turn, straight into the collector.
+  const local = new FileReader<ClosureRow>(selectorOf(spec), emptyStats(), collector, r);
   const pool: Worker[] = [];
+  const done = new Map<number, FileDone>();
+  let waiting: { i: number; resolve: () => void } | null = null;
+  let failure: Error | null = null;
+  let next = 0;
+  const send = (w: Worker) => {
+    if (next >= files.length || failure) return;
+    const i = next++;
+    const idx = opts.fileIds?.[i] ?? i;
+    const want = opts.want?.get(idx);
+    const job: FileJob = { i, idx, file: files[i] as string, want: want ? [...want] : null };
+    w.postMessage(job);
+  };
+  const wake = () => {
+    if (waiting && (failure || done.has(waiting.i))) {
+      const w = waiting;
+      waiting = null;
+      w.resolve();
+    }
+  };
+  const fail = (e: unknown) => {
+    failure ??= e instanceof Error ? e : new Error(String(e));
+    wake();
+  };
+  /** The result of file `i`, once its worker has sent it. */
+  const resultOf = async (i: number): Promise<FileDone> => {
+    if (!done.has(i) && !failure) await new Promise<void>((resolve) => (waiting = { i, resolve }));
+    if (failure) throw failure;
+    const d = done.get(i) as FileDone;
+    done.delete(i);
+    return d;
+  };
   try {
-    await new Promise<void>((resolve, reject) => {
-      const done = new Map<number, FileDone>();
-      let next = 0;
-      let merged = 0;
-      let failed = false;
-      const fail = (e: unknown) => {
-        if (failed) return;
-        failed = true;
-        reject(e instanceof Error ? e : new Error(String(e)));
-      };
-      const send = (w: Worker) => {
-        if (next >= files.length) return;
-        const i = next++;
-        const idx = opts.fileIds?.[i] ?? i;
-        const want = opts.want?.get(idx);
-        const job: FileJob = { i, idx, file: files[i] as string, want: want ? [...want] : null };
-        w.postMessage(job);
-      };
-      const mergeReady = () => {
-        for (let d = done.get(merged); d; d = done.get(merged)) {
-          done.delete(merged);
-          mergeStats(stats, d.stats);
-          for (const item of d.items) collector.record(item);
-          collector.fileDone(opts.fileIds?.[d.i] ?? d.i, d.tokens);
-          flags[d.i] = d.isCloudTrail;
-          merged++;
+    for (let k = 0; k < workers; k++) {
+      const w = startWorker(setup);
+      pool.push(w);
+      w.on('message', (m: FileDone | { error: string }) => {
+        if ('error' in m) {
+          fail(new Error(`reading the trail in a worker thread: ${m.error}`));
+          return;
         }
-        if (merged === files.length) resolve();
-      };
-      for (let k = 0; k < workers; k++) {
-        const w = startWorker(setup);
-        pool.push(w);
-        w.on('message', (m: FileDone | { error: string }) => {
-          if (failed) return;
-          if ('error' in m) {
-            fail(new Error(`reading the trail in a worker thread: ${m.error}`));
-            return;
-          }
-          done.set(m.i, m);
-          send(w);
-          try {
-            mergeReady();
-          } catch (e) {
-            fail(e);
-          }
-        });
-        w.on('error', fail);
-        w.on('exit', (code) => {
-          if (code !== 0 && merged < files.length) fail(new Error(`a trail reader thread stopped (exit code ${code})`));
-        });
-        for (let a = 0; a < AHEAD; a++) send(w);
+        done.set(m.i, m);
+        send(w);
+        wake();
+      });
+      w.on('error', fail);
+      w.on('exit', (code) => {
+        if (code !== 0) fail(new Error(`a trail reader thread stopped (exit code ${code})`));
+      });
+      for (let a = 0; a < AHEAD; a++) send(w);
+    }
+    // The files in path order, each merged (or read here) at its turn.
+    for (let i = 0; i < files.length; i++) {
+      const d = await resultOf(i);
+      const idx = opts.fileIds?.[i] ?? i;
+      if (d.handBack) {
+        local.stats = emptyStats();
+        const want = opts.want?.get(idx);
+        flags[i] = await local.read(files[i] as string, idx, want ?? null);
+        mergeStats(stats, local.stats);
+        continue;
       }
-    });
+      mergeStats(stats, d.stats);
+      for (const item of d.items) collector.record(item);
+      collector.fileDone(idx, d.tokens);
+      flags[i] = d.isCloudTrail;
+    }
   } finally {
+    failure ??= new Error('the read ended');
     await Promise.all(pool.map((w) => w.terminate()));
   }
   return { events: collector.events, summaries: collector.summaries, stats, cloudTrailFlags: flags, keptBytes: collector.keptBytes, ordinals: collector.order };

@@ -5,31 +5,52 @@
  * {@link ClosureRow}s) and the tokens its records carry.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { emptyStats, FileReader, type ReadItem } from '../trail/read';
+import { emptyStats, FileReader, HandBack, type ReadItem } from '../trail/read';
 import { closureRowOf, selectorOf, type ClosureRow } from './closure';
-import type { FileDone, FileJob, WorkerSetup } from './parallel-read';
+import { THREAD_FILE_BUDGET, type FileDone, type FileJob, type WorkerSetup } from './parallel-read';
 
 const setup = workerData as WorkerSetup;
 let items: ReadItem<ClosureRow>[] = [];
 let tokens: string[] | null = null;
+let whole = 0;
+let wholeBytes = 0;
+let summaries = 0;
 const reader = new FileReader<ClosureRow>(
   selectorOf(setup.spec),
   emptyStats(),
   {
-    record: (item) => items.push(item),
+    record: (item) => {
+      if (item.ev) {
+        whole++;
+        wholeBytes += item.bytes;
+      } else summaries++;
+      // Past a delivery file's worth, the file is left to the main thread (see HandBack).
+      if (whole > THREAD_FILE_BUDGET.records || wholeBytes > THREAD_FILE_BUDGET.bytes || summaries > THREAD_FILE_BUDGET.summaries) throw new HandBack(item.ev?.file ?? '', 'many-records');
+      items.push(item);
+    },
     fileDone: (_idx, t) => {
       tokens = t;
     },
   },
-  { ...setup.opts, summarize: setup.spec.edges ? closureRowOf : undefined },
+  { ...setup.opts, summarize: setup.spec.edges ? closureRowOf : undefined, streamElsewhere: true },
 );
 
 async function readOne(job: FileJob): Promise<void> {
   items = [];
   tokens = null;
+  whole = 0;
+  wholeBytes = 0;
+  summaries = 0;
   reader.stats = emptyStats();
-  const isCloudTrail = await reader.read(job.file, job.idx, job.want ? new Set(job.want) : null);
-  const done: FileDone = { i: job.i, isCloudTrail, stats: reader.stats, items, tokens };
+  let done: FileDone;
+  try {
+    const isCloudTrail = await reader.read(job.file, job.idx, job.want ? new Set(job.want) : null);
+    done = { i: job.i, isCloudTrail, stats: reader.stats, items, tokens, handBack: false };
+  } catch (e) {
+    if (!(e instanceof HandBack)) throw e;
+    done = { i: job.i, isCloudTrail: false, stats: emptyStats(), items: [], tokens: null, handBack: true };
+  }
+  items = [];
   parentPort?.postMessage(done);
 }
 

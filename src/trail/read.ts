@@ -445,6 +445,23 @@ export interface FileReaderOptions<S extends RecordSummary = RecordSummary> {
   summarize?: (ev: TrailEvent) => S;
   /** Records whose time (epoch ms) is within this range are kept whole even when the selector wants a summary. */
   wholeWithin?: { from: number; to: number } | null;
+  /** Do not stream a file: throw {@link HandBack} instead (a worker thread leaves such files to the main thread). */
+  streamElsewhere?: boolean;
+}
+
+/**
+ * A file a worker thread does not finish: one to stream (it can be as large as the budgets
+ * allow) or one whose records would make the thread hold more than a delivery file's worth.
+ * The main thread reads it at its turn, where the budgets of the whole read apply as it goes.
+ */
+export class HandBack extends Error {
+  constructor(
+    readonly file: string,
+    readonly why: 'streamed' | 'many-records',
+  ) {
+    super(`${file}: left to the main thread (${why})`);
+    this.name = 'HandBack';
+  }
 }
 
 /**
@@ -658,6 +675,8 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
    * be reported as bad input).
    */
   async read(file: string, fileIdx: number, want: ReadonlySet<number> | null = null): Promise<boolean> {
+    // What a file left unfinished (handed back) noted is not this file's.
+    this.fileTokens.clear();
     this.fileIdx = fileIdx;
     this.pos = 0;
     this.want = want;
@@ -673,9 +692,12 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
     } catch {
       size = 0;
     }
-    let isCloudTrail = size > this.streamAbove ? await this.readStreamed(file) : this.readFile(file);
+    let isCloudTrail = size > this.streamAbove ? 'stream' : this.readFile(file);
     // A small .gz whose content is too large to hold whole (a gzip bomb among them) is streamed.
-    if (isCloudTrail === 'stream') isCloudTrail = await this.readStreamed(file);
+    if (isCloudTrail === 'stream') {
+      if (this.opts.streamElsewhere) throw new HandBack(file, 'streamed');
+      isCloudTrail = await this.readStreamed(file);
+    }
     this.flushIndex(fileIdx);
     return isCloudTrail;
   }
@@ -789,7 +811,7 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
       }
     } catch (err) {
       raw.destroy();
-      if (err instanceof KeptRecordsError) throw err;
+      if (err instanceof KeptRecordsError || err instanceof HandBack) throw err;
       damaged = gz ? 'damaged-gzip' : `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
     }
     if (mode === 'lines' && carry.length > 0 && !damaged) {

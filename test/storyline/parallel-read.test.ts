@@ -95,3 +95,37 @@ test('the storyline of the shipped trail is the same read on two threads or one'
   expect(JSON.stringify(two)).toBe(JSON.stringify(one));
   expect(one.steps.length).toBeGreaterThan(100);
 });
+
+test('files a worker thread leaves to the main thread (one to stream, one of more records than a thread holds) are read there at their turn, with the same result', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handback-'));
+  const files = listTrailFiles([path.join(INVICTUS, 'cloudtrail')]);
+  files.slice(0, 6).forEach((f, i) => fs.copyFileSync(f, path.join(dir, `${i}-${path.basename(f)}`)));
+  // 6,000 records of one key in one file: past THREAD_FILE_BUDGET.records.
+  const recs = Array.from({ length: 6000 }, (_, i) => ({
+    eventVersion: '1.08',
+    userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bulk', accountId: '111122223333', accessKeyId: 'AKIABULKBULKBULK0001', userName: 'bulk' },
+    eventTime: new Date(Date.UTC(2023, 6, 10, 12, 0, i % 60)).toISOString().replace('.000Z', 'Z'),
+    eventSource: 's3.amazonaws.com',
+    eventName: 'GetObject',
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '203.0.113.7',
+    eventID: `bulk-${i}`,
+    recipientAccountId: '111122223333',
+  }));
+  fs.writeFileSync(path.join(dir, '7-bulk.json.gz'), zlib.gzipSync(JSON.stringify({ Records: recs })));
+  const all = listTrailFiles([dir]);
+  const spec = { keys: ['AKIABULKBULKBULK0001'], principals: [], sessionNames: [], eventIds: [], eventNames: [], edges: true };
+  // streamAbove of 1 KiB: every file is one to stream.
+  for (const streamAbove of [undefined, 1024]) {
+    const index1: TokenIndex = new Map();
+    const index2: TokenIndex = new Map();
+    const one = await readInParallel(all, spec, { workers: 0, index: index1, streamAbove });
+    const two = await readInParallel(all, spec, { workers: 2, index: index2, streamAbove });
+    expect(two.events.map((e) => e.eventId)).toEqual(one.events.map((e) => e.eventId));
+    expect(two.summaries).toEqual(one.summaries);
+    expect(two.stats).toEqual(one.stats);
+    expect(two.cloudTrailFlags).toEqual(one.cloudTrailFlags);
+    expect(index2).toEqual(index1);
+    expect(one.events.filter((e) => e.eventId.startsWith('bulk-'))).toHaveLength(6000);
+  }
+});
