@@ -320,6 +320,8 @@ export async function runCase(p: PlannedCase, o: { root: string; cli: string; ru
   const args = ['investigate', ...built.args, '--format', p.format];
   if (p.format === 'asff' || p.format === 'html') args.push('--now', '2026-03-05T00:00:00Z');
   if (p.format === 'text' && rng.chance(0.3)) args.push('--width', String(rng.pick([40, 80, 200, 1000])));
+  // A third of the cases read on worker threads, whatever the input's size (the parallel reader meets hostile files too).
+  if (rng.chance(0.33)) args.push('--threads', String(rng.pick([2, 3])));
   const bin = path.join(o.cli, 'bin', 'trailstory.js');
   const preload = path.join(o.cli, 'test', 'fuzz', 'peak-rss.js');
   const timeoutMs = built.timeoutMs ?? o.timeoutMs;
