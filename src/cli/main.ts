@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../../package.json';
 import { AmbiguousFindingError, FindingInputError } from '../findings/errors';
 import { investigate } from '../storyline/investigate';
+import { MAX_WORKERS } from '../storyline/parallel-read';
 import { EventMapError } from '../storyline/tactics';
 import { TrailInputError } from '../trail/read';
 import { renderJsonParts } from '../render/json';
@@ -104,15 +105,15 @@ export async function main(
     .option('--now <time>', 'with --format asff or html: the time of the run (ISO 8601), so the output is reproducible; default: now')
     .option('--event-map <file>', 'a JSON object of "EventName": "TA00xx" entries (or the shape of data/event-tactics.json) merged over the built-in eventName -> ATT&CK tactic table')
     .option('--width <columns>', "with --format text: the columns to fit; default: the terminal's width, 80 when not a terminal")
-    .option('--threads <n>', 'reader threads for the CloudTrail files (0: read in the main thread); default: one per core when the files pass 16 MiB, else 0')
+    .option('--threads <n>', `reader threads for the CloudTrail files, 0 to ${MAX_WORKERS} (0 or 1: read in the main thread); default: one per core, at most ${MAX_WORKERS}, when the files hold more than 128 MiB of text (gzipped files counted at 8 times their size), else 0`)
     .addHelpText('after', EXAMPLES)
     .action(async (o: { finding: string; findingId?: string; cloudtrail: string[]; format: (typeof FORMATS)[number]; eventMap?: string; now?: string; width?: string; threads?: string }) => {
       const now = o.now === undefined ? new Date().toISOString() : toIsoUtc(o.now);
       if (!now) throw new UsageError(`--now ${JSON.stringify(o.now)} is not a time (ISO 8601, e.g. 2026-11-29T12:00:00Z)`);
       const width = o.width === undefined ? io.columns ?? 80 : /^[0-9]+$/.test(o.width) ? Number(o.width) : NaN;
       if (!Number.isInteger(width) || width < 40 || width > 1000) throw new UsageError(`--width ${JSON.stringify(o.width)} is not a number of columns from 40 to 1000`);
-      const threads = o.threads === undefined ? undefined : /^[0-9]{1,3}$/.test(o.threads) && Number(o.threads) <= 64 ? Number(o.threads) : NaN;
-      if (Number.isNaN(threads)) throw new UsageError(`--threads ${JSON.stringify(o.threads)} is not a number of threads from 0 to 64`);
+      const threads = o.threads === undefined ? undefined : /^[0-9]{1,3}$/.test(o.threads) && Number(o.threads) <= MAX_WORKERS ? Number(o.threads) : NaN;
+      if (Number.isNaN(threads)) throw new UsageError(`--threads ${JSON.stringify(o.threads)} is not a number of threads from 0 to ${MAX_WORKERS}`);
       const st = await investigate({ findingFile: o.finding, findingId: o.findingId, cloudtrail: o.cloudtrail, eventMapFile: o.eventMap, threads });
       if (o.format === 'json') for (const part of renderJsonParts(st)) io.out(part);
       else if (o.format === 'text') io.out(renderText(st, { width }));

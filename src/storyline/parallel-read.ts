@@ -16,10 +16,20 @@ import { Worker } from 'node:worker_threads';
 import { Collector, emptyStats, FileReader, mergeStats, readerOptions, readTrailFiles, type ReadItem, type ReadOptions, type ReadResult, type ReadStats, type RecordSummary } from '../trail/read';
 import { closureRowOf, selectorOf, shareRowStrings, type ClosureRow, type SelectSpec } from './closure';
 
-/** Reads of less than this on disk stay in the main thread. */
-export const PARALLEL_ABOVE_BYTES = 16 * 1024 * 1024;
-/** The most worker threads one read starts. */
-const MAX_WORKERS = 8;
+/**
+ * Reads of less than this much text stay in the main thread (a gzipped file counted at
+ * {@link GZIP_RATIO} times its size): measured on 2 cores, two threads were no faster at
+ * 130 MB (100,000 records) and slower at 73 MB of uncompressed JSON in 1,100 small files.
+ */
+export const PARALLEL_ABOVE_BYTES = 128 * 1024 * 1024;
+/** How much text a gzipped CloudTrail file holds for each byte (about 8: 1,331 MB in 163 MB of gen-trail output). */
+const GZIP_RATIO = 8;
+/** The most worker threads one read starts (each holds up to about 40 MB). */
+export const MAX_WORKERS = 8;
+/** Files are handed to a worker in batches of about this much on disk (a delivery file is 0.2 MB gzipped). */
+const BATCH_BYTES = 1024 * 1024;
+/** And at most this many files a batch. */
+const BATCH_FILES = 32;
 /**
  * A reader thread's young generation: 4 MiB (V8's default is 16 or more). What a thread
  * allocates lives for one file; measured over a million records, this took 60 MB off the
@@ -55,13 +65,14 @@ export interface FileDone {
 }
 
 /**
- * The most a worker thread keeps of one file before it leaves the file to the main thread:
- * a CloudTrail delivery file holds at most a few thousand records. So a thread never holds
- * more than this, nor the main thread more than this for each file read ahead of its turn;
- * a file past it (a forged one, a gzip bomb of records) is read by the main thread at its
- * turn, under the budgets of the whole read, as a read in one thread does.
+ * The most a worker thread keeps of one batch of files before it leaves the file it is reading
+ * (and the rest of the batch) to the main thread: a CloudTrail delivery file holds at most a
+ * few thousand records. So a thread never holds more than this, nor the main thread more than
+ * this for each batch read ahead of its turn; a file past it (a forged one, a gzip bomb of
+ * records) is read by the main thread at its turn, under the budgets of the whole read, as a
+ * read in one thread does.
  */
-export const THREAD_FILE_BUDGET = { records: 5_000, bytes: 8 * 1024 * 1024, summaries: 20_000 };
+export const THREAD_FILE_BUDGET = { records: 5_000, bytes: 4 * 1024 * 1024, summaries: 20_000 };
 
 /** Options of {@link readInParallel}. */
 export interface ParallelOptions extends Omit<ReadOptions<ClosureRow>, 'summarize'> {
@@ -69,20 +80,28 @@ export interface ParallelOptions extends Omit<ReadOptions<ClosureRow>, 'summariz
   workers?: number;
 }
 
-/** How many worker threads a read of these files uses: none below {@link PARALLEL_ABOVE_BYTES}. */
-export function workersFor(files: string[]): number {
+/** Each file's size on disk (0 when it cannot be read: it is counted when it is read). */
+function sizesOf(files: string[]): number[] {
+  return files.map((f) => {
+    try {
+      return fs.statSync(f).size;
+    } catch {
+      return 0;
+    }
+  });
+}
+
+/**
+ * How many worker threads a read of these files uses: one per core, at most
+ * {@link MAX_WORKERS}, none below {@link PARALLEL_ABOVE_BYTES} of text.
+ * @param sizes each file's size on disk
+ */
+export function workersFor(files: string[], sizes: number[] = sizesOf(files)): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   if (cores < 2 || files.length < 2) return 0;
-  let bytes = 0;
-  for (const f of files) {
-    try {
-      bytes += fs.statSync(f).size;
-    } catch {
-      // counted when it is read
-    }
-    if (bytes >= PARALLEL_ABOVE_BYTES) return Math.min(cores, MAX_WORKERS, files.length);
-  }
-  return 0;
+  let text = 0;
+  files.forEach((f, i) => (text += (sizes[i] ?? 0) * (f.endsWith('.gz') ? GZIP_RATIO : 1)));
+  return text >= PARALLEL_ABOVE_BYTES ? Math.min(cores, MAX_WORKERS, files.length) : 0;
 }
 
 /** Starts one reader thread: the compiled worker, or under ts-jest its TypeScript source through esbuild. */
@@ -110,7 +129,8 @@ export async function readInParallel(files: string[], spec: SelectSpec, opts: Pa
   const summarize = spec.edges ? closureRowOf : undefined;
   const strings = new Map<string, string>();
   const compact = (r: RecordSummary) => shareRowStrings(r as ClosureRow, strings);
-  const workers = Math.min(opts.workers ?? workersFor(files), files.length);
+  const sizes = sizesOf(files);
+  const workers = Math.min(opts.workers ?? workersFor(files, sizes), MAX_WORKERS, files.length);
   if (workers <= 1) return readTrailFiles(files, selectorOf(spec), { ...opts, summarize, compact });
   const stats = emptyStats();
   const collector = new Collector<ClosureRow>(stats, { ...opts, compact, countStructural: opts.countStructural ?? true });
@@ -124,13 +144,18 @@ export async function readInParallel(files: string[], spec: SelectSpec, opts: Pa
   let waiting: { i: number; resolve: () => void } | null = null;
   let failure: Error | null = null;
   let next = 0;
+  // Files go to the workers in batches (one message each way per batch, not per file).
   const send = (w: Worker) => {
-    if (next >= files.length || failure) return;
-    const i = next++;
-    const idx = opts.fileIds?.[i] ?? i;
-    const want = opts.want?.get(idx);
-    const job: FileJob = { i, idx, file: files[i] as string, want: want ? [...want] : null };
-    w.postMessage(job);
+    const batch: FileJob[] = [];
+    let bytes = 0;
+    while (next < files.length && !failure && bytes < BATCH_BYTES && batch.length < BATCH_FILES) {
+      const i = next++;
+      const idx = opts.fileIds?.[i] ?? i;
+      const want = opts.want?.get(idx);
+      batch.push({ i, idx, file: files[i] as string, want: want ? [...want] : null });
+      bytes += sizes[i] ?? 0;
+    }
+    if (batch.length > 0) w.postMessage(batch);
   };
   const wake = () => {
     if (waiting && (failure || done.has(waiting.i))) {
@@ -155,12 +180,12 @@ export async function readInParallel(files: string[], spec: SelectSpec, opts: Pa
     for (let k = 0; k < workers; k++) {
       const w = startWorker(setup);
       pool.push(w);
-      w.on('message', (m: FileDone | { error: string }) => {
-        if ('error' in m) {
+      w.on('message', (m: FileDone[] | { error: string }) => {
+        if (!Array.isArray(m)) {
           fail(new Error(`reading the trail in a worker thread: ${m.error}`));
           return;
         }
-        done.set(m.i, m);
+        for (const d of m) done.set(d.i, d);
         send(w);
         wake();
       });

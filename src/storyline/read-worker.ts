@@ -35,12 +35,13 @@ const reader = new FileReader<ClosureRow>(
   { ...setup.opts, summarize: setup.spec.edges ? closureRowOf : undefined, streamElsewhere: true },
 );
 
-async function readOne(job: FileJob): Promise<void> {
+/** Past the budget, the rest of the batch is left to the main thread unread. */
+let spent = false;
+
+async function readOne(job: FileJob): Promise<FileDone> {
   items = [];
   tokens = null;
-  whole = 0;
-  wholeBytes = 0;
-  summaries = 0;
+  if (spent) return { i: job.i, isCloudTrail: false, stats: emptyStats(), items: [], tokens: null, handBack: true };
   reader.stats = emptyStats();
   let done: FileDone;
   try {
@@ -48,14 +49,26 @@ async function readOne(job: FileJob): Promise<void> {
     done = { i: job.i, isCloudTrail, stats: reader.stats, items, tokens, handBack: false };
   } catch (e) {
     if (!(e instanceof HandBack)) throw e;
+    if (e.why === 'many-records') spent = true;
     done = { i: job.i, isCloudTrail: false, stats: emptyStats(), items: [], tokens: null, handBack: true };
   }
   items = [];
-  parentPort?.postMessage(done);
+  return done;
+}
+
+/** A batch of files, read in turn; their results go back in one message. */
+async function readBatch(jobs: FileJob[]): Promise<void> {
+  const out: FileDone[] = [];
+  whole = 0;
+  wholeBytes = 0;
+  summaries = 0;
+  spent = false;
+  for (const job of jobs) out.push(await readOne(job));
+  parentPort?.postMessage(out);
 }
 
 // Files are read one after the other: the next waits for the one before (a streamed file awaits).
 let chain: Promise<void> = Promise.resolve();
-parentPort?.on('message', (job: FileJob) => {
-  chain = chain.then(() => readOne(job)).catch((e: unknown) => parentPort?.postMessage({ error: e instanceof Error ? e.message : String(e) }));
+parentPort?.on('message', (jobs: FileJob[]) => {
+  chain = chain.then(() => readBatch(jobs)).catch((e: unknown) => parentPort?.postMessage({ error: e instanceof Error ? e.message : String(e) }));
 });
