@@ -14,7 +14,7 @@ import type { Storyline } from '../model/storyline';
 import { FindingInputError } from '../findings/errors';
 import { parseFindings, selectFinding } from '../findings/normalize';
 import type { TrailEvent } from '../trail/event';
-import { KeptRecordsError, listTrailFiles, MAX_KEPT_BYTES, MAX_KEPT_RECORDS, noteSkippedFile, reasonsInWords, TrailInputError, type ReadStats, type TokenIndex } from '../trail/read';
+import { KeptRecordsError, listTrailFiles, MAX_KEPT_BYTES, MAX_KEPT_RECORDS, MAX_KEPT_SUMMARIES, noteSkippedFile, reasonsInWords, TrailInputError, type ReadStats, type TokenIndex } from '../trail/read';
 import { closureRowOf, lineageClosure, selectedBy, selectSpec, seedTokens, type Tokens } from './closure';
 import { readInParallel } from './parallel-read';
 import { reconstruct } from './reconstruct';
@@ -84,7 +84,8 @@ export async function collectTrail(finding: NormalizedFinding, paths: string[], 
   try {
     return await collectWithin(finding, paths, workers);
   } catch (e) {
-    if (e instanceof KeptRecordsError) throw new TrailInputError(`${paths.join(', ')}: ${e.message}; give --cloudtrail fewer days around the finding`);
+    // The whole run's budgets, not what a second pass had left of them.
+    if (e instanceof KeptRecordsError) throw new TrailInputError(`${paths.join(', ')}: ${new KeptRecordsError(MAX_KEPT_RECORDS, MAX_KEPT_BYTES, MAX_KEPT_SUMMARIES).message}; give --cloudtrail fewer days around the finding`);
     throw e;
   }
 }

@@ -208,7 +208,7 @@ export class KeptRecordsError extends Error {
     readonly bytes: number,
     readonly summaries: number = MAX_KEPT_SUMMARIES,
   ) {
-    super(`more than ${limit.toLocaleString('en-US')} records, or ${formatBytes(bytes)} of them, name the finding's lineage (or more than ${summaries.toLocaleString('en-US')} issuing and creating records stand in the files), past what one run holds within 512 MB`);
+    super(`more than ${limit.toLocaleString('en-US')} records, or ${formatBytes(bytes)} of them, would be kept for the finding's lineage (or more than ${summaries.toLocaleString('en-US')} issuing and creating records stand in the files), past what one run holds within 512 MB`);
     this.name = 'KeptRecordsError';
   }
 }

@@ -383,7 +383,7 @@ describe('what an attacker controls does not grow the run without bound', () => 
     const f = write(`kept-${streamAbove}.json`, JSON.stringify({ Records: Array.from({ length: 12 }, (_, i) => rec(i, Date.parse('2025-12-01T00:00:00Z'))) }));
     await expect(readTrailFiles([f], ALL, { streamAbove, maxKept: 12 })).resolves.toMatchObject({ events: expect.any(Array) });
     await expect(readTrailFiles([f], ALL, { streamAbove, maxKept: 11 })).rejects.toThrow(KeptRecordsError);
-    await expect(readTrailFiles([f], ALL, { streamAbove, maxKept: 11 })).rejects.toThrow(/more than 11 records, or 64 MiB of them, name the finding's lineage/);
+    await expect(readTrailFiles([f], ALL, { streamAbove, maxKept: 11 })).rejects.toThrow(/more than 11 records, or 64 MiB of them, would be kept for the finding's lineage/);
   });
 
   test.each([
