@@ -19,7 +19,7 @@ const OUT = path.join(ROOT, 'src', 'trail', 'scan-wasm.ts');
 /** The text of src/trail/scan-wasm.ts for the .wat as it stands. */
 async function generated() {
   const wabt = await require('wabt')();
-  const mod = wabt.parseWat('scan.wat', fs.readFileSync(WAT, 'utf8'), { simd: true });
+  const mod = wabt.parseWat('scan.wat', fs.readFileSync(WAT, 'utf8'), { simd: true, bulk_memory: true });
   mod.validate();
   const { buffer } = mod.toBinary({});
   mod.destroy();

@@ -915,6 +915,8 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
     const n = fields.slots.length;
     const stride = 2 + n;
     const recs: number[] = [];
+    const values: (string | undefined)[] = [];
+    const v3 = fields.values;
     const ok = scanRecordFields(
       view,
       depth,
@@ -922,6 +924,7 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
       (s, e) => {
         recs.push(s, e);
         for (let k = 0; k < n; k++) recs.push(fields.slots[k] as number);
+        values.push(v3[0], v3[1], v3[2]);
       },
       () => nonObjects++,
     );
@@ -937,8 +940,11 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
       }
     }
     this.stats.filesRead++;
-    for (let r = 0; r < recs.length; r += stride) {
+    for (let r = 0, x = 0; r < recs.length; r += stride, x += 3) {
       for (let k = 0; k < n; k++) fields.slots[k] = recs[r + 2 + k] as number;
+      v3[0] = values[x];
+      v3[1] = values[x + 1];
+      v3[2] = values[x + 2];
       this.range(fields, recs[r] as number, recs[r + 1] as number, file);
     }
     for (let i = 0; i < nonObjects; i++) {

@@ -391,6 +391,8 @@ KEY_NEEDLES.forEach((n, i) => (NEEDLES_BY_LENGTH[n.length] ??= []).push(i));
 /** 1 at each length some name has (quotes included). */
 const NEEDLE_LENGTH = new Uint8Array(NEEDLES_BY_LENGTH.length);
 for (const n of KEY_NEEDLES) NEEDLE_LENGTH[n.length] = 1;
+/** The same as bits (bit L: some name is L bytes long), for the WebAssembly scanner; every name is under 32 bytes. */
+const NAME_LENGTHS = KEY_NEEDLES.reduce((m, n) => m | (1 << n.length), 0);
 
 /**
  * The first place of each of the reader's field names in the record the scanner has just
@@ -402,6 +404,12 @@ for (const n of KEY_NEEDLES) NEEDLE_LENGTH[n.length] = 1;
 export class RecordFields implements Fields {
   /** Offset of each name's first string token in the current record, or -1. */
   readonly slots = new Int32Array(KEY_NEEDLES.length).fill(-1);
+  /**
+   * The values of `eventName`, and of `accessKeyId` and `arn` after `userIdentity`, in the
+   * current record when the WebAssembly scanner interned them (each string decoded once per
+   * distinct value); `undefined` where the reader must read the value itself.
+   */
+  readonly values: (string | undefined)[] = [undefined, undefined, undefined];
   private readonly others: FieldReader;
   constructor(readonly buf: Buffer) {
     this.others = new FieldReader(buf);
@@ -430,9 +438,22 @@ function slotOfToken(buf: Uint8Array, q: number, len: number): number {
 /** Texts up to this size are scanned by the WebAssembly scanner (delivery files are 1 to 2 MB); larger ones by {@link scanRecordFieldsJs}, so a thread's WebAssembly memory (which never shrinks) stays within about 10 MiB. */
 export const WASM_SCAN_MAX_BYTES = 8 * 1024 * 1024;
 /** Where the text starts in the WebAssembly memory (see scan.wat). */
-const WASM_BASE = 1024;
-/** Bytes of output per record: start, end and the slots, as i32. */
-const WASM_RECORD_BYTES = 4 * (2 + KEY_NEEDLES.length);
+const WASM_BASE = 1331200;
+/** The values the scanner interns (see scan.wat): eventName, accessKeyId, arn. */
+const INTERNED_VALUES = 3;
+/** Bytes of output per record: start, end, the slots and the value ids, as i32. */
+const WASM_RECORD_BYTES = 4 * (2 + KEY_NEEDLES.length + INTERNED_VALUES);
+/** scan.wat's intern table: ids given (i32 at 304), arena bytes used (i32 at 308), the table, the ids, the arena. */
+const WASM_COUNT = 304;
+const WASM_USED = 308;
+const WASM_TABLE = 4096;
+const WASM_TABLE_BYTES = 16384 * 8;
+const WASM_IDS = 135168;
+const WASM_MAX_IDS = 8192;
+const WASM_ARENA = 200704;
+const WASM_ARENA_BYTES = 1048576;
+/** The strings of the ids the scanner of this thread has given, in order (replaced, not emptied, when its table is emptied). */
+let internedValues: string[] = [];
 
 /** The little of the WebAssembly JavaScript API used here (not in this project's TypeScript libraries). */
 interface WasmApi {
@@ -441,7 +462,7 @@ interface WasmApi {
 }
 interface WasmScanner {
   mem: { buffer: ArrayBuffer; grow(pages: number): number };
-  scan: (n: number, depth: number, out: number, outEnd: number, maxLen: number) => number;
+  scan: (n: number, depth: number, out: number, outEnd: number, lengths: number) => number;
 }
 /** The WebAssembly scanner of this thread, made on first use; null where WebAssembly SIMD is not available. */
 let wasmScanner: WasmScanner | null | undefined;
@@ -477,6 +498,9 @@ function loadWasmScanner(): WasmScanner | null {
  * Runs the WebAssembly scanner of scan.wat (SIMD: 16 bytes at a time inside strings; measured
  * 2.5 times faster than {@link scanRecordFieldsJs} with the copy into its memory included) for
  * texts up to {@link WASM_SCAN_MAX_BYTES}; both give the same answers (test/trail/scan-fields.test.ts).
+ * The WebAssembly scanner also interns the values of `eventName`, `accessKeyId` and `arn`
+ * (`fields.values`, valid during `onRecord`): each distinct value is decoded once per thread,
+ * not once per record, and the light view takes the same string (test/trail/scan-intern.test.ts).
  */
 export function scanRecordFields(buf: Buffer, depth: number, fields: RecordFields, onRecord: (start: number, end: number) => void, onNonObject?: () => void): boolean {
   const w = buf.length <= WASM_SCAN_MAX_BYTES ? loadWasmScanner() : null;
@@ -488,20 +512,42 @@ export function scanRecordFields(buf: Buffer, depth: number, fields: RecordField
   const outEnd = out + Math.ceil(n / 256) * WASM_RECORD_BYTES + 4096;
   const pages = Math.ceil(outEnd / 65536) - w.mem.buffer.byteLength / 65536;
   if (pages > 0) w.mem.grow(pages);
+  const words = new Int32Array(w.mem.buffer, 0, 1024);
+  // The intern table half full: emptied before the text (the ids of earlier texts are strings by now).
+  if ((words[WASM_COUNT / 4] as number) > WASM_MAX_IDS / 2 || (words[WASM_USED / 4] as number) > WASM_ARENA_BYTES / 2) {
+    new Uint8Array(w.mem.buffer, WASM_TABLE, WASM_TABLE_BYTES).fill(0);
+    words[WASM_COUNT / 4] = 0;
+    words[WASM_USED / 4] = 0;
+    internedValues = [];
+  }
   const bytes = new Uint8Array(w.mem.buffer);
   bytes.set(buf, WASM_BASE);
   bytes.fill(0, WASM_BASE + n, WASM_BASE + n + 32);
-  const count = w.scan(n, depth, out, outEnd, NEEDLE_LENGTH.length - 1);
+  const count = w.scan(n, depth, out, outEnd, NAME_LENGTHS);
   if (count === -2) return scanRecordFieldsJs(buf, depth, fields, onRecord, onNonObject);
   if (count < 0) return false;
   const recs = new Int32Array(w.mem.buffer, out, count * (WASM_RECORD_BYTES / 4));
   const nonObjects = new Int32Array(w.mem.buffer, 288, 1)[0] as number;
   const slots = fields.slots;
+  const values = fields.values;
   const k = slots.length;
+  // The values seen for the first time: decoded once, here.
+  const given = new Int32Array(w.mem.buffer, 0, 1024)[WASM_COUNT / 4] as number;
+  const strings = internedValues;
+  if (given > strings.length) {
+    const ids = new Int32Array(w.mem.buffer, WASM_IDS, 2 * given);
+    const arena = Buffer.from(w.mem.buffer, WASM_ARENA, WASM_ARENA_BYTES);
+    for (let id = strings.length; id < given; id++) strings.push(arena.toString('utf8', ids[2 * id] as number, (ids[2 * id] as number) + (ids[2 * id + 1] as number)));
+  }
   // Copied out first: a callback may scan another text (and reuse the memory).
   const copy = Int32Array.from(recs);
-  for (let r = 0; r < copy.length; r += 2 + k) {
+  const stride = 2 + k + INTERNED_VALUES;
+  for (let r = 0; r < copy.length; r += stride) {
     for (let j = 0; j < k; j++) slots[j] = copy[r + 2 + j] as number;
+    for (let j = 0; j < INTERNED_VALUES; j++) {
+      const id = copy[r + 2 + k + j] as number;
+      values[j] = id >= 0 ? strings[id] : undefined;
+    }
     onRecord(copy[r] as number, copy[r + 1] as number);
   }
   if (onNonObject) for (let j = 0; j < nonObjects; j++) onNonObject();
@@ -566,6 +612,7 @@ export function scanRecordFieldsJs(buf: Buffer, depth: number, fields: RecordFie
       if (d === depth && c === LBRACE) {
         start = i - 1;
         slots.fill(-1);
+        fields.values.fill(undefined);
       }
       if (d === depth - 1 && c === LBRACKET) expectElement = true;
     } else if (c === RBRACE || c === RBRACKET) {
@@ -586,7 +633,9 @@ export function scanRecordFieldsJs(buf: Buffer, depth: number, fields: RecordFie
  */
 export function lightView(source: Buffer | Fields, start: number, end: number, withEventId: boolean): LightView {
   const reader = source instanceof Uint8Array ? new FieldReader(source) : source;
-  const eventName = stringValueAfter(reader, N_EVENT_NAME, start, end);
+  // The values the scanner interned, when it did: the same strings, decoded once.
+  const known = reader instanceof RecordFields ? reader.values : NOT_INTERNED;
+  const eventName = known[0] ?? stringValueAfter(reader, N_EVENT_NAME, start, end);
   const ui = reader.find(N_USER_IDENTITY, start);
   let accessKeyId: string | null = null;
   let arn: string | null = null;
@@ -595,12 +644,14 @@ export function lightView(source: Buffer | Fields, start: number, end: number, w
     // `"userIdentity"` then `:` then an object (not null, not a string).
     const colon = skipSpace(reader.buf, ui + N_USER_IDENTITY.length);
     identity = reader.buf[colon] === 0x3a && reader.buf[skipSpace(reader.buf, colon + 1)] === 0x7b;
-    accessKeyId = stringValueAfter(reader, N_ACCESS_KEY_ID, ui, end);
-    arn = stringValueAfter(reader, N_ARN, ui, end);
+    accessKeyId = known[1] ?? stringValueAfter(reader, N_ACCESS_KEY_ID, ui, end);
+    arn = known[2] ?? stringValueAfter(reader, N_ARN, ui, end);
   }
   const eventId = withEventId ? stringValueAfter(reader, N_EVENT_ID, start, end) : null;
   return { eventName, accessKeyId, arn, eventId, identity };
 }
+
+const NOT_INTERNED: readonly (string | undefined)[] = [undefined, undefined, undefined];
 
 /** The {@link LightView} of an already-parsed record object. */
 export function lightViewOf(rec: Record<string, unknown>): LightView {
