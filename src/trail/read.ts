@@ -19,7 +19,7 @@ import { memoize } from '../model/memo';
 import { errnoProblem, fileKind, formatBytes, InputFileError, jsonShapeProblem, MIB, readRegularFile } from '../model/input-file';
 import { RECORD_TIME_RANGE_MS, toIsoUtc } from '../model/time';
 import { toTrailEvent, type TrailEvent } from './event';
-import { FieldReader, lightView, lightViewOf, N_EVENT_TIME, N_RECIPIENT, N_REGION, ObjectScanner, RecordFields, scanObjectsAtDepth, scanRecordFields, skipSpace, startsWithEventsArray, startsWithRecordsArray, stringValueAfter, topLevelArray, type Fields, type LightView } from './scan';
+import { FieldReader, lightView, lightViewOf, N_EVENT_TIME, N_RECIPIENT, N_REGION, ObjectScanner, RECORD_STRIDE, RecordFields, scanObjectsAtDepth, scanRecordTable, skipSpace, startsWithEventsArray, startsWithRecordsArray, stringValueAfter, topLevelArray, type Fields, type LightView } from './scan';
 
 /** A `--cloudtrail` path that does not exist, or that holds no CloudTrail file at all. */
 export class TrailInputError extends Error {
@@ -529,6 +529,9 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
     if (this.stats.maxTime === null || t > this.stats.maxTime) this.stats.maxTime = t;
   }
 
+  /** The light view of the record being read, filled again for each (nothing keeps it). */
+  private readonly view: LightView = { eventName: null, accessKeyId: null, arn: null, eventId: null, identity: false };
+
   /** Tokens of the file being read, merged into the index once per file. */
   private fileTokens = new Set<string>();
   /** Account and region of the file from its `AWSLogs/…/<account>/CloudTrail/<region>/` path, when it has one. */
@@ -589,8 +592,8 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
     if (how) this.keep(rec, file, bytes, how, !!selected);
   }
 
-  /** A record as a byte range of `buf`. */
-  private range(fields: Fields, s: number, e: number, file: string): void {
+  /** A record as a byte range of `buf`; `timeCounted`: its eventTime is already noted (see {@link RecordTable}). */
+  private range(fields: Fields, s: number, e: number, file: string, timeCounted = false): void {
     const buf = fields.buf;
     if (e - s > MAX_RECORD_BYTES) {
       this.countRecord();
@@ -598,9 +601,9 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
       return;
     }
     this.countRecord();
-    const v = lightView(fields, s, e, this.selector.withEventId);
+    const v = lightView(fields, s, e, this.selector.withEventId, this.view);
     this.noteIndex(v);
-    this.noteTime(stringValueAfter(fields, N_EVENT_TIME, s, e));
+    if (!timeCounted) this.noteTime(stringValueAfter(fields, N_EVENT_TIME, s, e));
     if (!this.pathScope) {
       const region = stringValueAfter(fields, N_REGION, s, e);
       if (region) this.stats.regions.add(region);
@@ -905,7 +908,6 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
    * 2 for a bare array (which must hold records, not something else).
    */
   private rangedFile(buf: Buffer, file: string, depth: 2 | 3, from = 0, to = buf.length): boolean {
-    let nonObjects = 0;
     // The scan runs over a view from 0 to its length: the byte loop then needs no bounds check
     // (a scan bounded by an arbitrary `to` made the whole engine 15% slower).
     const view = from === 0 && to === buf.length ? buf : buf.subarray(from, to);
@@ -913,39 +915,32 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
     // file is known to be sound.
     const fields = new RecordFields(view);
     const n = fields.slots.length;
-    const stride = 2 + n;
-    const recs: number[] = [];
-    const values: (string | undefined)[] = [];
-    const v3 = fields.values;
-    const ok = scanRecordFields(
-      view,
-      depth,
-      fields,
-      (s, e) => {
-        recs.push(s, e);
-        for (let k = 0; k < n; k++) recs.push(fields.slots[k] as number);
-        values.push(v3[0], v3[1], v3[2]);
-      },
-      () => nonObjects++,
-    );
-    if (!ok) {
+    const scanned = scanRecordTable(view, depth, fields, MAX_RECORD_BYTES);
+    if (!scanned) {
       this.skipFile(file, 'damaged-json');
       return true;
     }
-    if (depth === 2 && recs.length > 0) {
-      const v = lightView(view, recs[0] as number, recs[1] as number, true);
+    const { table, values, timeCounted, times, nonObjects } = scanned;
+    if (depth === 2 && table.length > 0) {
+      const v = lightView(view, table[0] as number, table[1] as number, true);
       if (!v.eventName && !v.eventId) {
         this.skipFile(file, 'not-cloudtrail');
         return false;
       }
     }
     this.stats.filesRead++;
-    for (let r = 0, x = 0; r < recs.length; r += stride, x += 3) {
-      for (let k = 0; k < n; k++) fields.slots[k] = recs[r + 2 + k] as number;
+    const v3 = fields.values;
+    // The times the scan counted: their earliest and latest noted once (noting each in turn keeps the same two).
+    if (times) {
+      this.noteTime(times.min);
+      this.noteTime(times.max);
+    }
+    for (let r = 0, x = 0, i = 0; r < table.length; r += RECORD_STRIDE, x += 3, i++) {
+      for (let k = 0; k < n; k++) fields.slots[k] = table[r + 2 + k] as number;
       v3[0] = values[x];
       v3[1] = values[x + 1];
       v3[2] = values[x + 2];
-      this.range(fields, recs[r] as number, recs[r + 1] as number, file);
+      this.range(fields, table[r] as number, table[r + 1] as number, file, timeCounted[i] === 1);
     }
     for (let i = 0; i < nonObjects; i++) {
       this.countRecord();

@@ -10,6 +10,7 @@
  * the identity lacks it, which only costs a parse; the full rules run on parsed records.
  */
 
+import { RECORD_TIME_RANGE_MS } from '../model/time';
 import { SCAN_WASM_BASE64 } from './scan-wasm';
 
 const QUOTE = 0x22;
@@ -441,8 +442,15 @@ export const WASM_SCAN_MAX_BYTES = 8 * 1024 * 1024;
 const WASM_BASE = 1331200;
 /** The values the scanner interns (see scan.wat): eventName, accessKeyId, arn. */
 const INTERNED_VALUES = 3;
-/** Bytes of output per record: start, end, the slots and the value ids, as i32. */
-const WASM_RECORD_BYTES = 4 * (2 + KEY_NEEDLES.length + INTERNED_VALUES);
+/** Bytes of output per record: start, end, the slots, the value ids and whether its eventTime is counted, as i32. */
+const WASM_RECORD_BYTES = 4 * (2 + KEY_NEEDLES.length + INTERNED_VALUES + 1);
+/** scan.wat's eventTime: the largest record counted (i32 at 312), the range (20 bytes at 320 and 352), the text's earliest and latest (at 384 and 416) when [448] is 1. */
+const WASM_MAX_RECORD = 312;
+const WASM_FROM = 320;
+const WASM_TO = 352;
+const WASM_MIN = 384;
+const WASM_MAX = 416;
+const WASM_TIMES = 448;
 /** scan.wat's intern table: ids given (i32 at 304), arena bytes used (i32 at 308), the table, the ids, the arena. */
 const WASM_COUNT = 304;
 const WASM_USED = 308;
@@ -482,6 +490,10 @@ function loadWasmScanner(): WasmScanner | null {
       new Uint8Array(exports.mem.buffer, at, n.length).set(n);
       at += n.length;
     });
+    // The range of times the reader keeps, as their first 20 bytes (a time in the plain form
+    // differs from either within them: `Z` against `.`).
+    new Uint8Array(exports.mem.buffer, WASM_FROM, 20).set(Buffer.from(new Date(RECORD_TIME_RANGE_MS.from).toISOString().slice(0, 20), 'latin1'));
+    new Uint8Array(exports.mem.buffer, WASM_TO, 20).set(Buffer.from(new Date(RECORD_TIME_RANGE_MS.to).toISOString().slice(0, 20), 'latin1'));
     wasmScanner = exports;
   } catch {
     wasmScanner = null;
@@ -503,8 +515,49 @@ function loadWasmScanner(): WasmScanner | null {
  * not once per record, and the light view takes the same string (test/trail/scan-intern.test.ts).
  */
 export function scanRecordFields(buf: Buffer, depth: number, fields: RecordFields, onRecord: (start: number, end: number) => void, onNonObject?: () => void): boolean {
+  const t = scanRecordTable(buf, depth, fields);
+  if (!t) return false;
+  const { table, values, nonObjects } = t;
+  const slots = fields.slots;
+  const k = slots.length;
+  for (let r = 0, x = 0; r < table.length; r += RECORD_STRIDE, x += INTERNED_VALUES) {
+    for (let j = 0; j < k; j++) slots[j] = table[r + 2 + j] as number;
+    for (let j = 0; j < INTERNED_VALUES; j++) fields.values[j] = values[x + j];
+    onRecord(table[r] as number, table[r + 1] as number);
+  }
+  if (onNonObject) for (let j = 0; j < nonObjects; j++) onNonObject();
+  return true;
+}
+
+/** Int32s a record takes in a {@link RecordTable}: start, end, the slots. */
+export const RECORD_STRIDE = 2 + KEY_NEEDLES.length;
+
+/**
+ * The records of a text as {@link scanRecordFields} finds them, as a table: for each record its
+ * start, end and slots ({@link RECORD_STRIDE} int32s) in `table`, its interned values
+ * ({@link INTERNED_VALUES} entries, `undefined` where not interned) in `values`; and how many
+ * elements were not objects.
+ */
+export interface RecordTable {
+  table: Int32Array;
+  values: (string | undefined)[];
+  /**
+   * 1 for a record whose `eventTime` is in `times` (the plain form `2026-10-03T01:11:00Z`, within
+   * {@link RECORD_TIME_RANGE_MS}, the record within `maxRecordBytes`): its time need not be read.
+   */
+  timeCounted: Uint8Array;
+  /** The earliest and latest of those times, null when none. */
+  times: { min: string; max: string } | null;
+  nonObjects: number;
+}
+
+/**
+ * {@link scanRecordFields} as a {@link RecordTable} (no call per record); null when the text's
+ * structure is broken. `maxRecordBytes`: records larger than this have no time counted.
+ */
+export function scanRecordTable(buf: Buffer, depth: number, fields: RecordFields, maxRecordBytes = 0x7fffffff): RecordTable | null {
   const w = buf.length <= WASM_SCAN_MAX_BYTES ? loadWasmScanner() : null;
-  if (!w) return scanRecordFieldsJs(buf, depth, fields, onRecord, onNonObject);
+  if (!w) return tableOfJsScan(buf, depth, fields);
   const n = buf.length;
   // Room for records of 256 bytes on average (CloudTrail's are about 1.3 KB); texts of smaller
   // ones take the JavaScript scanner.
@@ -520,17 +573,15 @@ export function scanRecordFields(buf: Buffer, depth: number, fields: RecordField
     words[WASM_USED / 4] = 0;
     internedValues = [];
   }
+  words[WASM_MAX_RECORD / 4] = Math.min(maxRecordBytes, 0x7fffffff);
   const bytes = new Uint8Array(w.mem.buffer);
   bytes.set(buf, WASM_BASE);
   bytes.fill(0, WASM_BASE + n, WASM_BASE + n + 32);
   const count = w.scan(n, depth, out, outEnd, NAME_LENGTHS);
-  if (count === -2) return scanRecordFieldsJs(buf, depth, fields, onRecord, onNonObject);
-  if (count < 0) return false;
+  if (count === -2) return tableOfJsScan(buf, depth, fields);
+  if (count < 0) return null;
   const recs = new Int32Array(w.mem.buffer, out, count * (WASM_RECORD_BYTES / 4));
   const nonObjects = new Int32Array(w.mem.buffer, 288, 1)[0] as number;
-  const slots = fields.slots;
-  const values = fields.values;
-  const k = slots.length;
   // The values seen for the first time: decoded once, here.
   const given = new Int32Array(w.mem.buffer, 0, 1024)[WASM_COUNT / 4] as number;
   const strings = internedValues;
@@ -539,19 +590,40 @@ export function scanRecordFields(buf: Buffer, depth: number, fields: RecordField
     const arena = Buffer.from(w.mem.buffer, WASM_ARENA, WASM_ARENA_BYTES);
     for (let id = strings.length; id < given; id++) strings.push(arena.toString('utf8', ids[2 * id] as number, (ids[2 * id] as number) + (ids[2 * id + 1] as number)));
   }
-  // Copied out first: a callback may scan another text (and reuse the memory).
-  const copy = Int32Array.from(recs);
-  const stride = 2 + k + INTERNED_VALUES;
-  for (let r = 0; r < copy.length; r += stride) {
-    for (let j = 0; j < k; j++) slots[j] = copy[r + 2 + j] as number;
+  // Copied out of the memory, which the next text reuses; the value ids as their strings.
+  const table = new Int32Array(count * RECORD_STRIDE);
+  const values = new Array<string | undefined>(count * INTERNED_VALUES);
+  const timeCounted = new Uint8Array(count);
+  for (let r = 0, from = 0, to = 0, x = 0; r < count; r++) {
+    for (let j = 0; j < RECORD_STRIDE; j++) table[to++] = recs[from++] as number;
     for (let j = 0; j < INTERNED_VALUES; j++) {
-      const id = copy[r + 2 + k + j] as number;
-      values[j] = id >= 0 ? strings[id] : undefined;
+      const id = recs[from++] as number;
+      values[x++] = id >= 0 ? strings[id] : undefined;
     }
-    onRecord(copy[r] as number, copy[r + 1] as number);
+    timeCounted[r] = recs[from++] as number;
   }
-  if (onNonObject) for (let j = 0; j < nonObjects; j++) onNonObject();
-  return true;
+  const mem = Buffer.from(w.mem.buffer, 0, 1024);
+  const times = mem.readInt32LE(WASM_TIMES) === 1 ? { min: mem.toString('latin1', WASM_MIN, WASM_MIN + 20), max: mem.toString('latin1', WASM_MAX, WASM_MAX + 20) } : null;
+  return { table, values, timeCounted, times, nonObjects };
+}
+
+/** The {@link RecordTable} of {@link scanRecordFieldsJs} (which interns nothing). */
+function tableOfJsScan(buf: Buffer, depth: number, fields: RecordFields): RecordTable | null {
+  const rows: number[] = [];
+  let nonObjects = 0;
+  const ok = scanRecordFieldsJs(
+    buf,
+    depth,
+    fields,
+    (s, e) => {
+      rows.push(s, e);
+      for (let j = 0; j < fields.slots.length; j++) rows.push(fields.slots[j] as number);
+    },
+    () => nonObjects++,
+  );
+  if (!ok) return null;
+  const count = rows.length / RECORD_STRIDE;
+  return { table: Int32Array.from(rows), values: new Array<string | undefined>(count * INTERNED_VALUES).fill(undefined), timeCounted: new Uint8Array(count), times: null, nonObjects };
 }
 
 /** {@link scanRecordFields} in JavaScript: strings skipped four bytes at a time. */
@@ -629,9 +701,10 @@ export function scanRecordFieldsJs(buf: Buffer, depth: number, fields: RecordFie
 
 /**
  * Reads the {@link LightView} of the record in `buf[start, end)`. Pass one {@link FieldReader}
- * for all the records of a file, in order, to keep reading linear.
+ * for all the records of a file, in order, to keep reading linear. `into`: a view to fill instead
+ * of a new one (a million records, a million objects fewer), which the caller must not keep.
  */
-export function lightView(source: Buffer | Fields, start: number, end: number, withEventId: boolean): LightView {
+export function lightView(source: Buffer | Fields, start: number, end: number, withEventId: boolean, into?: LightView): LightView {
   const reader = source instanceof Uint8Array ? new FieldReader(source) : source;
   // The values the scanner interned, when it did: the same strings, decoded once.
   const known = reader instanceof RecordFields ? reader.values : NOT_INTERNED;
@@ -648,7 +721,15 @@ export function lightView(source: Buffer | Fields, start: number, end: number, w
     arn = known[2] ?? stringValueAfter(reader, N_ARN, ui, end);
   }
   const eventId = withEventId ? stringValueAfter(reader, N_EVENT_ID, start, end) : null;
-  return { eventName, accessKeyId, arn, eventId, identity };
+  if (!into) return { eventName, accessKeyId, arn, eventId, identity };
+  into.eventName = eventName;
+  into.accessKeyId = accessKeyId;
+  into.arn = arn;
+  into.eventId = eventId;
+  into.identity = identity;
+  into.principalKey = undefined;
+  into.sessionName = undefined;
+  return into;
 }
 
 const NOT_INTERNED: readonly (string | undefined)[] = [undefined, undefined, undefined];

@@ -21,12 +21,20 @@
 ;;   [292, 304)       the value ids of the record being scanned: 3 i32, -1 when none
 ;;   [304, 308)       ids given so far (in and out; 0 empties the table)
 ;;   [308, 312)       arena bytes used so far (in and out)
+;;   [312, 316)       the largest record (bytes) whose eventTime counts (in)
+;;   [320, 340)       the earliest eventTime that counts, [352, 372) the first it does not (in)
+;;   [384, 404)       the text's earliest eventTime, [416, 436) its latest, (out) when
+;;   [448, 452)       is 1 (out)
 ;;   [4096, +128 Ki)  the table: 16,384 entries of (hash i32, id + 1 i32), 0 when free
 ;;   [+128 Ki)        the ids: 8,192 entries of (arena offset i32, length i32)
 ;;   [ARENA, +1 Mi)   the bytes of the values, each at its offset, followed by 16 spare bytes
 ;;   [BASE, BASE+n)   the text, followed by 16 readable bytes
-;;   [out, ...)       for each record: start, end, its 8 slots, its 3 value ids (13 i32),
-;;                    offsets from BASE
+;;   [out, ...)       for each record: start, end, its 8 slots, its 3 value ids, 1 when its
+;;                    eventTime is counted in [384, 436) (14 i32), offsets from BASE
+;;
+;; eventTime: a value in the form 2026-10-03T01:11:00Z (no escape), within [320, 372), of a record
+;; no larger than [312) is not handed back: the text's earliest and latest such are, and the
+;; record is marked; the caller reads any other itself.
 (module
   (memory (export "mem") 1)
   (global $BASE i32 (i32.const 1331200))
@@ -43,6 +51,60 @@
   (global $ARENA_BYTES i32 (i32.const 1048576))
   (global $MAX_VALUE i32 (i32.const 256))
   (global $NAMES i32 (i32.const 8))
+  (global $MAX_RECORD i32 (i32.const 312))
+  (global $FROM i32 (i32.const 320))
+  (global $TO i32 (i32.const 352))
+  (global $MIN i32 (i32.const 384))
+  (global $MAX i32 (i32.const 416))
+  (global $TIMES i32 (i32.const 448))
+
+  ;; Whether mem[p, p+20) is a time in the form 2026-10-03T01:11:00Z: digits at their places,
+  ;; `-`, `-`, `T`, `:` among the first 16 bytes, then `:`, two digits, `Z`.
+  (func $isoAt (param $p i32) (result i32)
+    (local $v v128)
+    (local.set $v (v128.load (local.get $p)))
+    (i32.and
+      (i32.and
+        (i32.eq
+          (i32.and
+            (i8x16.bitmask (v128.and
+              (i8x16.ge_u (local.get $v) (i8x16.splat (i32.const 0x30)))
+              (i8x16.le_u (local.get $v) (i8x16.splat (i32.const 0x39)))))
+            (i32.const 56175))
+          (i32.const 56175))
+        (i32.eq
+          (i32.and
+            (i8x16.bitmask (i8x16.eq (local.get $v) (v128.const i8x16 0 0 0 0 45 0 0 45 0 0 84 0 0 58 0 0)))
+            (i32.const 9360))
+          (i32.const 9360)))
+      (i32.and
+        (i32.and (i32.eq (i32.load8_u offset=16 (local.get $p)) (i32.const 0x3a)) (i32.eq (i32.load8_u offset=19 (local.get $p)) (i32.const 0x5a)))
+        (i32.and
+          (i32.lt_u (i32.sub (i32.load8_u offset=17 (local.get $p)) (i32.const 0x30)) (i32.const 10))
+          (i32.lt_u (i32.sub (i32.load8_u offset=18 (local.get $p)) (i32.const 0x30)) (i32.const 10))))))
+
+  ;; mem[a, a+20) against mem[b, b+20) as bytes: negative, zero or positive.
+  (func $cmp20 (param $a i32) (param $b i32) (result i32)
+    (local $m i32) (local $j i32)
+    (local.set $m (i32.xor (i32.const 0xffff)
+      (i8x16.bitmask (i8x16.eq (v128.load (local.get $a)) (v128.load (local.get $b))))))
+    (if (local.get $m)
+      (then
+        (local.set $j (i32.ctz (local.get $m)))
+        (return (i32.sub
+          (i32.load8_u (i32.add (local.get $a) (local.get $j)))
+          (i32.load8_u (i32.add (local.get $b) (local.get $j)))))))
+    (local.set $j (i32.const 16))
+    (block $same
+      (loop $tail
+        (br_if $same (i32.ge_u (local.get $j) (i32.const 20)))
+        (local.set $m (i32.sub
+          (i32.load8_u (i32.add (local.get $a) (local.get $j)))
+          (i32.load8_u (i32.add (local.get $b) (local.get $j)))))
+        (if (local.get $m) (then (return (local.get $m))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $tail)))
+    (i32.const 0))
 
   ;; Whether mem[from, to) is spaces, one `:`, spaces (what stands between a name and its value).
   (func $colonOnly (param $from i32) (param $to i32) (result i32)
@@ -161,13 +223,14 @@
   (func (export "scan") (param $n i32) (param $depth i32) (param $out i32) (param $outEnd i32) (param $lengths i32) (result i32)
     (local $i i32) (local $end i32) (local $c i32) (local $d i32) (local $start i32) (local $o i32)
     (local $m i32) (local $v v128) (local $q i32) (local $len i32) (local $k i32)
-    (local $keyNext i32) (local $expect i32) (local $pending i32) (local $esc i32) (local $keyEnd i32)
+    (local $keyNext i32) (local $expect i32) (local $pending i32) (local $esc i32) (local $keyEnd i32) (local $timeAt i32)
     (local.set $i (global.get $BASE))
     (local.set $pending (i32.const -1))
     (local.set $end (i32.add (global.get $BASE) (local.get $n)))
     (local.set $start (i32.const -1))
     (local.set $o (local.get $out))
     (i32.store (global.get $NONOBJ) (i32.const 0))
+    (i32.store (global.get $TIMES) (i32.const 0))
     (block $done
       (loop $top
         (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
@@ -211,11 +274,21 @@
             (if (i32.ge_s (local.get $pending) (i32.const 0))
               (then
                 (if (call $colonOnly (local.get $keyEnd) (local.get $q))
-                  (then (i32.store
+                  (then (if (i32.eq (local.get $pending) (i32.const 5))
+                  (then
+                    ;; eventTime: counted here when in the plain form and within the range
+                    (if (i32.and (i32.and (i32.eqz (local.get $esc)) (i32.eq (local.get $len) (i32.const 22)))
+                          (call $isoAt (i32.add (local.get $q) (i32.const 1))))
+                      (then
+                        (if (i32.and
+                              (i32.ge_s (call $cmp20 (i32.add (local.get $q) (i32.const 1)) (global.get $FROM)) (i32.const 0))
+                              (i32.lt_s (call $cmp20 (i32.add (local.get $q) (i32.const 1)) (global.get $TO)) (i32.const 0)))
+                          (then (local.set $timeAt (i32.add (local.get $q) (i32.const 1))))))))
+                  (else (i32.store
                   (i32.add (global.get $VALS) (i32.shl (select (i32.const 0) (i32.sub (local.get $pending) (i32.const 1)) (i32.eqz (local.get $pending))) (i32.const 2)))
                   (if (result i32) (local.get $esc)
                     (then (i32.const -1))
-                    (else (call $intern (i32.add (local.get $q) (i32.const 1)) (i32.sub (local.get $len) (i32.const 2))))))))
+                    (else (call $intern (i32.add (local.get $q) (i32.const 1)) (i32.sub (local.get $len) (i32.const 2))))))))))
                 (local.set $pending (i32.const -1))))
             ;; a string in a name's place inside a record: one of the reader's names?
             (if (i32.and (local.get $keyNext)
@@ -237,7 +310,7 @@
                           (i32.sub (local.get $q) (global.get $BASE)))
                         (local.set $keyEnd (local.get $i))
                         (local.set $pending (select (local.get $k) (i32.const -1)
-                          (i32.or (i32.eqz (local.get $k)) (i32.or (i32.eq (local.get $k) (i32.const 2)) (i32.eq (local.get $k) (i32.const 3))))))))))))
+                          (i32.or (i32.or (i32.eqz (local.get $k)) (i32.eq (local.get $k) (i32.const 5))) (i32.or (i32.eq (local.get $k) (i32.const 2)) (i32.eq (local.get $k) (i32.const 3))))))))))))
             (br $top)))
         (if (i32.eq (local.get $c) (i32.const 0x2c))
           (then
@@ -255,7 +328,8 @@
                 (v128.store offset=16 (global.get $SLOTS) (v128.const i32x4 -1 -1 -1 -1))
                 (i32.store (global.get $VALS) (i32.const -1))
                 (i32.store offset=4 (global.get $VALS) (i32.const -1))
-                (i32.store offset=8 (global.get $VALS) (i32.const -1))))
+                (i32.store offset=8 (global.get $VALS) (i32.const -1))
+                (local.set $timeAt (i32.const 0))))
             (if (i32.and (i32.eq (local.get $d) (i32.sub (local.get $depth) (i32.const 1))) (i32.eq (local.get $c) (i32.const 0x5b)))
               (then (local.set $expect (i32.const 1))))
             (br $top)))
@@ -264,7 +338,7 @@
             (if (i32.and (i32.eq (local.get $d) (local.get $depth))
                   (i32.and (i32.eq (local.get $c) (i32.const 0x7d)) (i32.ge_s (local.get $start) (i32.const 0))))
               (then
-                (if (i32.gt_u (i32.add (local.get $o) (i32.const 52)) (local.get $outEnd)) (then (return (i32.const -2))))
+                (if (i32.gt_u (i32.add (local.get $o) (i32.const 56)) (local.get $outEnd)) (then (return (i32.const -2))))
                 (i32.store (local.get $o) (local.get $start))
                 (i32.store offset=4 (local.get $o) (i32.sub (local.get $i) (global.get $BASE)))
                 (v128.store offset=8 (local.get $o) (v128.load (global.get $SLOTS)))
@@ -272,12 +346,28 @@
                 (i32.store offset=40 (local.get $o) (i32.load (global.get $VALS)))
                 (i32.store offset=44 (local.get $o) (i32.load offset=4 (global.get $VALS)))
                 (i32.store offset=48 (local.get $o) (i32.load offset=8 (global.get $VALS)))
-                (local.set $o (i32.add (local.get $o) (i32.const 52)))
+                (i32.store offset=52 (local.get $o) (i32.const 0))
+                ;; its eventTime into the text's earliest and latest, when the record is not too large
+                (if (i32.and (i32.ne (local.get $timeAt) (i32.const 0))
+                      (i32.le_u (i32.sub (i32.sub (local.get $i) (global.get $BASE)) (local.get $start)) (i32.load (global.get $MAX_RECORD))))
+                  (then
+                    (i32.store offset=52 (local.get $o) (i32.const 1))
+                    (if (i32.eqz (i32.load (global.get $TIMES)))
+                      (then
+                        (memory.copy (global.get $MIN) (local.get $timeAt) (i32.const 20))
+                        (memory.copy (global.get $MAX) (local.get $timeAt) (i32.const 20))
+                        (i32.store (global.get $TIMES) (i32.const 1)))
+                      (else
+                        (if (i32.lt_s (call $cmp20 (local.get $timeAt) (global.get $MIN)) (i32.const 0))
+                          (then (memory.copy (global.get $MIN) (local.get $timeAt) (i32.const 20))))
+                        (if (i32.gt_s (call $cmp20 (local.get $timeAt) (global.get $MAX)) (i32.const 0))
+                          (then (memory.copy (global.get $MAX) (local.get $timeAt) (i32.const 20))))))))
+                (local.set $o (i32.add (local.get $o) (i32.const 56)))
                 (local.set $start (i32.const -1))))
             (local.set $d (i32.sub (local.get $d) (i32.const 1)))
             (if (i32.lt_s (local.get $d) (i32.const 0)) (then (return (i32.const -1))))))
         (br $top)))
     (if (result i32) (i32.eqz (local.get $d))
-      (then (i32.div_u (i32.sub (local.get $o) (local.get $out)) (i32.const 52)))
+      (then (i32.div_u (i32.sub (local.get $o) (local.get $out)) (i32.const 56)))
       (else (i32.const -1))))
 )

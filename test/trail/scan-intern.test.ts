@@ -5,7 +5,7 @@
  * escape), for values whose hashes collide, past the table's 8,192 ids and across texts that
  * empty it.
  */
-import { FieldReader, lightView, RecordFields, scanRecordFields, type LightView } from '../../src/trail/scan';
+import { FieldReader, lightView, RecordFields, scanRecordFields, scanRecordTable, WASM_SCAN_MAX_BYTES, type LightView } from '../../src/trail/scan';
 
 /** Each record's light view read through the scan's fields, and read from the bytes alone. */
 function views(text: string, depth: 2 | 3 = 2): { got: LightView[]; want: LightView[]; interned: number } {
@@ -79,3 +79,37 @@ test('past the 8,192 ids of the table, and over texts that empty it, every value
     expect(next.interned).toBe(9_000);
   }
 });
+
+test('eventTime in the plain form, in range, of a record within the size is counted by the scan: its earliest and latest are the ones noting each would keep', () => {
+  const pad = `"requestParameters":{"pad":"${'p'.repeat(300)}"}`;
+  const times = [
+    '2026-10-03T01:11:00Z', // plain
+    '2026-10-03T01:10:59Z', // earlier, plain
+    '2026-10-03T01:11:00.500Z', // milliseconds: read by the reader
+    '2026-10-03T03:11:00+02:00', // offset: read by the reader
+    '2012-12-31T23:59:59Z', // before the range
+    '2100-01-01T00:00:00Z', // past the range
+    '2026-1-03T01:11:00Z', // not the form
+    '2026-10-03T01:11:0xZ',
+    '2026-10-04T00:00:00Z', // the latest plain, but its record is too large: not counted
+    '2026-10-03T05:00:00Z', // the latest counted
+  ];
+  const records = times.map((t, i) => `{"eventTime":"${t}","eventName":"E","userIdentity":{"arn":"a"},${i === 8 ? `"big":"${'b'.repeat(2000)}",` : ''}${pad}}`);
+  records.push(`{"eventTime":"2026-10-02\\u0054${'00:00:00Z'}",${pad}}`); // an escape: read by the reader
+  records.push(`{"eventTime":null,${pad}}`, `{"eventTime" : "2026-10-03T01:00:00Z",${pad}}`);
+  const buf = Buffer.from(`[${records.join(',')}]`);
+  const t = scanRecordTable(buf, 2, new RecordFields(buf), 1500);
+  expect(t).not.toBeNull();
+  expect([...(t?.timeCounted ?? [])]).toEqual([1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1]);
+  expect(t?.times).toEqual({ min: '2026-10-03T01:00:00Z', max: '2026-10-03T05:00:00Z' });
+  // The JavaScript scanner counts none: the reader reads every time itself.
+  expect(tableOfText(buf)).toEqual({ counted: 0, times: null });
+});
+
+/** What the JavaScript scanner (which takes texts past the WebAssembly scanner's share) counts of the text's times, the text made that large. */
+function tableOfText(buf: Buffer): { counted: number; times: unknown } {
+  const large = Buffer.concat([buf.subarray(0, -1), Buffer.from(`,{"pad":"${'x'.repeat(WASM_SCAN_MAX_BYTES)}"}]`)]);
+  const t = scanRecordTable(large, 2, new RecordFields(large));
+  expect(t?.table.length).toBeGreaterThan(0);
+  return { counted: [...(t?.timeCounted ?? [])].reduce((a, c) => a + c, 0), times: t?.times ?? null };
+}
