@@ -15,6 +15,7 @@ import { TrailInputError } from '../trail/read';
 import { renderJsonParts } from '../render/json';
 import { renderMarkdown } from '../render/markdown';
 import { renderMermaid } from '../render/mermaid';
+import { renderOcsf } from '../render/ocsf';
 import { renderText } from '../render/text';
 import { terminal } from '../render/escape';
 import { toIsoUtc } from '../model/time';
@@ -50,7 +51,7 @@ async function sdkRegion(): Promise<string | undefined> {
   }
 }
 
-const FORMATS = ['json', 'text', 'mermaid', 'markdown', 'html', 'asff'] as const;
+const FORMATS = ['json', 'text', 'mermaid', 'markdown', 'html', 'asff', 'ocsf'] as const;
 
 const EXAMPLES = `
 Examples:
@@ -60,6 +61,7 @@ Examples:
   $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format mermaid > storyline.mmd
   $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format asff --now 2026-11-29T12:00:00Z
   $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format html > storyline.html
+  $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format ocsf > storyline.ocsf.json
   $ echo '{"VerifyEmailIdentity": "TA0042"}' > my-map.json
   $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --event-map my-map.json
 `;
@@ -97,12 +99,12 @@ export async function main(
     .addOption(
       new Option(
         '--format <format>',
-        'output format: json (the storyline contract), text (a timeline), mermaid (a flowchart), markdown (a summary with the timeline), html (a self-contained report with its flow diagram; no script, no network), asff (the BatchUpdateFindings and BatchImportFindings inputs the Security Hub writer would send)',
+        'output format: json (the storyline contract), text (a timeline), mermaid (a flowchart), markdown (a summary with the timeline), html (a self-contained report with its flow diagram; no script, no network), asff (the BatchUpdateFindings and BatchImportFindings inputs the Security Hub writer would send), ocsf (one OCSF 1.1.0 Detection Finding, class 2004, for Security Lake custom sources and SIEMs)',
       )
         .choices(FORMATS)
         .default('json'),
     )
-    .option('--now <time>', 'with --format asff or html: the time of the run (ISO 8601), so the output is reproducible; default: now')
+    .option('--now <time>', 'with --format asff, html or ocsf: the time of the run (ISO 8601), so the output is reproducible; default: now')
     .option('--event-map <file>', 'a JSON object of "EventName": "TA00xx" entries (or the shape of data/event-tactics.json) merged over the built-in eventName -> ATT&CK tactic table')
     .option('--width <columns>', "with --format text: the columns to fit; default: the terminal's width, 80 when not a terminal")
     .option('--threads <n>', `reader threads for the CloudTrail files, 0 to ${MAX_WORKERS} (0 or 1: read in the main thread); default: one per core, at most ${MAX_WORKERS}, when the files hold more than 128 MiB of text (gzipped files counted at 8 times their size), else 0`)
@@ -121,6 +123,7 @@ export async function main(
       else if (o.format === 'markdown') io.out(renderMarkdown(st));
       // The report's renderer (and its graph layout library, 1.65 MB) loads only when asked for.
       else if (o.format === 'html') io.out(await (await import('../render/html')).renderHtml(st, { generatedAt: now }));
+      else if (o.format === 'ocsf') io.out(renderOcsf(st, { now }));
       else {
         const existingNote = st.finding.note ? { Text: st.finding.note.text, UpdatedBy: st.finding.note.updatedBy } : undefined;
         io.out(JSON.stringify(buildSecurityHubWrites(st, { now, existingNote }), null, 2) + '\n');
