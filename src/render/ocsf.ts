@@ -36,8 +36,9 @@
  * - `evidences` ← one per step, in order: `actor.user` {uid principal ARN, credential_uid the
  *   access key, account}, `actor.invoked_by` when an AWS service made the call; `api`
  *   {operation eventName, service.name eventSource, response.error the errorCode};
- *   `src_endpoint` ← `sourceIPAddress`: an IP as `ip`, an AWS service name
- *   (`ec2.amazonaws.com`) as `svc_name`, anything else (`AWS Internal`) as `name`.
+ *   `src_endpoint` ← `sourceIPAddress`: an IP as `ip` (normalised: `203.000.113.007` is
+ *   `203.0.113.7`), an AWS service name (`ec2.amazonaws.com`) as `svc_name`, anything else
+ *   (`AWS Internal`) as `name`, left out when the record has none.
  * - `unmapped` (free-form: OCSF has no field for these) ← `lineage` (principal ARNs),
  *   `lineage_edges`, `origin` (eventId and reason), `attacker_sources`, the GuardDuty finding's
  *   `id`/`type`, and `coverage` (records read and skipped, gaps, steps not listed).
@@ -48,8 +49,8 @@
  * DEL, C1 controls, bidirectional controls, invisible characters and U+2028/U+2029 as `\uXXXX` escapes, so the
  * values are kept exactly while no terminal or viewer acts on them.
  */
-import { isIP } from 'node:net';
 import packageJson from '../../package.json';
+import { classifySourceAddress } from '../identity/ip';
 import type { Step, Storyline, Tactic } from '../model/storyline';
 import { companionId, guardDutyProductArn, PRODUCT_NAME } from '../securityhub/asff';
 import { cap } from './escape';
@@ -114,11 +115,17 @@ function attackKey(step: Step): string {
   return `${step.tactic?.id ?? ''}|${step.technique?.id ?? ''}`;
 }
 
-/** `sourceIPAddress` as an OCSF `network_endpoint`: `ip`, `svc_name` for an AWS service, else `name`. */
-function endpointOf(source: string): OcsfObject {
-  if (isIP(source) && source.length <= 40) return { ip: source };
-  if (/^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$/i.test(source)) return { svc_name: s(source) };
-  return { name: s(source || 'unknown') };
+/**
+ * `sourceIPAddress` as an OCSF `network_endpoint`, by `classifySourceAddress`: an IP address
+ * normalised (`203.000.113.007` is `203.0.113.7`) as `ip`, an AWS service's name as `svc_name`,
+ * `AWS Internal` and other text as `name`; undefined when the record has none.
+ */
+function endpointOf(source: string): OcsfObject | undefined {
+  const a = classifySourceAddress(source);
+  if ((a.kind === 'ipv4' || a.kind === 'ipv6') && a.value.length <= 40) return { ip: a.value };
+  if (a.kind === 'service') return { svc_name: s(a.value) };
+  if (a.kind === 'none') return undefined;
+  return { name: s(a.kind === 'other' ? source : a.value) }; // other text as it was given, whitespace too
 }
 
 /** One step as an OCSF `evidences` object: who (`actor`), what (`api`), from where (`src_endpoint`). */
@@ -127,10 +134,12 @@ function evidenceOf(step: Step): OcsfObject {
   if (step.principalArn) user.uid = s(step.principalArn);
   if (step.accessKeyId) user.credential_uid = s(step.accessKeyId);
   const actor: OcsfObject = { user };
-  if (step.reason === 'service-for-attacker' && /\.amazonaws\.com$/.test(step.sourceIPAddress)) actor.invoked_by = s(step.sourceIPAddress);
+  const source = classifySourceAddress(step.sourceIPAddress);
+  if (step.reason === 'service-for-attacker' && source.kind === 'service') actor.invoked_by = s(source.value);
   const api: OcsfObject = { operation: s(step.eventName), service: { name: s(step.eventSource) } };
   if (step.errorCode) api.response = { error: s(step.errorCode) };
-  return { actor, api, src_endpoint: endpointOf(step.sourceIPAddress) };
+  const src = endpointOf(step.sourceIPAddress);
+  return { actor, api, ...(src ? { src_endpoint: src } : {}) };
 }
 
 /**

@@ -86,6 +86,15 @@ describe('renderOcsf: the mapping', () => {
     expect(evid[4]!.src_endpoint).toEqual({ name: '<script>ip</script>' }); // not an address: a name, never ip
   });
 
+  test('source addresses in every form CloudTrail writes: ip normalised, svc_name, name, or none', () => {
+    const st = markupStoryline();
+    const at = (sourceIPAddress: string) => ({ ...st.steps[0]!, sourceIPAddress });
+    const forms = ['203.000.113.007', '2001:DB8:0:0:0:0:0:1', '::ffff:192.0.2.1', 'ec2.amazonaws.com', 'AWS Internal', ''];
+    const ev = parsed({ ...st, steps: forms.map(at) });
+    expect((ev.evidences as Ev[]).map((e) => e.src_endpoint)).toEqual([{ ip: '203.0.113.7' }, { ip: '2001:db8::1' }, { ip: '::ffff:192.0.2.1' }, { svc_name: 'ec2.amazonaws.com' }, { name: 'AWS Internal' }, undefined]);
+    expect(schemaProblems(ev)).toEqual([]);
+  });
+
   test('a service acting for the attacker: invoked_by and svc_name; a principal-less cross-account copy: the account alone', () => {
     const st = markupStoryline();
     const svc: Step = { ...st.steps[4]!, sourceIPAddress: 'athena.amazonaws.com', reason: 'service-for-attacker' };
