@@ -34,7 +34,7 @@ function goodDetectionFinding(): Record<string, unknown> {
     time_dt: '2026-11-29T12:00:00Z',
     message: 'a key used from a new address created a user',
     metadata: { version: '1.1.0', product: { name: 'example', vendor_name: 'Example Corp', version: '1.0' }, profiles: ['cloud'] },
-    cloud: { provider: 'AWS', region: 'eu-west-1', account: { uid: '123456789012', type_id: 10 } },
+    cloud: { provider: 'AWS', region: 'eu-west-1', account: { uid: '123456789012', type_id: 10, type: 'AWS Account' } },
     finding_info: {
       uid: 'finding-1',
       title: 'Suspicious user creation',
@@ -140,6 +140,15 @@ describeSchema('the OCSF 1.1.0 schema, resolved', () => {
     expect(v.problems(changed((e) => delete e.cloud))).toContain("/: must have required property 'cloud'");
     // without the cloud profile named, cloud may be left out
     expect(v.problems(changed((e) => (delete e.cloud, (e.metadata.profiles = []))))).toEqual([]);
+  });
+
+  test('rejects a caption that is not its id\'s (the siblings), except beside 99 Other', () => {
+    expect(v.problems(changed((e) => (e.activity_name = 'Update')))).toEqual(['/activity_name: is "Update", the caption is "Create"']);
+    expect(v.problems(changed((e) => (e.severity = 'Low')))).toEqual(['/severity: is "Low", the caption is "High"']);
+    expect(v.problems(changed((e) => (e.type_name = 'Detection Finding: Update')))).toEqual(['/type_name: is "Detection Finding: Update", the caption is "Detection Finding: Create"']);
+    expect(v.problems(changed((e) => (e.class_name = 'Security Finding')))).toEqual(['/class_name: is "Security Finding", the caption is "Detection Finding"']);
+    expect(v.problems(changed((e) => (e.cloud.account.type = 'AWS IAM User')))).toEqual(['/cloud/account/type: is "AWS IAM User", the caption is "AWS Account"']);
+    expect(v.problems(changed((e) => ((e.severity_id = 99), (e.severity = 'Sev-2 by the vendor'))))).toEqual([]);
   });
 
   test('a schema whose class extends what does not exist is refused with the file named', () => {

@@ -37,6 +37,10 @@
  * - `constraints`: `at_least_one` as `anyOf` of `required`, `just_one` as `oneOf` (dotted paths
  *   such as `device.os.sp_name` nest).
  *
+ * - Beyond JSON Schema: each caption beside its id (`activity_name` of `activity_id`,
+ *   `severity` of `severity_id`, `class_name`, `type_name`, …), as the dictionary defines the
+ *   siblings.
+ *
  * Extensions (`extensions/linux`, `extensions/windows`) are not loaded: the core schema only.
  */
 import * as fs from 'node:fs';
@@ -422,8 +426,39 @@ export class OcsfValidator {
     const cls = typeof uid === 'number' ? this.schema.byUid.get(uid) : undefined;
     if (!cls) return [`class_uid ${JSON.stringify(uid)} names no class of OCSF ${this.schema.version}`];
     const fn = this.validatorOf(cls.name);
-    return fn(event) ? [] : formatErrors(fn.errors ?? []);
+    if (!fn(event)) return formatErrors(fn.errors ?? []);
+    return captionProblems(this.schema, cls, event);
   }
+}
+
+/**
+ * The captions beside the ids (what JSON Schema cannot say): `class_name`, `category_name` and
+ * `type_name` (`<class caption>: <activity caption>`) of the class; every enum's sibling
+ * (`activity_name`, `severity`, `status`, `type`, …) the caption of its id, in the event and
+ * in every object within it, except beside 99 Other, whose caption the source gives.
+ */
+function captionProblems(schema: OcsfSchema, cls: OcsfClass, event: Json): string[] {
+  const out: string[] = [];
+  const expect = (at: string, got: unknown, want: string | undefined) => {
+    if (got !== undefined && want !== undefined && got !== want) out.push(`${at}: is ${JSON.stringify(got)}, the caption is ${JSON.stringify(want)}`);
+  };
+  expect('/class_name', event.class_name, cls.caption);
+  expect('/category_name', event.category_name, cls.categoryName);
+  const activity = cls.attributes.activity_id?.enum?.[String(event.activity_id)]?.caption;
+  if (event.activity_id !== 99 && activity) expect('/type_name', event.type_name, `${cls.caption}: ${activity}`);
+  const walk = (item: OcsfItem, value: Json, at: string): void => {
+    for (const a of Object.values(item.attributes)) {
+      const v = value[a.name];
+      if (v === undefined) continue;
+      if (a.enum && a.sibling && typeof v === 'number' && v !== 99) expect(`${at}/${a.sibling}`, value[a.sibling], a.enum[String(v)]?.caption);
+      const obj = schema.objects.get(a.type);
+      if (!obj || a.type === 'object') continue;
+      if (Array.isArray(v)) v.forEach((x, i) => isPlain(x) && walk(obj, x, `${at}/${a.name}/${i}`));
+      else if (isPlain(v)) walk(obj, v, `${at}/${a.name}`);
+    }
+  };
+  walk(cls, event, '');
+  return out;
 }
 
 /** Ajv's errors as lines: the JSON pointer, the message, and the unknown property or allowed values where there are some. */
