@@ -18,7 +18,7 @@
  * - `service.*` values: flattened into `ProductFields` as `aws/guardduty/service/<path>` (newer)
  *   or `<path>` without prefix (older findings), e.g. `…/action/awsApiCallAction/remoteIpDetails/ipAddressV4`.
  */
-import type { FindingActor, FindingForm, NormalizedFinding, ResourceType } from '../model/finding';
+import type { FindingActor, FindingAnnotation, FindingForm, NormalizedFinding, ResourceType } from '../model/finding';
 import { toIsoUtc } from '../model/time';
 import { at, bool, get, isObject, list, num, objAt, str, type JsonObject } from './access';
 import {
@@ -38,6 +38,7 @@ import {
   taskOfArn,
 } from './common';
 import { FindingInputError } from './errors';
+import { guardDutyTypeOfAsffType } from './guardduty-asff-types';
 
 /** True when `v` looks like an ASFF finding: a `ProductArn`, or `GeneratorId` with `AwsAccountId`. */
 export function isAsffFinding(v: unknown): boolean {
@@ -69,17 +70,8 @@ export function isGuardDutyAsff(v: unknown): boolean {
   return name?.toLowerCase() === 'guardduty';
 }
 
-/**
- * The GuardDuty type inside an ASFF `Types` entry: its last part `Purpose:Resource-Family`
- * (or `Purpose:Resource/Family`) becomes `Purpose:Resource/Family`.
- *
- * @example guardDutyTypeOfAsffType('TTPs/Persistence/Persistence:IAMUser-AnomalousBehavior') === 'Persistence:IAMUser/AnomalousBehavior'
- * @returns `undefined` when the entry holds no GuardDuty type (e.g. `Unusual Behaviors/User`).
- */
-export function guardDutyTypeOfAsffType(t: string): string | undefined {
-  const m = /(?:^|\/)([A-Za-z0-9]+):([A-Za-z0-9]+)[-/]([^/]+)$/.exec(t.trim());
-  return m ? `${m[1]}:${m[2]}/${m[3]}` : undefined;
-}
+/** The GuardDuty type inside an ASFF `Types` entry (one mapping with the writer's: see guardduty-asff-types.ts). */
+export { guardDutyTypeOfAsffType };
 
 /** GuardDuty resource types by the resource part of the finding type (`Recon:EC2/…` → Instance). */
 const RESOURCE_OF_TYPE: Record<string, ResourceType> = {
@@ -115,6 +107,27 @@ function serviceField(pf: JsonObject | undefined, path: string): string | undefi
 function noteOf(n: unknown): { text: string; updatedBy: string } | undefined {
   const text = str(get(n, 'Text'));
   return text ? { text, updatedBy: str(get(n, 'UpdatedBy')) ?? '' } : undefined;
+}
+
+/**
+ * The finding's `Types`, `RelatedFindings` and `UserDefinedFields` (entries that are not
+ * strings, or links without both `ProductArn` and `Id`, are left out), or `undefined` when it has
+ * none of them.
+ */
+function annotationOf(a: unknown): FindingAnnotation | undefined {
+  const types = list(get(a, 'Types')).filter((t): t is string => typeof t === 'string');
+  const relatedFindings: FindingAnnotation['relatedFindings'] = [];
+  for (const r of list(get(a, 'RelatedFindings'))) {
+    const productArn = str(get(r, 'ProductArn'));
+    const id = str(get(r, 'Id'));
+    if (productArn !== undefined && id !== undefined) relatedFindings.push({ productArn, id });
+  }
+  const userDefinedFields: Record<string, string> = {};
+  const udf = get(a, 'UserDefinedFields');
+  // defineProperty: a key `__proto__` is kept as a field, never taken as the object's prototype.
+  if (isObject(udf)) for (const [k, v] of Object.entries(udf)) if (typeof v === 'string') Object.defineProperty(userDefinedFields, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (types.length === 0 && relatedFindings.length === 0 && Object.keys(userDefinedFields).length === 0) return undefined;
+  return { types, relatedFindings, userDefinedFields };
 }
 
 /**
@@ -269,6 +282,7 @@ export function readAsffFinding(a: unknown, form: FindingForm, fileName: string)
     sample: bool(get(a, 'Sample')) === true || isSampleAdditionalInfo(serviceField(pf, 'additionalInfo')),
     attackSequence,
     note: noteOf(get(a, 'Note')),
+    annotation: annotationOf(a),
   };
   return dropUndefined(finding);
 }

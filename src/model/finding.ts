@@ -159,4 +159,20 @@ export interface NormalizedFinding {
   attackSequence?: AttackSequence;
   /** ASFF `Note` already on the finding (Security Hub forms only): kept when trailstory adds its own. */
   note?: { text: string; updatedBy: string };
+  /**
+   * ASFF `Types`, `RelatedFindings` and `UserDefinedFields` already on the finding (Security Hub
+   * forms only: GuardDuty's own types, another tool's or an analyst's links and fields, ours from
+   * an earlier run): `--format asff` unites its annotation with them instead of replacing them.
+   */
+  annotation?: FindingAnnotation;
+}
+
+/** What a Security Hub (ASFF) finding already carries in the fields `BatchUpdateFindings` replaces. */
+export interface FindingAnnotation {
+  /** ASFF `Types` (`namespace/category/classifier`), in the finding's order. */
+  types: string[];
+  /** ASFF `RelatedFindings`: `ProductArn` and `Id` of each. */
+  relatedFindings: { productArn: string; id: string }[];
+  /** ASFF `UserDefinedFields`: name → value. */
+  userDefinedFields: Record<string, string>;
 }

@@ -4,6 +4,8 @@
  * Security Hub writer. Names of the scored fields must never change.
  */
 
+import type { FindingAnnotation } from './finding';
+
 /** A MITRE ATT&CK Enterprise tactic, by its ID (https://attack.mitre.org/tactics/enterprise/). */
 export interface Tactic {
   id: string;
@@ -124,6 +126,8 @@ export interface Storyline {
     eventLastSeen?: string;
     /** The Note already on the finding (ASFF input only), which the Security Hub writer keeps. */
     note?: { text: string; updatedBy: string };
+    /** The Types, RelatedFindings and UserDefinedFields already on the finding (ASFF input only), which the Security Hub writer keeps. */
+    annotation?: FindingAnnotation;
   };
   origin: { eventId: string; eventTime: string; eventName: string; reason: string } | null;
   steps: Step[];

@@ -60,6 +60,7 @@ export function reconstruct(finding: NormalizedFinding, events: TrailEvent[], st
     eventFirstSeen: finding.eventFirstSeen,
     eventLastSeen: finding.eventLastSeen,
     note: finding.note,
+    annotation: finding.annotation,
   };
   const empty = (summary: string): Storyline => ({
     schemaVersion: '1',

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { asffTypesOfGuardDutyType } from '../../src/findings/guardduty-asff-types';
 import type { AwsEmulator } from './server';
 import type { Json, Organization, OrgAccount } from './services';
 
@@ -29,23 +30,6 @@ export interface SeedResult {
   skipped: number;
 }
 
-/** ASFF `Types` namespace and category of a GuardDuty threat purpose (as GuardDuty's Security Hub integration maps them). */
-const TYPE_NAMESPACE: Record<string, string> = {
-  Backdoor: 'TTPs/Command and Control', Behavior: 'Unusual Behaviors/VM', CredentialAccess: 'TTPs/Credential Access',
-  CryptoCurrency: 'Effects/Resource Consumption', DefenseEvasion: 'TTPs/Defense Evasion', Discovery: 'TTPs/Discovery',
-  Execution: 'TTPs/Execution', Exfiltration: 'Effects/Data Exfiltration', Impact: 'Effects/Resource Consumption',
-  InitialAccess: 'TTPs/Initial Access', PenTest: 'TTPs/Discovery', Persistence: 'TTPs/Persistence',
-  Policy: 'Software and Configuration Checks/AWS Security Best Practices', PrivilegeEscalation: 'TTPs/Privilege Escalation',
-  Recon: 'TTPs/Discovery', Stealth: 'TTPs/Defense Evasion', Trojan: 'TTPs/Command and Control', UnauthorizedAccess: 'TTPs/Initial Access',
-  AttackSequence: 'TTPs/Impact',
-};
-
-/** The ASFF `Types` entry of a GuardDuty finding type: `Persistence:IAMUser/AnomalousBehavior` → `TTPs/Persistence/Persistence:IAMUser-AnomalousBehavior`. */
-export function asffTypeOfGuardDutyType(type: string): string {
-  const purpose = type.split(':')[0] ?? '';
-  return `${TYPE_NAMESPACE[purpose] ?? 'TTPs'}/${type.replace(/\//g, '-')}`;
-}
-
 /** ASFF severity label of a GuardDuty severity (GuardDuty: 1–3.9 low, 4–6.9 medium, 7–8.9 high, 9+ critical). */
 export function severityLabel(sev: number): string {
   if (sev >= 9) return 'CRITICAL';
@@ -65,7 +49,8 @@ function flatten(o: unknown, prefix: string, out: Record<string, string>): void 
 /**
  * Maps a native GuardDuty finding (camelCase, as in EventBridge `detail` / GetFindings wire form)
  * to the ASFF finding GuardDuty's Security Hub integration publishes: Id = the finding ARN,
- * ProductArn `arn:<partition>:securityhub:<region>::product/aws/guardduty`, Types from the type,
+ * ProductArn `arn:<partition>:securityhub:<region>::product/aws/guardduty`, Types from the type
+ * (`asffTypesOfGuardDutyType`, src/findings/guardduty-asff-types.ts),
  * Severity (Product, Label, Normalized), Resources (AwsIamAccessKey details for AccessKey
  * findings, AwsEc2Instance for Instance, else the resource type), ProductFields
  * (`aws/guardduty/service/...` flattened, at most 50 pairs).
@@ -98,7 +83,8 @@ export function guardDutyToAsff(f: Json): Json {
   pf['aws/securityhub/ProductName'] = 'GuardDuty';
   pf['aws/securityhub/CompanyName'] = 'Amazon';
   while (Object.keys(pf).length > 50) delete pf[Object.keys(pf)[0] ?? ''];
-  const types = [asffTypeOfGuardDutyType(type)];
+  // The Types Security Hub CSPM gives GuardDuty's type: the product's own mapping, one source for both.
+  const types = asffTypesOfGuardDutyType(type);
   const severity = { Product: sev, Label: severityLabel(sev), Normalized: Math.round(sev * 10) };
   return {
     SchemaVersion: '2018-10-08', Id: arn, ProductArn: `arn:${partition}:securityhub:${region}::product/aws/guardduty`,
