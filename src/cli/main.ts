@@ -20,7 +20,7 @@ import { renderText } from '../render/text';
 import { terminal } from '../render/escape';
 import { toIsoUtc } from '../model/time';
 import { ConfigError, parseRegionList, REGION_NAME } from '../config';
-import { buildSecurityHubWrites } from '../securityhub/asff';
+import { annotationOfInput, buildSecurityHubWrites } from '../securityhub/asff';
 
 /** A bad option value found after parsing (exit 2). */
 class UsageError extends Error {}
@@ -125,8 +125,8 @@ export async function main(
       else if (o.format === 'html') io.out(await (await import('../render/html')).renderHtml(st, { generatedAt: now }));
       else if (o.format === 'ocsf') io.out(renderOcsf(st, { now }));
       else {
-        const existingNote = st.finding.note ? { Text: st.finding.note.text, UpdatedBy: st.finding.note.updatedBy } : undefined;
-        io.out(JSON.stringify(buildSecurityHubWrites(st, { now, existingNote }), null, 2) + '\n');
+        // No GetFindings here: unite with what the input carries (annotationOfInput).
+        io.out(JSON.stringify(buildSecurityHubWrites(st, { now, existing: annotationOfInput(st) }), null, 2) + '\n');
       }
     });
 

@@ -8,8 +8,8 @@ import { GetFindingsCommand, type SecurityHubClient } from '@aws-sdk/client-secu
 import { errorLine, isAccessError } from '../clients/accounts';
 import type { NormalizedFinding } from '../model/finding';
 import type { Storyline } from '../model/storyline';
-import { buildSecurityHubWrites, guardDutyProductArn, type SecurityHubWrites } from '../securityhub/asff';
-import { currentNote, sendWrites, type WriteResult } from '../securityhub/writer';
+import { buildSecurityHubWrites, guardDutyProductArn, type ExistingAnnotation, type SecurityHubWrites } from '../securityhub/asff';
+import { currentAnnotation, sendWrites, type WriteResult } from '../securityhub/writer';
 import type { DetectiveResult, DetectiveSource } from '../sources/detective';
 import { fullFinding } from '../sources/guardduty';
 import type { EvidenceStore } from '../report/evidence';
@@ -51,16 +51,6 @@ export interface EnrichOutcome {
   requests: Record<string, number>;
 }
 
-/** The annotation alone, when the companion finding cannot be imported: no link to it either. */
-function withoutImport(w: SecurityHubWrites): SecurityHubWrites {
-  const update = { ...w.batchUpdateFindings };
-  delete update.RelatedFindings;
-  const udf = { ...(update.UserDefinedFields as Record<string, string>) };
-  delete udf['trailstory.7.companion-finding'];
-  update.UserDefinedFields = udf;
-  return { batchUpdateFindings: update, batchImportFindings: null };
-}
-
 /**
  * Gathers the finding's CloudTrail, reconstructs its storyline and writes it back: the
  * companion finding imported, GuardDuty's finding annotated (keeping another tool's Note).
@@ -82,10 +72,11 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
   for (const g of collected.gaps) if (!storyline.coverage.gaps.includes(g)) storyline.coverage.gaps.push(g);
   if (full.note) storyline.coverage.gaps.push(full.note);
   const requests: Record<string, number> = { ...full.requests, ...collected.requests };
-  let existingNote;
+  let existing: ExistingAnnotation | 'unknown' | undefined;
   try {
-    existingNote = await currentNote(deps.securityHub, finding.arn, guardDutyProductArn(storyline), requests);
+    existing = await currentAnnotation(deps.securityHub, finding.arn, guardDutyProductArn(storyline), requests);
   } catch (e) {
+    existing = 'unknown';
     storyline.coverage.gaps.push(`the finding's current Note could not be read (${(e as Error).name}); another tool's note may be replaced`);
   }
   let detective: DetectiveResult | undefined;
@@ -118,8 +109,8 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
       storyline.coverage.gaps.push(`the report could not be written (${(e as Error).name}): no link to it`);
     }
   }
-  const built = buildSecurityHubWrites(storyline, { now, existingNote, reportUrl });
-  const writes = importClient ? built : withoutImport(built);
+  // Without the member's client the companion cannot be imported: no link to it either.
+  const writes = buildSecurityHubWrites(storyline, { now, existing, reportUrl, companion: importClient !== null });
   const result = await sendWrites(deps.securityHub, [writes], importClient ?? deps.securityHub);
   if (deps.evidence && collected.window && result.failures.length === 0) {
     try {

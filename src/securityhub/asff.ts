@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { REGION_NAME } from '../config';
+import { asffTypesOfGuardDutyType } from '../findings/guardduty-asff-types';
 import type { Storyline, Tactic } from '../model/storyline';
 import { clip } from '../storyline/summary';
 
@@ -137,6 +138,136 @@ export interface ExistingNote {
 }
 
 /**
+ * What GuardDuty's finding holds now in the fields `BatchUpdateFindings` replaces, read with
+ * `GetFindings` (writer.ts `currentAnnotation`) or taken from the ASFF input (`--format asff`).
+ * ASFF field names and shapes (`AwsSecurityFinding`).
+ */
+export interface ExistingAnnotation {
+  Note?: ExistingNote;
+  Types: string[];
+  RelatedFindings: { ProductArn: string; Id: string }[];
+  UserDefinedFields: Record<string, string>;
+}
+
+/** Our UserDefinedFields keys all start with this; every other key is another tool's or an analyst's. */
+export const OUR_KEY_PREFIX = 'trailstory.';
+
+/**
+ * The UserDefinedFields entry that records which `Types` we added at the last enrichment: a
+ * JSON array of strings (`["TTPs/Discovery","TTPs/Persistence"]`). Only a type that was not on
+ * the finding before we added it is listed, so a re-enrichment can take back its own stale types
+ * and never one that GuardDuty or an analyst put there. Without the entry (no room for it) we
+ * add no type.
+ */
+export const TYPES_ADDED_KEY = 'trailstory.9.types-added';
+
+/**
+ * Our UserDefinedFields keys in the order they keep their place when the field is full (50
+ * pairs): the types record first (without it our types cannot be added), then the origin, the
+ * coverage (which names what was left out), the companion's Id, and the rest.
+ */
+const OUR_KEY_PRIORITY = [
+  TYPES_ADDED_KEY,
+  'trailstory.1.origin',
+  'trailstory.6.coverage',
+  'trailstory.7.companion-finding',
+  'trailstory.3.tactics',
+  'trailstory.4.steps',
+  'trailstory.2.lineage',
+  'trailstory.5.attacker-sources',
+  'trailstory.8.report',
+];
+
+/** The types listed in {@link TYPES_ADDED_KEY}'s value; none when it is absent or not a JSON array of strings. */
+export function typesAddedOf(value: string | undefined): string[] {
+  if (!value) return [];
+  try {
+    const v: unknown = JSON.parse(value);
+    return Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** True for a RelatedFindings entry that links to a storyline finding of ours (`companionProductArn` / `companionId` form). */
+function isOurLink(r: { ProductArn: string; Id: string }, st: Storyline): boolean {
+  if (r.ProductArn === companionProductArn(st) && r.Id === companionId(st)) return true;
+  return /:product\/\d{12}\/default$/.test(r.ProductArn) && (r.Id.endsWith('/trailstory-storyline') || r.Id.startsWith('trailstory-storyline/sha256:'));
+}
+
+/** A copy of `fields` as a plain record built with defineProperty, so a key `__proto__` stays a field. */
+function fieldMap(entries: [string, string][]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of entries) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/** Adds `gap` to the storyline's coverage gaps once. */
+function addGap(st: Storyline, gap: string): void {
+  if (!st.coverage.gaps.includes(gap)) st.coverage.gaps.push(gap);
+}
+
+/** The union sent for `Types`, `RelatedFindings` and `UserDefinedFields` (see {@link buildSecurityHubWrites}). */
+interface UnitedAnnotation {
+  Types?: string[];
+  RelatedFindings?: { ProductArn: string; Id: string }[];
+  UserDefinedFields?: Record<string, string>;
+}
+
+/**
+ * Theirs and ours in the three list fields, within the ASFF limits (Types 50, RelatedFindings
+ * 10, UserDefinedFields 50 pairs). Theirs: every entry on the finding that is not ours (our
+ * types are those {@link TYPES_ADDED_KEY} lists, our fields the `trailstory.` keys, our link the
+ * companion's). Ours: the storyline's types not already there, the link to the companion
+ * finding (`linkCompanion`), `ourFields` (in {@link OUR_KEY_PRIORITY} order). Where a list is
+ * full, ours give way and a coverage gap of `st` says what was left out; theirs are never
+ * dropped. A field whose union is empty and that is empty on the finding is not sent.
+ */
+function uniteAnnotation(st: Storyline, existing: ExistingAnnotation, ourFields: (storyline: Storyline) => Record<string, string>, linkCompanion: boolean): UnitedAnnotation {
+  const out: UnitedAnnotation = {};
+  const theirFields = Object.entries(existing.UserDefinedFields).filter(([k]) => !k.startsWith(OUR_KEY_PREFIX));
+  let fieldRoom = Math.max(0, ASFF_LIMITS.userDefinedFields - theirFields.length);
+
+  // Types: ours were listed at the last enrichment; the rest are GuardDuty's or an analyst's.
+  const before = typesAddedOf(existing.UserDefinedFields[TYPES_ADDED_KEY]);
+  const theirTypes = [...new Set(existing.Types.filter((t) => !before.includes(t)))];
+  const candidates = asffTypes(st).filter((t) => !theirTypes.includes(t));
+  let added = candidates.slice(0, Math.max(0, ASFF_LIMITS.types - theirTypes.length));
+  if (added.length > 0 && fieldRoom < 1) added = [];
+  const typesLeft = candidates.filter((t) => !added.includes(t));
+  if (typesLeft.length > 0) {
+    const why = theirTypes.length >= ASFF_LIMITS.types ? `Types already holds ${theirTypes.length} of another source's (max ${ASFF_LIMITS.types})` : `UserDefinedFields already holds ${theirFields.length} of another source's pairs, no room to record which types are ours`;
+    addGap(st, `Security Hub: ${why}; our types left out: ${typesLeft.join(', ')}`);
+  }
+  if (theirTypes.length <= ASFF_LIMITS.types && (theirTypes.length + added.length > 0 || existing.Types.length > 0)) out.Types = [...theirTypes, ...added];
+
+  // RelatedFindings: our companion link replaces our earlier one; another tool's stay.
+  const theirLinks = existing.RelatedFindings.filter((r) => !isOurLink(r, st));
+  const links = [...theirLinks];
+  if (linkCompanion) {
+    if (theirLinks.length < ASFF_LIMITS.relatedFindings) links.push({ ProductArn: companionProductArn(st), Id: companionId(st) });
+    else addGap(st, `Security Hub: RelatedFindings already holds ${theirLinks.length} of another source's (max ${ASFF_LIMITS.relatedFindings}); the link to the storyline finding ${companionId(st)} is left out`);
+  }
+  if (theirLinks.length <= ASFF_LIMITS.relatedFindings && (links.length > 0 || existing.RelatedFindings.length > 0)) out.RelatedFindings = links;
+
+  // UserDefinedFields: ours in priority order within the room theirs leave; our stale keys go.
+  const keys = Object.keys(ourFields(st));
+  if (added.length > 0) keys.push(TYPES_ADDED_KEY);
+  keys.sort((a, b) => OUR_KEY_PRIORITY.indexOf(a) - OUR_KEY_PRIORITY.indexOf(b));
+  const kept = keys.slice(0, fieldRoom);
+  const fieldsLeft = keys.slice(fieldRoom);
+  if (fieldsLeft.length > 0) addGap(st, `Security Hub: UserDefinedFields already holds ${theirFields.length} of another source's pairs (max ${ASFF_LIMITS.userDefinedFields}); our fields left out: ${fieldsLeft.join(', ')}`);
+  fieldRoom -= kept.length;
+  // The values after the gaps above, so the coverage field names what was left out.
+  const values = ourFields(st);
+  if (added.length > 0) values[TYPES_ADDED_KEY] = JSON.stringify(added);
+  const ours: [string, string][] = kept.map((k) => [k, values[k] ?? '']);
+  const all = [...theirFields, ...ours.filter(([, v]) => v !== '')];
+  if (theirFields.length <= ASFF_LIMITS.userDefinedFields && (all.length > 0 || Object.keys(existing.UserDefinedFields).length > 0)) out.UserDefinedFields = fieldMap(all);
+  return out;
+}
+
+/**
  * The Note text: our summary, and another tool's note kept whole after it when there is one
  * (ours is cut first, with a visible marker, to stay within 512 characters).
  */
@@ -224,6 +355,25 @@ function description(st: Storyline): string {
   return clip(lines.join('\n'), ASFF_LIMITS.description);
 }
 
+/**
+ * What GuardDuty's finding holds in Security Hub as far as the input tells, for `--format asff`
+ * (which makes no `GetFindings` call): an ASFF input's own `Note`, `Types`, `RelatedFindings`
+ * and `UserDefinedFields`; for a native GuardDuty finding (or an ASFF one that carried none of
+ * them) the `Types` Security Hub CSPM gives its GuardDuty type (`asffTypesOfGuardDutyType`, the
+ * GuardDuty -> ASFF table of the GuardDuty User Guide) and nothing else.
+ */
+export function annotationOfInput(st: Storyline): ExistingAnnotation {
+  const a = st.finding.annotation;
+  const note = st.finding.note ? { Note: { Text: st.finding.note.text, UpdatedBy: st.finding.note.updatedBy } } : {};
+  if (!a) return { ...note, Types: asffTypesOfGuardDutyType(st.finding.type), RelatedFindings: [], UserDefinedFields: {} };
+  return {
+    ...note,
+    Types: [...a.types],
+    RelatedFindings: a.relatedFindings.map((r) => ({ ProductArn: r.productArn, Id: r.id })),
+    UserDefinedFields: fieldMap(Object.entries(a.userDefinedFields)),
+  };
+}
+
 /** What `--format asff` prints and what the writer sends. */
 export interface SecurityHubWrites {
   /** `BatchUpdateFindings` input (Security Hub API model shape). */
@@ -233,32 +383,60 @@ export interface SecurityHubWrites {
 }
 
 /**
- * Builds both writes for `st` at time `now` (RFC 3339 UTC). `existingNote`: the Note already
- * on GuardDuty's finding; `reportUrl`: the report's console URL when there is one.
+ * Builds both writes for `st` at time `now` (RFC 3339 UTC).
+ *
+ * - `existing`: what GuardDuty's finding holds now ({@link ExistingAnnotation}; absent: nothing).
+ *   `BatchUpdateFindings` replaces each field it is given with the value sent ("you specify ...
+ *   which ASFF fields to update for the findings, and the new values for the fields. Security Hub
+ *   CSPM then updates the findings as specified in your request", Security Hub CSPM User Guide,
+ *   "BatchUpdateFindings for customers",
+ *   https://docs.aws.amazon.com/securityhub/latest/userguide/finding-update-batchupdatefindings.html),
+ *   and a field not given is left as it is. So `Types`, `RelatedFindings` and
+ *   `UserDefinedFields` are sent as the union of theirs and ours (`uniteAnnotation`): GuardDuty's
+ *   and an analyst's entries always stay, ours give way where a list is full and a coverage gap
+ *   of `st` says what was left out (the builder adds it: the storyline's `coverage.gaps`), and
+ *   ours from an earlier run are replaced, never theirs. A key is deleted by leaving it out of
+ *   the map sent (a field value must be a non-empty string: `NonEmptyString`, pattern `\S`, in
+ *   the API model). The Note keeps another tool's text (`noteText`).
+ * - `existing: 'unknown'` (the current annotation could not be read): only the Note is sent;
+ *   the three list fields are not sent at all, so nothing on the finding is replaced blindly.
+ * - `reportUrl`: the report's console URL when there is one.
+ * - `companion: false`: the companion finding cannot be imported this run (its account could
+ *   not be reached): no import, no link to it, no `trailstory.7.companion-finding`.
+ *
  * `batchImportFindings` is null for an empty storyline, and for one whose account is not a
  * 12-digit AWS account id (`companionRefusal`): the Note and `trailstory.7.companion-finding`
  * say why. Identifiers past 512 characters are shortened with their hash (`asffId`,
  * `companionId`), ProductFields values clipped at 2,048 characters, and a companion past
  * 240 KB loses its last resources (at least one kept) until it fits.
  */
-export function buildSecurityHubWrites(st: Storyline, opts: { now: string; existingNote?: ExistingNote; reportUrl?: string }): SecurityHubWrites {
+export function buildSecurityHubWrites(st: Storyline, opts: { now: string; existing?: ExistingAnnotation | 'unknown'; reportUrl?: string; companion?: boolean }): SecurityHubWrites {
   const types = asffTypes(st);
   const gdProduct = guardDutyProductArn(st);
   const empty = st.steps.length === 0;
   const refusal = empty ? null : companionRefusal(st);
+  const importable = !empty && !refusal && opts.companion !== false;
   const summary = empty
     ? `${PRODUCT_NAME}: no storyline: ${st.coverage.sample ? 'sample finding' : st.coverage.gaps[0] ?? 'no attacker activity found'}`
     : refusal
       ? `${st.summary} (${PRODUCT_NAME}: the storyline finding is not imported: ${refusal})`
       : st.summary;
+  const existing = opts.existing === 'unknown' ? undefined : opts.existing;
   const update: Record<string, unknown> = {
     FindingIdentifiers: [{ Id: asffId(st.finding.arn), ProductArn: gdProduct }],
-    Note: { Text: noteText(summary, opts.existingNote), UpdatedBy: PRODUCT_NAME },
-    UserDefinedFields: userDefinedFields(st, opts.reportUrl),
+    Note: { Text: noteText(summary, existing?.Note), UpdatedBy: PRODUCT_NAME },
   };
-  if (!empty && !refusal) update.RelatedFindings = [{ ProductArn: companionProductArn(st), Id: companionId(st) }];
-  if (types.length > 0) update.Types = types;
-  if (empty || refusal) return { batchUpdateFindings: update, batchImportFindings: null };
+  const ourFields = (story: Storyline) => {
+    const f = userDefinedFields(story, opts.reportUrl);
+    if (!empty && !refusal && opts.companion === false) delete f['trailstory.7.companion-finding'];
+    return f;
+  };
+  if (opts.existing === 'unknown') {
+    addGap(st, "Security Hub: the finding's current Types, RelatedFindings and UserDefinedFields could not be read, so ours were not sent (theirs are left as they are)");
+  } else {
+    Object.assign(update, uniteAnnotation(st, existing ?? { Types: [], RelatedFindings: [], UserDefinedFields: {} }, ourFields, importable));
+  }
+  if (!importable) return { batchUpdateFindings: update, batchImportFindings: null };
 
   const first = st.steps[0];
   const last = st.steps[st.steps.length - 1];

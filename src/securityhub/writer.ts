@@ -17,7 +17,7 @@ import {
   type BatchUpdateFindingsCommandInput,
   type SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
-import { asffProblems, type ExistingNote, type SecurityHubWrites } from './asff';
+import { asffProblems, type ExistingAnnotation, type SecurityHubWrites } from './asff';
 
 /** Security Hub batch limit (findings or identifiers a call). */
 export const BATCH_MAX = 100;
@@ -45,16 +45,31 @@ function chunks<T>(list: T[], n: number): T[][] {
 }
 
 /**
- * The Note now on GuardDuty's finding in Security Hub, so another tool's note is kept
- * (pitfall 10). Undefined when the finding is not in Security Hub or has no Note.
+ * What GuardDuty's finding holds now in Security Hub in the fields the annotation unites with
+ * (`Note`, `Types`, `RelatedFindings`, `UserDefinedFields`), so another tool's, an analyst's and
+ * GuardDuty's own values are kept (pitfall 10; `buildSecurityHubWrites`). One `GetFindings`
+ * call filtered on the finding's `Id` and `ProductArn`
+ * (https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_GetFindings.html), counted in
+ * `requests`. Undefined when the finding is not in Security Hub. Entries of the wrong shape (a
+ * link without `Id`) are left out. Throws the SDK's error when the call fails.
  */
-export async function currentNote(client: SecurityHubClient, findingArn: string, productArn: string, requests: Record<string, number> = {}): Promise<ExistingNote | undefined> {
+export async function currentAnnotation(client: SecurityHubClient, findingArn: string, productArn: string, requests: Record<string, number> = {}): Promise<ExistingAnnotation | undefined> {
   requests['securityhub:GetFindings'] = (requests['securityhub:GetFindings'] ?? 0) + 1;
   const out = await client.send(
     new GetFindingsCommand({ Filters: { Id: [{ Value: findingArn, Comparison: 'EQUALS' }], ProductArn: [{ Value: productArn, Comparison: 'EQUALS' }] }, MaxResults: 1 }),
   );
-  const note = out.Findings?.[0]?.Note;
-  return note?.Text ? { Text: note.Text, UpdatedBy: note.UpdatedBy ?? '' } : undefined;
+  const f = out.Findings?.[0];
+  if (!f) return undefined;
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(f.UserDefinedFields ?? {})) {
+    if (typeof v === 'string') Object.defineProperty(fields, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return {
+    ...(f.Note?.Text ? { Note: { Text: f.Note.Text, UpdatedBy: f.Note.UpdatedBy ?? '' } } : {}),
+    Types: (f.Types ?? []).filter((t): t is string => typeof t === 'string'),
+    RelatedFindings: (f.RelatedFindings ?? []).flatMap((r) => (r.ProductArn && r.Id ? [{ ProductArn: r.ProductArn, Id: r.Id }] : [])),
+    UserDefinedFields: fields,
+  };
 }
 
 /**

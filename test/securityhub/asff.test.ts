@@ -50,7 +50,9 @@ describe('buildSecurityHubWrites on a reconstructed storyline', () => {
 
   test('UserDefinedFields read as the story when sorted by key', () => {
     const u = buildSecurityHubWrites(st, { now: NOW }).batchUpdateFindings.UserDefinedFields as Record<string, string>;
-    expect(Object.keys(u).sort()).toEqual(['trailstory.1.origin', 'trailstory.2.lineage', 'trailstory.3.tactics', 'trailstory.4.steps', 'trailstory.5.attacker-sources', 'trailstory.6.coverage', 'trailstory.7.companion-finding']);
+    expect(Object.keys(u).sort()).toEqual(['trailstory.1.origin', 'trailstory.2.lineage', 'trailstory.3.tactics', 'trailstory.4.steps', 'trailstory.5.attacker-sources', 'trailstory.6.coverage', 'trailstory.7.companion-finding', 'trailstory.9.types-added']);
+    // The types we added, so a re-enrichment can take back only its own.
+    expect(JSON.parse(u['trailstory.9.types-added'] ?? '[]')).toEqual(buildSecurityHubWrites(st, { now: NOW }).batchUpdateFindings.Types);
     expect(u['trailstory.1.origin']).toContain(st.origin?.eventId ?? 'missing');
     expect(u['trailstory.4.steps']).toBe(String(st.steps.length));
   });
