@@ -638,25 +638,22 @@ function securityHubHandlers(st: SecurityHubState): Record<string, HandlerEntry>
             unprocessed.push({ FindingIdentifier: fi, ErrorCode: 'AccessDeniedException', ErrorMessage: `Account ${ctx.account} may not update findings of account ${String(f.AwsAccountId)}` });
             continue;
           }
+          // Each field given replaces the finding's value; a field not given is left as it is
+          // ("you specify ... which ASFF fields to update for the findings, and the new values for
+          // the fields. Security Hub CSPM then updates the findings as specified in your request":
+          // Security Hub CSPM User Guide, "BatchUpdateFindings for customers",
+          // https://docs.aws.amazon.com/securityhub/latest/userguide/finding-update-batchupdatefindings.html).
+          // So Types, RelatedFindings and UserDefinedFields are not merged: a UserDefinedFields key
+          // is deleted by sending the map without it (an empty value is no deletion: the model's
+          // FieldMap values are NonEmptyString, pattern \S, and the request is refused).
           if (isObj(note)) f.Note = { Text: note.Text, UpdatedBy: note.UpdatedBy, UpdatedAt: ctx.now.toISOString() };
-          if (isObj(udf)) {
-            const merged: Json = { ...(isObj(f.UserDefinedFields) ? f.UserDefinedFields : {}) };
-            for (const [k, v] of Object.entries(udf)) {
-              if (v === '') delete merged[k];
-              else merged[k] = v;
-            }
-            if (Object.keys(merged).length > 50) {
-              unprocessed.push({ FindingIdentifier: fi, ErrorCode: 'InvalidInput', ErrorMessage: 'UserDefinedFields would exceed 50 pairs' });
-              continue;
-            }
-            f.UserDefinedFields = merged;
-          }
+          if (isObj(udf)) f.UserDefinedFields = { ...udf };
           if (isObj(input.Severity)) f.Severity = { ...(isObj(f.Severity) ? f.Severity : {}), ...input.Severity };
           if (input.VerificationState !== undefined) f.VerificationState = input.VerificationState;
           if (input.Confidence !== undefined) f.Confidence = input.Confidence;
           if (input.Criticality !== undefined) f.Criticality = input.Criticality;
-          if (types.length) f.Types = types;
-          if (related.length) f.RelatedFindings = related;
+          if (input.Types !== undefined) f.Types = [...types];
+          if (input.RelatedFindings !== undefined) f.RelatedFindings = [...related];
           if (isObj(input.Workflow)) f.Workflow = { ...(isObj(f.Workflow) ? f.Workflow : {}), ...input.Workflow };
           f.ProcessedAt = ctx.now.toISOString();
           processed.push({ Id: fi.Id, ProductArn: fi.ProductArn });
