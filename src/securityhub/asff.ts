@@ -268,12 +268,27 @@ function uniteAnnotation(st: Storyline, existing: ExistingAnnotation, ourFields:
 }
 
 /**
+ * Another author's part of the Note on the finding: the whole Note when someone else wrote it
+ * last; when we did (a re-enrichment), the `[author] text` we kept after our summary, so their
+ * note survives every run of ours. Undefined when there is none.
+ */
+function theirNote(existing?: ExistingNote): ExistingNote | undefined {
+  if (!existing || existing.Text.trim() === '') return undefined;
+  if (existing.UpdatedBy !== PRODUCT_NAME) return existing;
+  const at = existing.Text.indexOf('\n[');
+  const m = at < 0 ? null : /^\n\[([^\]\n]*)\] ([\s\S]*)$/.exec(existing.Text.slice(at));
+  return m && m[2]?.trim() ? { UpdatedBy: m[1] ?? '', Text: m[2] } : undefined;
+}
+
+/**
  * The Note text: our summary, and another tool's note kept whole after it when there is one
- * (ours is cut first, with a visible marker, to stay within 512 characters).
+ * (`\n[<UpdatedBy>] <Text>`; ours is cut first, with a visible marker, to stay within 512
+ * characters). On a re-enrichment the other tool's part of our earlier Note is carried over.
  */
 export function noteText(summary: string, existing?: ExistingNote): string {
-  if (!existing || existing.UpdatedBy === PRODUCT_NAME || existing.Text.trim() === '') return clip(summary, ASFF_LIMITS.noteText);
-  const theirs = `\n[${existing.UpdatedBy}] ${existing.Text}`;
+  const other = theirNote(existing);
+  if (!other) return clip(summary, ASFF_LIMITS.noteText);
+  const theirs = `\n[${other.UpdatedBy}] ${other.Text}`;
   const room = ASFF_LIMITS.noteText - theirs.length;
   if (room < 40) return clip(`${summary}${theirs}`, ASFF_LIMITS.noteText);
   return clip(summary, room) + theirs;

@@ -103,6 +103,13 @@ describe('the CSPM annotation keeps what others put on the finding', () => {
     expect(u.Note?.Text.length).toBeLessThanOrEqual(512);
   });
 
+  test('Note: on re-enrichment the other tool\'s part of our earlier Note is carried over, once', () => {
+    const first = buildSecurityHubWrites(fresh(base), { now: NOW, existing: existing({ Note: { Text: 'jiraIssue: SEC-123', UpdatedBy: 'jira-sync' } }) }).batchUpdateFindings as Update;
+    const again = buildSecurityHubWrites(fresh(base), { now: NOW, existing: existing({ Note: first.Note }) }).batchUpdateFindings as Update;
+    expect(again.Note?.Text).toBe(first.Note?.Text);
+    expect(again.Note?.Text.split('jiraIssue: SEC-123')).toHaveLength(2);
+  });
+
   test('unread annotation: only the Note is sent, nothing else is replaced blindly, and coverage says so', () => {
     const st = fresh(base);
     const u = buildSecurityHubWrites(st, { now: NOW, existing: 'unknown' }).batchUpdateFindings as Update;
