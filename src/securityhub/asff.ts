@@ -226,20 +226,28 @@ interface UnitedAnnotation {
 function uniteAnnotation(st: Storyline, existing: ExistingAnnotation, ourFields: (storyline: Storyline) => Record<string, string>, linkCompanion: boolean): UnitedAnnotation {
   const out: UnitedAnnotation = {};
   const theirFields = Object.entries(existing.UserDefinedFields).filter(([k]) => !k.startsWith(OUR_KEY_PREFIX));
+  // Theirs that Security Hub could not hold (a hostile --format asff input): that field is not
+  // sent at all, so nothing of theirs is dropped and the request stays valid.
+  const badField = theirFields.find(([k, v]) => k.length > ASFF_LIMITS.userDefinedKey || v.length > ASFF_LIMITS.userDefinedValue || !/\S/.test(k) || !/\S/.test(v));
+  const badType = existing.Types.find((t) => typeProblem(t) !== '');
+  const badLink = existing.RelatedFindings.find((r) => r.Id.length > ASFF_LIMITS.id || r.ProductArn.length > ASFF_LIMITS.id || !/\S/.test(r.Id) || !/\S/.test(r.ProductArn));
+  if (badField) addGap(st, `Security Hub: the finding's UserDefinedFields hold a pair over ${ASFF_LIMITS.userDefinedKey}/${ASFF_LIMITS.userDefinedValue} characters or empty (${JSON.stringify(clip(badField[0], 40))}); UserDefinedFields not sent`);
+  if (badType) addGap(st, `Security Hub: the finding's Types hold ${JSON.stringify(clip(badType, 40))}, which ${typeProblem(badType)}; Types not sent`);
+  if (badLink) addGap(st, `Security Hub: the finding's RelatedFindings hold an Id or ProductArn over ${ASFF_LIMITS.id} characters or empty; RelatedFindings not sent`);
   let fieldRoom = Math.max(0, ASFF_LIMITS.userDefinedFields - theirFields.length);
 
   // Types: ours were listed at the last enrichment; the rest are GuardDuty's or an analyst's.
   const before = typesAddedOf(existing.UserDefinedFields[TYPES_ADDED_KEY]);
   const theirTypes = [...new Set(existing.Types.filter((t) => !before.includes(t)))];
   const candidates = asffTypes(st).filter((t) => !theirTypes.includes(t));
-  let added = candidates.slice(0, Math.max(0, ASFF_LIMITS.types - theirTypes.length));
+  let added = badType ? [] : candidates.slice(0, Math.max(0, ASFF_LIMITS.types - theirTypes.length));
   if (added.length > 0 && fieldRoom < 1) added = [];
   const typesLeft = candidates.filter((t) => !added.includes(t));
-  if (typesLeft.length > 0) {
+  if (typesLeft.length > 0 && !badType) {
     const why = theirTypes.length >= ASFF_LIMITS.types ? `Types already holds ${theirTypes.length} of another source's (max ${ASFF_LIMITS.types})` : `UserDefinedFields already holds ${theirFields.length} of another source's pairs, no room to record which types are ours`;
     addGap(st, `Security Hub: ${why}; our types left out: ${typesLeft.join(', ')}`);
   }
-  if (theirTypes.length <= ASFF_LIMITS.types && (theirTypes.length + added.length > 0 || existing.Types.length > 0)) out.Types = [...theirTypes, ...added];
+  if (!badType && theirTypes.length <= ASFF_LIMITS.types && (theirTypes.length + added.length > 0 || existing.Types.length > 0)) out.Types = [...theirTypes, ...added];
 
   // RelatedFindings: our companion link replaces our earlier one; another tool's stay.
   const theirLinks = existing.RelatedFindings.filter((r) => !isOurLink(r, st));
@@ -248,7 +256,7 @@ function uniteAnnotation(st: Storyline, existing: ExistingAnnotation, ourFields:
     if (theirLinks.length < ASFF_LIMITS.relatedFindings) links.push({ ProductArn: companionProductArn(st), Id: companionId(st) });
     else addGap(st, `Security Hub: RelatedFindings already holds ${theirLinks.length} of another source's (max ${ASFF_LIMITS.relatedFindings}); the link to the storyline finding ${companionId(st)} is left out`);
   }
-  if (theirLinks.length <= ASFF_LIMITS.relatedFindings && (links.length > 0 || existing.RelatedFindings.length > 0)) out.RelatedFindings = links;
+  if (!badLink && theirLinks.length <= ASFF_LIMITS.relatedFindings && (links.length > 0 || existing.RelatedFindings.length > 0)) out.RelatedFindings = links;
 
   // UserDefinedFields: ours in priority order within the room theirs leave; our stale keys go.
   const keys = Object.keys(ourFields(st));
@@ -263,7 +271,7 @@ function uniteAnnotation(st: Storyline, existing: ExistingAnnotation, ourFields:
   if (added.length > 0) values[TYPES_ADDED_KEY] = JSON.stringify(added);
   const ours: [string, string][] = kept.map((k) => [k, values[k] ?? '']);
   const all = [...theirFields, ...ours.filter(([, v]) => v !== '')];
-  if (theirFields.length <= ASFF_LIMITS.userDefinedFields && (all.length > 0 || Object.keys(existing.UserDefinedFields).length > 0)) out.UserDefinedFields = fieldMap(all);
+  if (!badField && theirFields.length <= ASFF_LIMITS.userDefinedFields && (all.length > 0 || Object.keys(existing.UserDefinedFields).length > 0)) out.UserDefinedFields = fieldMap(all);
   return out;
 }
 
@@ -510,6 +518,18 @@ function fitFinding(f: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
+ * Why a `Types` value cannot be sent, or '' when it can: `namespace/category[/classifier]`,
+ * no part empty ("Types taxonomy for ASFF"); over 1,024 characters is refused too (our own
+ * bound: ASFF names no length, and a hostile input must not make a 64 KiB type).
+ */
+export function typeProblem(t: string): string {
+  if (t.length > 1024) return 'is over 1,024 characters';
+  const parts = t.split('/');
+  if (parts.some((p) => p.trim() === '') || parts.length < 2 || parts.length > 3) return 'is not namespace/category[/classifier]';
+  return '';
+}
+
+/**
  * Checks an ASFF finding (or update) against the limits Security Hub enforces, before sending
  * (pitfalls 4 and 5). Returns the problems, empty when it can be sent.
  */
@@ -535,7 +555,7 @@ export function asffProblems(f: Record<string, unknown>): string[] {
   const types = f.Types as string[] | undefined;
   if (types) {
     if (types.length > ASFF_LIMITS.types) problems.push(`${types.length} Types (max ${ASFF_LIMITS.types})`);
-    for (const t of types) if (t.split('/').some((p) => p.trim() === '') || t.split('/').length < 2 || t.split('/').length > 3) problems.push(`Types value "${t}" is not namespace/category[/classifier]`);
+    for (const t of types) if (typeProblem(t)) problems.push(`Types value "${clip(t, 80)}" ${typeProblem(t)}`);
   }
   const resources = f.Resources as unknown[] | undefined;
   if (resources && (resources.length < 1 || resources.length > ASFF_LIMITS.resources)) problems.push(`${resources.length} Resources (1-${ASFF_LIMITS.resources})`);

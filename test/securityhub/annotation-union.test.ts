@@ -194,3 +194,18 @@ describe('annotationOfInput: --format asff without GetFindings', () => {
     expect(annotationOfInput(st)).toEqual({ Types: ['Software and Configuration Checks/Policy/Policy:IAMUser-RootCredentialUsage'], RelatedFindings: [], UserDefinedFields: {} });
   });
 });
+
+describe('a hostile --format asff input: theirs Security Hub could not hold', () => {
+  test('a UserDefinedFields value over 1,024 characters, a Type with an empty part, an Id over 512: those fields not sent, coverage says so, the request valid', async () => {
+    const st = await investigate({ findingFile: path.join(SCEN, 'x-root-console', 'finding.json'), cloudtrail: [path.join(SCEN, 'x-root-console', 'cloudtrail')] });
+    const u = buildSecurityHubWrites(st, {
+      now: NOW,
+      existing: { Types: ['TTPs/'], RelatedFindings: [{ ProductArn: JIRA_LINK.ProductArn, Id: 'i'.repeat(513) }], UserDefinedFields: { big: 'v'.repeat(1025) } },
+    }).batchUpdateFindings as Update;
+    expect(u.Types).toBeUndefined();
+    expect(u.RelatedFindings).toBeUndefined();
+    expect(u.UserDefinedFields).toBeUndefined();
+    expect(st.coverage.gaps.filter((g) => / not sent$/.test(g))).toHaveLength(3);
+    expect(asffProblems(u)).toEqual([]);
+  });
+});
