@@ -234,7 +234,7 @@ function uniteAnnotation(st: Storyline, existing: ExistingAnnotation, ourFields:
   if (badField) addGap(st, `Security Hub: the finding's UserDefinedFields hold a pair over ${ASFF_LIMITS.userDefinedKey}/${ASFF_LIMITS.userDefinedValue} characters or empty (${JSON.stringify(clip(badField[0], 40))}); UserDefinedFields not sent`);
   if (badType) addGap(st, `Security Hub: the finding's Types hold ${JSON.stringify(clip(badType, 40))}, which ${typeProblem(badType)}; Types not sent`);
   if (badLink) addGap(st, `Security Hub: the finding's RelatedFindings hold an Id or ProductArn over ${ASFF_LIMITS.id} characters or empty; RelatedFindings not sent`);
-  let fieldRoom = Math.max(0, ASFF_LIMITS.userDefinedFields - theirFields.length);
+  const fieldRoom = Math.max(0, ASFF_LIMITS.userDefinedFields - theirFields.length);
 
   // Types: ours were listed at the last enrichment; the rest are GuardDuty's or an analyst's.
   const before = typesAddedOf(existing.UserDefinedFields[TYPES_ADDED_KEY]);
@@ -265,7 +265,6 @@ function uniteAnnotation(st: Storyline, existing: ExistingAnnotation, ourFields:
   const kept = keys.slice(0, fieldRoom);
   const fieldsLeft = keys.slice(fieldRoom);
   if (fieldsLeft.length > 0) addGap(st, `Security Hub: UserDefinedFields already holds ${theirFields.length} of another source's pairs (max ${ASFF_LIMITS.userDefinedFields}); our fields left out: ${fieldsLeft.join(', ')}`);
-  fieldRoom -= kept.length;
   // The values after the gaps above, so the coverage field names what was left out.
   const values = ourFields(st);
   if (added.length > 0) values[TYPES_ADDED_KEY] = JSON.stringify(added);
