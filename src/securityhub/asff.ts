@@ -268,7 +268,8 @@ function uniteAnnotation(st: Storyline, existing: ExistingAnnotation, ourFields:
   // The values after the gaps above, so the coverage field names what was left out.
   const values = ourFields(st);
   if (added.length > 0) values[TYPES_ADDED_KEY] = JSON.stringify(added);
-  const ours: [string, string][] = kept.map((k) => [k, values[k] ?? '']);
+  // Sent sorted by name, so they read as the story in the console (the priority only decides which fit).
+  const ours: [string, string][] = [...kept].sort().map((k) => [k, values[k] ?? '']);
   const all = [...theirFields, ...ours.filter(([, v]) => v !== '')];
   if (!badField && theirFields.length <= ASFF_LIMITS.userDefinedFields && (all.length > 0 || Object.keys(existing.UserDefinedFields).length > 0)) out.UserDefinedFields = fieldMap(all);
   return out;
