@@ -455,7 +455,7 @@ describe('AwsEmulator', () => {
       const asff = await sh().send(new GetFindingsCommand({ Filters: { ProductName: [{ Value: 'GuardDuty', Comparison: 'EQUALS' }] } }));
       expect(asff.Findings?.[0]).toMatchObject({
         Id: 'arn:aws:guardduty:us-east-1:111111111111:detector/c86bc141b3f3717e4414831297a7efa7/finding/ab189a10b0e77f5874963e3c2919b1f3',
-        ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty', Types: ['TTPs/Persistence/Persistence:IAMUser-AnomalousBehavior'],
+        ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty', Types: ['TTPs/Persistence/IAMUser-AnomalousBehavior'],
         Resources: [{ Type: 'AwsIamAccessKey', Details: { AwsIamAccessKey: { PrincipalName: 'ci-deployer' } } }],
       });
     });
