@@ -34,7 +34,21 @@ export interface Config {
   memberExternalId: string | null;
   /** Regions the scheduled org-status checks (`ORG_STATUS_REGIONS`, comma separated; empty: the function's own). */
   orgStatusRegions: string[];
+  /**
+   * Which Security Hub the storyline is written to (`SECURITY_HUB_TARGET`): `cspm` (Security Hub
+   * CSPM, ASFF: BatchUpdateFindings and the companion finding), `new` (the new OCSF Security Hub:
+   * BatchUpdateFindingsV2), or `both`. Default `cspm`.
+   */
+  securityHubTarget: SecurityHubTarget;
+  /** In the new Security Hub, also set the finding's `SeverityId` from the storyline (`SECURITY_HUB_V2_SET_SEVERITY`, `true`/`false`, default false). */
+  v2SetSeverity: boolean;
+  /** In the new Security Hub, also move a `New` finding with a storyline to `In Progress` (`SECURITY_HUB_V2_SET_STATUS`, `true`/`false`, default false). */
+  v2SetStatus: boolean;
 }
+
+/** The Security Hub products a deployment writes to (`SECURITY_HUB_TARGET`). */
+export const SECURITY_HUB_TARGETS = ['cspm', 'new', 'both'] as const;
+export type SecurityHubTarget = (typeof SECURITY_HUB_TARGETS)[number];
 
 export class ConfigError extends Error {}
 
@@ -44,6 +58,20 @@ function num(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, ma
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(`${name}=${JSON.stringify(raw)}: expected a number from ${min} to ${max}`);
   return n;
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], dflt: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name}=${JSON.stringify(raw)}: expected one of ${allowed.join(', ')}`);
+  return raw as T;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, dflt: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name}=${JSON.stringify(raw)}: expected true or false`);
+  return raw === 'true';
 }
 
 /** A region name (`eu-west-1`, `us-gov-west-1`, `ap-southeast-7`). */
@@ -83,5 +111,8 @@ export function readConfig(needs: ('ENRICH_QUEUE_URL' | 'IDEMPOTENCY_TABLE' | 'E
     memberRoleName: env.MEMBER_ROLE_NAME || 'TrailstoryMemberRole',
     memberExternalId: env.MEMBER_EXTERNAL_ID || null,
     orgStatusRegions: parseRegionList(env.ORG_STATUS_REGIONS, 'ORG_STATUS_REGIONS'),
+    securityHubTarget: oneOf(env, 'SECURITY_HUB_TARGET', SECURITY_HUB_TARGETS, 'cspm'),
+    v2SetSeverity: flag(env, 'SECURITY_HUB_V2_SET_SEVERITY', false),
+    v2SetStatus: flag(env, 'SECURITY_HUB_V2_SET_STATUS', false),
   });
 }

@@ -162,6 +162,11 @@ const ACTIONS_OF: Record<string, string[]> = {
   's3:HeadBucket': ['s3:ListBucket'],
   's3:DeleteObjects': ['s3:DeleteObject'],
   'sts:GetCallerIdentity': [],
+  // "BatchUpdateFindings and BatchUpdateFindingsV2 both use securityhub:BatchUpdateFindings";
+  // "GetFindings and GetFindingsV2 both use securityhub:GetFindings" (API reference,
+  // https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_BatchUpdateFindingsV2.html, API_GetFindingsV2.html).
+  'securityhub:BatchUpdateFindingsV2': ['securityhub:BatchUpdateFindings'],
+  'securityhub:GetFindingsV2': ['securityhub:GetFindings'],
 };
 const LIB_DYNAMODB: Record<string, string> = {
   Put: 'PutItem',

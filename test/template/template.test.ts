@@ -156,7 +156,7 @@ describe('template.yaml: what the issue asks for', () => {
       const v = /`([A-Z][A-Z0-9_]+)`/.exec(m[1]!)?.[1];
       if (v) fieldVar.set(m[2]!, v);
     }
-    const readVars = new Set([...configText.matchAll(/env\.([A-Z][A-Z0-9_]+)|num\(env, '([A-Z][A-Z0-9_]+)'/g)].map((m) => (m[1] ?? m[2])!));
+    const readVars = new Set([...configText.matchAll(/env\.([A-Z][A-Z0-9_]+)|(?:num|oneOf|flag)\(env, '([A-Z][A-Z0-9_]+)'/g)].map((m) => (m[1] ?? m[2])!));
     const POWERTOOLS = { POWERTOOLS_SERVICE_NAME: 'trailstory', POWERTOOLS_METRICS_NAMESPACE: 'trailstory', POWERTOOLS_LOG_LEVEL: { Ref: 'LogLevel' } };
     const WIRING: Record<string, Json> = {
       ENRICH_QUEUE_URL: { Ref: 'EnrichQueue' },
@@ -173,6 +173,9 @@ describe('template.yaml: what the issue asks for', () => {
       MEMBER_ROLE_NAME: { Ref: 'MemberRoleName' },
       MEMBER_EXTERNAL_ID: { Ref: 'MemberExternalId' },
       ORG_STATUS_REGIONS: { Ref: 'OrgStatusRegions' },
+      SECURITY_HUB_TARGET: { Ref: 'SecurityHubTarget' },
+      SECURITY_HUB_V2_SET_SEVERITY: { Ref: 'SecurityHubV2SetSeverity' },
+      SECURITY_HUB_V2_SET_STATUS: { Ref: 'SecurityHubV2SetStatus' },
     };
     /**
      * Variables an entry point reads itself (`process.env.X`, not through src/config), with their
