@@ -10,8 +10,10 @@
  * | `asff` | Security Hub `GetFindings` output `{"Findings": [ASFF...]}`, or one bare ASFF finding |
  * | `asff-imported-event` | a "Security Hub Findings - Imported" event, ASFF findings in `detail.findings` |
  * | `asff-custom-action-event` | a "Security Hub Findings - Custom Action" event, ASFF findings in `detail.findings` |
+ * | `ocsf` | the new Security Hub's `GetFindingsV2` output `{"Findings": [OCSF...]}`, or one bare OCSF Detection Finding |
+ * | `ocsf-imported-event` | a "Findings Imported V2" event of the new Security Hub, OCSF findings in `detail.findings` (see ./ocsf.ts) |
  *
- * Only GuardDuty-produced ASFF findings count (see `isGuardDutyAsff`); others are skipped.
+ * Only GuardDuty-produced ASFF and OCSF findings count (see `isGuardDutyAsff`, `isGuardDutyOcsf`); others are skipped.
  * References: GuardDuty `GetFindings` (https://docs.aws.amazon.com/guardduty/latest/APIReference/API_GetFindings.html),
  * GuardDuty EventBridge events (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings_eventbridge.html),
  * Security Hub EventBridge events (https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-cwe-event-formats.html).
@@ -22,6 +24,7 @@ import { get, isObject, list, oneLine, str } from './access';
 import { asffProductName, isAsffFinding, isGuardDutyAsff, readAsffFinding } from './asff';
 import { AmbiguousFindingError, FindingInputError } from './errors';
 import { isGuardDutyFinding, readGuardDutyFinding, type Envelope } from './native';
+import { isGuardDutyOcsf, isOcsfFinding, ocsfProductName, readOcsfFinding } from './ocsf';
 
 export { AmbiguousFindingError, FindingInputError } from './errors';
 export { guardDutyTypeOfAsffType, isGuardDutyAsff } from './asff';
@@ -29,6 +32,7 @@ export { guardDutyTypeOfAsffType, isGuardDutyAsff } from './asff';
 const GUARDDUTY_FINDING = 'GuardDuty Finding';
 const SH_IMPORTED = 'Security Hub Findings - Imported';
 const SH_CUSTOM_ACTION = 'Security Hub Findings - Custom Action';
+const SH_IMPORTED_V2 = 'Findings Imported V2';
 
 function isCloudTrailRecord(v: unknown): boolean {
   return isObject(v) && str(get(v, 'eventSource')) !== undefined && str(get(v, 'eventName')) !== undefined && get(v, 'eventVersion') !== undefined;
@@ -45,11 +49,14 @@ function describeJson(v: unknown): string {
  * GuardDuty findings and GuardDuty-produced ASFF findings; other ASFF findings are skipped.
  * Throws when the list holds something else, or only findings of other products.
  */
-function readList(items: unknown[], fileName: string, nativeForm: FindingForm, asffForm: FindingForm, what: string): NormalizedFinding[] {
+function readList(items: unknown[], fileName: string, nativeForm: FindingForm, asffForm: FindingForm, what: string, ocsfForm: FindingForm = 'ocsf'): NormalizedFinding[] {
   const out: NormalizedFinding[] = [];
   const otherProducts: string[] = [];
   items.forEach((item, i) => {
-    if (isAsffFinding(item)) {
+    if (isOcsfFinding(item)) {
+      if (isGuardDutyOcsf(item)) out.push(readOcsfFinding(item, ocsfForm, fileName));
+      else if (!otherProducts.includes(ocsfProductName(item))) otherProducts.push(ocsfProductName(item));
+    } else if (isAsffFinding(item)) {
       if (isGuardDutyAsff(item)) out.push(readAsffFinding(item, asffForm, fileName));
       else if (!otherProducts.includes(asffProductName(item))) otherProducts.push(asffProductName(item));
     } else if (isGuardDutyFinding(item)) {
@@ -84,13 +91,13 @@ function readEvent(doc: Record<string, unknown>, fileName: string): NormalizedFi
 
   if (source === 'aws.securityhub') {
     const form: FindingForm | undefined =
-      detailType === SH_IMPORTED ? 'asff-imported-event' : detailType === SH_CUSTOM_ACTION ? 'asff-custom-action-event' : undefined;
+      detailType === SH_IMPORTED ? 'asff-imported-event' : detailType === SH_CUSTOM_ACTION ? 'asff-custom-action-event' : detailType === SH_IMPORTED_V2 ? 'ocsf-imported-event' : undefined;
     if (form === undefined) {
       throw new FindingInputError(fileName, `a Security Hub event of detail-type "${oneLine(detailType ?? '')}" holds no findings`);
     }
     const items = list(get(detail, 'findings'));
     if (items.length === 0) throw new FindingInputError(fileName, `the "${detailType}" event holds no findings`);
-    const found = readList(items, fileName, 'eventbridge', form, `the "${detailType}" event`);
+    const found = readList(items, fileName, 'eventbridge', form, `the "${detailType}" event`, form);
     if (found.length === 0) throw new FindingInputError(fileName, `the "${detailType}" event holds no GuardDuty finding`);
     return found;
   }
@@ -143,6 +150,10 @@ export function parseFindings(doc: unknown, fileName: string): NormalizedFinding
     return readList(findings, fileName, 'guardduty-getfindings', 'asff', '"Findings"');
   }
 
+  if (isOcsfFinding(doc)) {
+    if (!isGuardDutyOcsf(doc)) throw new FindingInputError(fileName, `is an OCSF finding of ${oneLine(ocsfProductName(doc))}, not a GuardDuty finding`);
+    return [readOcsfFinding(doc, 'ocsf', fileName)];
+  }
   if (isAsffFinding(doc)) {
     if (!isGuardDutyAsff(doc)) {
       throw new FindingInputError(fileName, `is a Security Hub finding of ${oneLine(asffProductName(doc))}, not a GuardDuty finding`);

@@ -16,7 +16,9 @@ export type FindingForm =
   | 'eventbridge'
   | 'asff'
   | 'asff-imported-event'
-  | 'asff-custom-action-event';
+  | 'asff-custom-action-event'
+  | 'ocsf'
+  | 'ocsf-imported-event';
 
 /** GuardDuty `resource.resourceType`; unknown types are kept as their string. */
 export type ResourceType =
@@ -165,6 +167,8 @@ export interface NormalizedFinding {
    * an earlier run): `--format asff` unites its annotation with them instead of replacing them.
    */
   annotation?: FindingAnnotation;
+  /** OCSF `comment` already on the finding (new Security Hub forms only): another author's text is kept when trailstory adds its own. */
+  comment?: string;
 }
 
 /** What a Security Hub (ASFF) finding already carries in the fields `BatchUpdateFindings` replaces. */
