@@ -12,7 +12,7 @@ export interface EnrichMessage {
   finding: NormalizedFinding;
   /** 1 for the first enrichment, 2 for the re-check of a finding seen before its events were visible. */
   pass: number;
-  /** What put it on the queue: `guardduty-event`, `custom-action`, `backfill`, `recheck`. */
+  /** What put it on the queue: `guardduty-event`, `securityhub-v2-event`, `custom-action`, `backfill`, `recheck`. */
   via: string;
   /** On a re-check: the Detective investigation the first pass started. */
   investigationId?: string;
