@@ -8,7 +8,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../../package.json';
 import { AmbiguousFindingError, FindingInputError } from '../findings/errors';
-import { investigate } from '../storyline/investigate';
+import { investigate, readFinding } from '../storyline/investigate';
 import { MAX_WORKERS } from '../storyline/parallel-read';
 import { EventMapError } from '../storyline/tactics';
 import { TrailInputError } from '../trail/read';
@@ -21,6 +21,7 @@ import { terminal } from '../render/escape';
 import { toIsoUtc } from '../model/time';
 import { ConfigError, parseRegionList, REGION_NAME } from '../config';
 import { annotationOfInput, buildSecurityHubWrites } from '../securityhub/asff';
+import { buildBatchUpdateFindingsV2 } from '../securityhub/v2';
 
 /** A bad option value found after parsing (exit 2). */
 class UsageError extends Error {}
@@ -125,8 +126,12 @@ export async function main(
       else if (o.format === 'html') io.out(await (await import('../render/html')).renderHtml(st, { generatedAt: now }));
       else if (o.format === 'ocsf') io.out(renderOcsf(st, { now }));
       else {
-        // No GetFindings here: unite with what the input carries (annotationOfInput).
-        io.out(JSON.stringify(buildSecurityHubWrites(st, { now, existing: annotationOfInput(st) }), null, 2) + '\n');
+        // No GetFindings here: unite with what the input carries (annotationOfInput). The new
+        // Security Hub's write beside CSPM's two: keeps an OCSF input's comment; no severity or
+        // status (opt-in, deploy only).
+        const f = readFinding(o.finding, o.findingId);
+        const batchUpdateFindingsV2 = buildBatchUpdateFindingsV2(st, { updatedAt: f.updatedAt, current: f.comment ? { comment: f.comment } : undefined });
+        io.out(JSON.stringify({ ...buildSecurityHubWrites(st, { now, existing: annotationOfInput(st) }), batchUpdateFindingsV2 }, null, 2) + '\n');
       }
     });
 

@@ -10,6 +10,9 @@ import type { NormalizedFinding } from '../model/finding';
 import type { Storyline } from '../model/storyline';
 import { buildSecurityHubWrites, guardDutyProductArn, type ExistingAnnotation, type SecurityHubWrites } from '../securityhub/asff';
 import { currentAnnotation, sendWrites, type WriteResult } from '../securityhub/writer';
+import { buildBatchUpdateFindingsV2, type BatchUpdateFindingsV2Input, type V2Current } from '../securityhub/v2';
+import { currentV2Finding, sendV2Writes } from '../securityhub/v2-writer';
+import type { SecurityHubTarget } from '../config';
 import type { DetectiveResult, DetectiveSource } from '../sources/detective';
 import { fullFinding } from '../sources/guardduty';
 import type { EvidenceStore } from '../report/evidence';
@@ -37,12 +40,18 @@ export interface EnrichDeps {
   evidence?: EvidenceStore;
   /** Writes the HTML report and returns the link to it; a failure is noted, not fatal. */
   report?: (storyline: Storyline, now: string) => Promise<string>;
+  /** Which Security Hub to write to (deploy parameter `SecurityHubTarget`): `cspm` (default), `new` or `both`. */
+  target?: SecurityHubTarget;
+  /** The new Security Hub: also set `SeverityId` / `StatusId` (deploy parameters `SecurityHubV2SetSeverity` / `SecurityHubV2SetStatus`). */
+  v2?: { setSeverity: boolean; setStatus: boolean };
 }
 
 export interface EnrichOutcome {
   storyline: Storyline;
   writes: SecurityHubWrites;
   result: WriteResult;
+  /** The `BatchUpdateFindingsV2` input sent to the new Security Hub (target `new` or `both`). */
+  v2Write?: BatchUpdateFindingsV2Input;
   /** CloudTrail may not show everything yet, or Detective is still investigating: enrich again later. */
   incomplete: boolean;
   /** Detective's answer, when it was asked. */
@@ -72,12 +81,24 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
   for (const g of collected.gaps) if (!storyline.coverage.gaps.includes(g)) storyline.coverage.gaps.push(g);
   if (full.note) storyline.coverage.gaps.push(full.note);
   const requests: Record<string, number> = { ...full.requests, ...collected.requests };
+  const target = deps.target ?? 'cspm';
   let existing: ExistingAnnotation | 'unknown' | undefined;
-  try {
-    existing = await currentAnnotation(deps.securityHub, finding.arn, guardDutyProductArn(storyline), requests);
-  } catch (e) {
-    existing = 'unknown';
-    storyline.coverage.gaps.push(`the finding's current Note could not be read (${(e as Error).name}); another tool's note may be replaced`);
+  if (target !== 'new') {
+    try {
+      existing = await currentAnnotation(deps.securityHub, finding.arn, guardDutyProductArn(storyline), requests);
+    } catch (e) {
+      existing = 'unknown';
+      storyline.coverage.gaps.push(`the finding's current Note could not be read (${(e as Error).name}); another tool's note may be replaced`);
+    }
+  }
+  // The new Security Hub: the finding's comment (another author's text is kept), severity and status.
+  let v2Current: V2Current | undefined;
+  if (target !== 'cspm') {
+    try {
+      v2Current = await currentV2Finding(deps.securityHub, { CloudAccountUid: finding.accountId, FindingInfoUid: finding.arn, MetadataProductUid: guardDutyProductArn(storyline) }, requests);
+    } catch (e) {
+      storyline.coverage.gaps.push(`the finding's current comment in the new Security Hub could not be read (${(e as Error).name}); another author's comment may be replaced`);
+    }
   }
   let detective: DetectiveResult | undefined;
   if (deps.detective) {
@@ -111,7 +132,15 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
   }
   // Without the member's client the companion cannot be imported: no link to it either.
   const writes = buildSecurityHubWrites(storyline, { now, existing, reportUrl, companion: importClient !== null });
-  const result = await sendWrites(deps.securityHub, [writes], importClient ?? deps.securityHub);
+  const result: WriteResult = target !== 'new' ? await sendWrites(deps.securityHub, [writes], importClient ?? deps.securityHub) : { imported: 0, updated: 0, failures: [], requests: {} };
+  let v2Write: BatchUpdateFindingsV2Input | undefined;
+  if (target !== 'cspm') {
+    v2Write = buildBatchUpdateFindingsV2(storyline, { updatedAt: finding.updatedAt, current: v2Current, setSeverity: deps.v2?.setSeverity, setStatus: deps.v2?.setStatus });
+    const r2 = await sendV2Writes(deps.securityHub, [v2Write]);
+    result.updated += r2.updated;
+    result.failures.push(...r2.failures);
+    for (const [api, n] of Object.entries(r2.requests)) result.requests[api] = (result.requests[api] ?? 0) + n;
+  }
   if (deps.evidence && collected.window && result.failures.length === 0) {
     try {
       await deps.evidence.save(finding, { findingId: finding.id, lookedUpFrom: prior?.lookedUpFrom ?? collected.window.from, lookedUpUntil: collected.window.to, events });
@@ -122,5 +151,5 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
   }
   if (prior) requests['s3:GetObject'] = (requests['s3:GetObject'] ?? 0) + 1;
   for (const [api, n] of Object.entries(result.requests)) requests[api] = (requests[api] ?? 0) + n;
-  return { storyline, writes, result, incomplete: collected.incomplete || (detective?.recheck ?? false), requests, detective };
+  return { storyline, writes, result, ...(v2Write ? { v2Write } : {}), incomplete: collected.incomplete || (detective?.recheck ?? false), requests, detective };
 }

@@ -102,6 +102,8 @@ export function makeWorker(config: Readonly<Config>, clients: ClientSet<keyof ty
         detective: detective ?? undefined,
         evidence: bucket ? new S3EvidenceStore(clients.s3(), bucket) : undefined,
         previousInvestigationId: msg.investigationId,
+        target: config.securityHubTarget,
+        v2: { setSeverity: config.v2SetSeverity, setStatus: config.v2SetStatus },
       });
       if (outcome.result.failures.length > 0) {
         throw new Error(`Security Hub refused: ${outcome.result.failures.map((x) => `${x.stage} ${x.errorCode}: ${x.errorMessage}`).join('; ')}`);
