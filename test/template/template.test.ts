@@ -123,6 +123,9 @@ describe('template.yaml: what the issue asks for', () => {
       LogLevel: 'INFO',
       OrgStatusRegions: '',
       OrgStatusSchedule: 'rate(1 day)',
+      SecurityHubTarget: 'cspm',
+      SecurityHubV2SetSeverity: 'false',
+      SecurityHubV2SetStatus: 'false',
     });
     // Comma-separated region lists: the same pattern for both.
     expect(t.Parameters.OrgStatusRegions!.AllowedPattern).toBe(t.Parameters.LookupExtraRegions!.AllowedPattern);
@@ -254,10 +257,28 @@ describe('template.yaml: what the issue asks for', () => {
     for (const r of Object.values(R)) if (r.Type === 'AWS::Events::Rule' && r.Properties?.EventPattern) patterns.push(r.Properties.EventPattern as JsonObject);
     expect(patterns.length).toBeGreaterThan(0);
     for (const p of patterns) {
-      expect(JSON.stringify(p)).not.toMatch(/Imported/);
-      // Security Hub events only from the custom action (a pattern without detail-type would match Imported too).
-      if (asList(p.source as string[]).includes('aws.securityhub')) expect(p['detail-type']).toEqual(['Security Hub Findings - Custom Action']);
+      expect(JSON.stringify(p)).not.toMatch(/Security Hub Findings - Imported/);
+      // Security Hub events only from the custom action and the new Security Hub's GuardDuty imports
+      // (a pattern without detail-type would match CSPM's Imported too).
+      if (asList(p.source as string[]).includes('aws.securityhub')) expect([['Security Hub Findings - Custom Action'], ['Findings Imported V2']]).toContainEqual(p['detail-type']);
     }
+  });
+
+  test('the new Security Hub: a rule for its Findings Imported V2 events of GuardDuty findings to the intake, only when SecurityHubTarget is new or both', () => {
+    expect(t.Parameters.SecurityHubTarget).toMatchObject({ Default: 'cspm', AllowedValues: ['cspm', 'new', 'both'] });
+    expect(t.Parameters.SecurityHubV2SetSeverity).toMatchObject({ Default: 'false', AllowedValues: ['true', 'false'] });
+    expect(t.Parameters.SecurityHubV2SetStatus).toMatchObject({ Default: 'false', AllowedValues: ['true', 'false'] });
+    expect(t.Conditions?.WritesNewSecurityHub).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'SecurityHubTarget' }, 'cspm'] }] });
+    const rules = Object.entries(R).filter(([, r]) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties?.EventPattern ?? {}).includes('Findings Imported V2'));
+    expect(rules).toHaveLength(1);
+    const [ruleId, rule] = rules[0]!;
+    expect((rule as JsonObject).Condition).toBe('WritesNewSecurityHub');
+    // Filtered to GuardDuty's product: other products' findings never reach the intake.
+    expect(rule.Properties!.EventPattern).toEqual({ source: ['aws.securityhub'], 'detail-type': ['Findings Imported V2'], detail: { findings: { metadata: { product: { name: ['GuardDuty'] } } } } });
+    expect(rule.Properties!.Targets).toEqual([{ Id: 'intake', Arn: getAtt('IntakeFunction') }]);
+    const perms = Object.values(R).filter((r) => r.Type === 'AWS::Lambda::Permission' && sameValue(r.Properties?.SourceArn as Json, getAtt(ruleId)));
+    expect(perms).toHaveLength(1);
+    expect(perms[0]).toMatchObject({ Condition: 'WritesNewSecurityHub', Properties: { Action: 'lambda:InvokeFunction', FunctionName: { Ref: 'IntakeFunction' }, Principal: 'events.amazonaws.com' } });
   });
 
   test('the custom action "Enrich": Id TrailstoryEnrich, within CreateActionTarget limits', () => {
