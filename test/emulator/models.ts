@@ -542,6 +542,35 @@ export function loadModels(dir: string): Map<string, SmithyModel> {
   return out;
 }
 
+/**
+ * Merges a supplementary model into `base` (same service): its operations join `base`'s, and
+ * its shapes are added where `base` has no shape of that id (the official shapes win). Used for
+ * operations the bundled models lack (`models/supplement/`, see its README).
+ * @throws when the supplement is for another service (signing name).
+ */
+export function mergeSupplement(base: SmithyModel, supplement: SmithyModel): void {
+  if (supplement.signingName !== base.signingName) throw new Error(`supplement for ${supplement.signingName} cannot extend ${base.signingName}`);
+  for (const [id, shape] of Object.entries(supplement.shapes)) {
+    if (shape.type === 'service') continue;
+    if (!(id in base.shapes)) base.shapes[id] = shape;
+  }
+  for (const [name, op] of supplement.operations) if (!base.operations.has(name)) base.operations.set(name, op);
+}
+
+/**
+ * Loads every supplementary model file of `dir` (`.json`) into the loaded models of the same
+ * service ({@link mergeSupplement}); a directory that is not there adds nothing.
+ */
+export function loadSupplements(models: Map<string, SmithyModel>, dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    const sup = SmithyModel.load(path.join(dir, f));
+    const base = models.get(sup.signingName);
+    if (base) mergeSupplement(base, sup);
+    else models.set(sup.signingName, sup);
+  }
+}
+
 /** Formats problems as one message, the way AWS validation errors read (`1 validation error detected: …`). */
 export function problemsMessage(problems: Problem[]): string {
   const n = problems.length;

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { asffTypesOfGuardDutyType } from '../../src/findings/guardduty-asff-types';
 import type { AwsEmulator } from './server';
 import type { Json, Organization, OrgAccount } from './services';
@@ -24,6 +25,8 @@ export interface SeedResult {
   guardDutyFindings: Json[];
   /** ASFF findings put in Security Hub (mapped from GuardDuty, or read as ASFF). */
   asffFindings: Json[];
+  /** OCSF findings put in the new Security Hub (mapped from GuardDuty by {@link guardDutyToOcsf}). */
+  ocsfFindings: Json[];
   /** CloudTrail records added to the LookupEvents stores. */
   records: number;
   /** Entries that could not be read (truncated or null `CloudTrailEvent`, records without account or region, unreadable files). */
@@ -95,6 +98,77 @@ export function guardDutyToAsff(f: Json): Json {
     ProductFields: pf, Resources: resources, RecordState: svc.archived === true ? 'ARCHIVED' : 'ACTIVE', Workflow: { Status: 'NEW' }, WorkflowState: 'NEW',
     FindingProviderFields: { Severity: { Label: severity.Label, Original: String(sev) }, Types: types },
     Sample: false,
+  };
+}
+
+/** OCSF `severity_id` of a GuardDuty severity (Low 2, Medium 3, High 4, Critical 5; as severityLabel's bands). */
+function ocsfSeverityId(sev: number): number {
+  if (sev >= 9) return 5;
+  if (sev >= 7) return 4;
+  if (sev >= 4) return 3;
+  if (sev > 0) return 2;
+  return 1;
+}
+
+const OCSF_SEVERITY_CAPTION = ['Unknown', 'Informational', 'Low', 'Medium', 'High', 'Critical'];
+
+function epochMs(v: unknown): number | undefined {
+  const t = typeof v === 'string' ? Date.parse(v) : NaN;
+  return Number.isFinite(t) ? t : undefined;
+}
+
+/**
+ * Maps a native GuardDuty finding to the OCSF Detection Finding (class 2004, OCSF 1.1.0) the new
+ * Security Hub holds for it. No GuardDuty sample in OCSF was found in the stored references, so
+ * the fields follow the OCSF 1.1.0 `detection_finding` class and the field paths the Security Hub
+ * API filters on (`OcsfStringField`, `OcsfDateField`, `OcsfNumberField` in the API reference):
+ * `finding_info.uid` the finding ARN (ASFF `Id`), `metadata.product.uid` GuardDuty's product ARN
+ * (ASFF `ProductArn`), `metadata.product.name` `GuardDuty`, `cloud.account.uid` / `cloud.region`,
+ * `finding_info.types` [GuardDuty's type], `finding_info.created_time` / `modified_time` (epoch ms,
+ * with `_dt` ISO twins) from `createdAt` / `updatedAt`, `first_seen_time` / `last_seen_time` from
+ * `service.eventFirstSeen` / `eventLastSeen`, `severity_id` by GuardDuty's bands, `status_id` 1 New,
+ * `evidences[0]` the API call (`api.operation`, `api.service.name`, `src_endpoint.ip`, the
+ * `actor.user` of `accessKeyDetails`), `resources[0]` the resource, `metadata.uid` derived from
+ * the ARN (stable across updates).
+ */
+export function guardDutyToOcsf(f: Json): Json {
+  const asff = guardDutyToAsff(f);
+  const arn = String(asff.Id);
+  const sev = Number(f.severity ?? 0);
+  const svc = isObj(f.service) ? f.service : {};
+  const res = isObj(f.resource) ? f.resource : {};
+  const action = isObj(svc.action) ? svc.action : {};
+  const api = isObj(action.awsApiCallAction) ? action.awsApiCallAction : undefined;
+  const ak = isObj(res.accessKeyDetails) ? res.accessKeyDetails : undefined;
+  const ip = api && isObj(api.remoteIpDetails) ? (str(api.remoteIpDetails.ipAddressV4) ?? str(api.remoteIpDetails.ipAddressV6)) : undefined;
+  const time = (name: string, v: unknown): Json => {
+    const ms = epochMs(v);
+    return ms === undefined ? {} : { [name]: ms, [`${name}_dt`]: new Date(ms).toISOString() };
+  };
+  const evidence: Json = {};
+  if (api) evidence.api = { operation: api.api, service: { name: api.serviceName }, ...(api.errorCode ? { response: { error: api.errorCode } } : {}) };
+  if (ip) evidence.src_endpoint = { ip };
+  if (ak) evidence.actor = { user: { uid: ak.principalId, name: ak.userName, type: ak.userType, credential_uid: ak.accessKeyId } };
+  const r0 = isObj((asff.Resources as Json[])[0]) ? (asff.Resources as Json[])[0]! : {};
+  const severityId = ocsfSeverityId(sev);
+  return {
+    class_uid: 2004, class_name: 'Detection Finding', category_uid: 2, category_name: 'Findings',
+    activity_id: 1, activity_name: 'Create', type_uid: 200401, type_name: 'Detection Finding: Create',
+    severity_id: severityId, severity: OCSF_SEVERITY_CAPTION[severityId], status_id: 1, status: 'New',
+    ...time('time', f.updatedAt),
+    finding_info: {
+      uid: arn, title: f.title, desc: f.description, types: [f.type],
+      ...time('created_time', f.createdAt), ...time('modified_time', f.updatedAt),
+      ...time('first_seen_time', svc.eventFirstSeen), ...time('last_seen_time', svc.eventLastSeen),
+    },
+    metadata: {
+      uid: createHash('sha256').update(arn).digest('hex'), version: '1.1.0',
+      product: { uid: asff.ProductArn, name: 'GuardDuty', vendor_name: 'AWS' },
+    },
+    cloud: { provider: 'AWS', region: asff.Region, account: { uid: asff.AwsAccountId, type: 'AWS Account' } },
+    resources: [{ type: r0.Type, uid: r0.Id, region: r0.Region, cloud_partition: r0.Partition }],
+    evidences: Object.keys(evidence).length ? [evidence] : [],
+    vendor_attributes: { severity_id: severityId, severity: OCSF_SEVERITY_CAPTION[severityId] },
   };
 }
 
@@ -184,14 +258,15 @@ export function readTrailFile(file: string): { records: Json[]; skipped: number 
 /**
  * Seeds an emulator from a scenario directory:
  * - `<dir>/finding.json`: GuardDuty findings go to GuardDuty (detector of their account and
- *   region, created when missing) and, mapped by {@link guardDutyToAsff}, to Security Hub;
+ *   region, created when missing) and, mapped by {@link guardDutyToAsff}, to Security Hub CSPM
+ *   and, mapped by {@link guardDutyToOcsf}, to the new Security Hub;
  *   ASFF findings go to Security Hub only.
  * - every file under `<dir>/cloudtrail`: records go to the LookupEvents store of their account
  *   (`recipientAccountId`) and region (`awsRegion`; IAM / STS / sign-in events to us-east-1).
  * A missing finding.json or cloudtrail directory is not an error.
  */
 export function seedScenario(emu: AwsEmulator, dir: string): SeedResult {
-  const result: SeedResult = { guardDutyFindings: [], asffFindings: [], records: 0, skipped: 0 };
+  const result: SeedResult = { guardDutyFindings: [], asffFindings: [], ocsfFindings: [], records: 0, skipped: 0 };
   const fFile = path.join(dir, 'finding.json');
   if (fs.existsSync(fFile)) {
     const { native, asff } = readFindingDocument(emu, JSON.parse(fs.readFileSync(fFile, 'utf8')));
@@ -199,8 +274,11 @@ export function seedScenario(emu: AwsEmulator, dir: string): SeedResult {
       emu.guardDuty.addFinding(n);
       const a = guardDutyToAsff(n);
       emu.securityHub.put(a);
+      const o = guardDutyToOcsf(n);
+      emu.securityHub.putOcsf(o);
       result.guardDutyFindings.push(n);
       result.asffFindings.push(a);
+      result.ocsfFindings.push(o);
     }
     for (const a of asff) {
       emu.securityHub.put(a);

@@ -29,7 +29,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { AwsError } from './errors';
-import { loadModels, OperationInfo, Problem, problemsMessage, SmithyModel } from './models';
+import { loadModels, loadSupplements, OperationInfo, Problem, problemsMessage, SmithyModel } from './models';
 import {
   buildHandlers, CallContext, CloudTrailState, DetectiveState, EmulatorKnobs, GuardDutyState, HandlerEntry, IdentityState,
   Json, OrganizationsState, partitionOfRegion, RawResponse, S3State, SecurityHubState, SqsState,
@@ -78,6 +78,9 @@ const SERVICE_ERRORS: Record<string, { validation: string; throttle: [string, nu
   sqs: { validation: 'InvalidParameterValue', throttle: ['RequestThrottled', 403], server: ['InternalError', 500] },
   s3: { validation: 'InvalidRequest', throttle: ['SlowDown', 503], server: ['InternalError', 500] },
 };
+
+/** The new Security Hub's operations (…V2) answer with the errors their reference lists: ValidationException, ThrottlingException, InternalServerException. */
+const SECURITY_HUB_V2_ERRORS = { validation: 'ValidationException', throttle: ['ThrottlingException', 429] as [string, number], server: ['InternalServerException', 500] as [string, number] };
 
 /** mulberry32: a small seeded PRNG, so knob outcomes repeat for a seed. */
 function prng(seed: number): () => number {
@@ -177,6 +180,8 @@ export class AwsEmulator {
     const dir = opts.modelsDir ?? modelsDirOf(path.resolve(__dirname, '../..'));
     const models = loadModels(dir);
     if (!models.size) throw new Error(`no Smithy models in ${dir}`);
+    // Operations the official models lack (BatchUpdateFindingsV2, GetFindingsV2): models/supplement/README.md.
+    loadSupplements(models, path.join(__dirname, 'models', 'supplement'));
     const emu = new AwsEmulator(models, opts);
     await new Promise<void>((resolve, reject) => {
       emu.server.once('error', reject);
@@ -361,7 +366,7 @@ export class AwsEmulator {
 
       // Knobs: latency, named faults, throttling, server errors (one PRNG draw each, in this order).
       if (this.knobs.latencyMs > 0) await new Promise((r) => setTimeout(r, this.knobs.latencyMs));
-      const conf = SERVICE_ERRORS[service] ?? { validation: 'ValidationException', throttle: ['ThrottlingException', 400] as [string, number], server: ['InternalFailure', 500] as [string, number] };
+      const conf = (service === 'securityhub' && op.name.endsWith('V2') ? SECURITY_HUB_V2_ERRORS : SERVICE_ERRORS[service]) ?? { validation: 'ValidationException', throttle: ['ThrottlingException', 400] as [string, number], server: ['InternalFailure', 500] as [string, number] };
       const fault = this.knobs.faults[`${service}:${op.name}`];
       if (fault === 'throttle') throw new AwsError(conf.throttle[0], 'Rate exceeded', conf.throttle[1]);
       if (fault === 'server') throw new AwsError(conf.server[0], 'Internal error', conf.server[1], 'Receiver');

@@ -11,6 +11,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AwsError } from './errors';
 import { Problem, problemsMessage, SmithyModel } from './models';
 import { decodeToken, encodeToken, IdentityState, OrganizationsState, organizationsHandlers, stsHandlers } from './identity';
+import { securityHubV2Handlers } from './securityhub-v2';
 
 export {
   DEFAULT_OPT_IN_REGIONS, evaluateTrustPolicy, GLOBAL_STS_REGIONS, IdentityState, OrganizationsState,
@@ -206,6 +207,10 @@ export class SecurityHubState {
   readonly members = new Memberships<SecurityHubMemberStatus>();
   /** account → its finding aggregator (one per account). */
   readonly aggregators = new Map<string, FindingAggregator>();
+  /** The new Security Hub: region → `metadata.uid` → OCSF finding (./securityhub-v2.ts). */
+  readonly ocsfFindings = new Map<string, Map<string, Json>>();
+  /** The "Findings Imported V2" events the new Security Hub emitted for updates, in order (tests feed them to the intake). */
+  readonly v2Events: Json[] = [];
 
   /** @param hooks opt-in regions of the emulator's identities (home and linked Region rules). */
   constructor(private readonly hooks: SecurityHubRegionHooks = {}) {}
@@ -215,6 +220,24 @@ export class SecurityHubState {
     let m = this.findings.get(region);
     if (!m) this.findings.set(region, (m = new Map()));
     m.set(`${s(finding.ProductArn) ?? ''}\n${s(finding.Id) ?? ''}`, finding);
+  }
+
+  /** Stores an OCSF finding of the new Security Hub as is (no rules), by `metadata.uid`, in `cloud.region`. */
+  putOcsf(finding: Json, region = s(getPath(finding, 'cloud.region')) ?? 'us-east-1'): void {
+    let m = this.ocsfFindings.get(region);
+    if (!m) this.ocsfFindings.set(region, (m = new Map()));
+    m.set(s(getPath(finding, 'metadata.uid')) ?? '', finding);
+  }
+
+  /** OCSF findings of the new Security Hub (of one region when given). */
+  allOcsf(region?: string): Json[] {
+    const maps = region ? [this.ocsfFindings.get(region)] : [...this.ocsfFindings.values()];
+    return maps.flatMap((m) => (m ? [...m.values()] : []));
+  }
+
+  /** The OCSF finding whose `finding_info.uid` is this (GuardDuty's finding ARN), any region unless given. */
+  getOcsf(findingInfoUid: string, region?: string): Json | undefined {
+    return this.allOcsf(region).find((f) => getPath(f, 'finding_info.uid') === findingInfoUid);
   }
 
   /** All findings (of one region when given). */
@@ -344,7 +367,8 @@ export class SecurityHubState {
   visibleRegions(account: string, region: string): string[] {
     const agg = this.aggregators.get(account);
     if (!agg || agg.homeRegion !== region) return [region];
-    return [region, ...[...this.findings.keys()].filter((r) => this.isLinked(agg, r)).sort()];
+    const regions = new Set([...this.findings.keys(), ...this.ocsfFindings.keys()]);
+    return [region, ...[...regions].filter((r) => r !== region && this.isLinked(agg, r)).sort()];
   }
 }
 
@@ -704,6 +728,7 @@ function securityHubHandlers(st: SecurityHubState): Record<string, HandlerEntry>
         return { Findings: page, ...(next ? { NextToken: next } : {}) };
       },
     },
+    ...securityHubV2Handlers(st),
   };
 }
 
