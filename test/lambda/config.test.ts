@@ -21,8 +21,18 @@ describe('readConfig', () => {
       memberRoleName: 'TrailstoryMemberRole',
       memberExternalId: null,
       orgStatusRegions: ['us-east-1', 'me-central-1'],
+      securityHubTarget: 'cspm',
+      v2SetSeverity: false,
+      v2SetStatus: false,
     });
     expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  test('the Security Hub target and the V2 opt-ins: each value taken, anything else refused naming the variable', () => {
+    for (const t of ['cspm', 'new', 'both'] as const) expect(readConfig([], { SECURITY_HUB_TARGET: t }).securityHubTarget).toBe(t);
+    expect(readConfig([], { SECURITY_HUB_V2_SET_SEVERITY: 'true', SECURITY_HUB_V2_SET_STATUS: 'true' })).toMatchObject({ v2SetSeverity: true, v2SetStatus: true });
+    expect(() => readConfig([], { SECURITY_HUB_TARGET: 'CSPM' })).toThrow(new ConfigError('SECURITY_HUB_TARGET="CSPM": expected one of cspm, new, both'));
+    expect(() => readConfig([], { SECURITY_HUB_V2_SET_STATUS: 'yes' })).toThrow(new ConfigError('SECURITY_HUB_V2_SET_STATUS="yes": expected true or false'));
   });
 
   test('a missing required variable or a value out of range fails naming it', () => {
