@@ -1,6 +1,7 @@
 /**
- * Intake: "GuardDuty Finding" events (EventBridge) and the Security Hub "Enrich" custom action,
- * queued for the enrich worker (logic in src/lambda/intake.ts).
+ * Intake: "GuardDuty Finding" events (EventBridge), the Security Hub "Enrich" custom action and
+ * the new Security Hub's "Findings Imported V2" events of GuardDuty findings, queued for the
+ * enrich worker (logic in src/lambda/intake.ts).
  */
 import type { Context } from 'aws-lambda';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
