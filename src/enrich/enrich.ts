@@ -10,7 +10,7 @@ import type { NormalizedFinding } from '../model/finding';
 import type { Storyline } from '../model/storyline';
 import { buildSecurityHubWrites, guardDutyProductArn, type ExistingAnnotation, type SecurityHubWrites } from '../securityhub/asff';
 import { currentAnnotation, sendWrites, type WriteResult } from '../securityhub/writer';
-import { buildBatchUpdateFindingsV2, type BatchUpdateFindingsV2Input, type V2Current } from '../securityhub/v2';
+import { buildBatchUpdateFindingsV2, v2FindingIdentifier, type BatchUpdateFindingsV2Input, type V2Current } from '../securityhub/v2';
 import { currentV2Finding, sendV2Writes } from '../securityhub/v2-writer';
 import type { SecurityHubTarget } from '../config';
 import type { DetectiveResult, DetectiveSource } from '../sources/detective';
@@ -95,7 +95,7 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
   let v2Current: V2Current | undefined;
   if (target !== 'cspm') {
     try {
-      v2Current = await currentV2Finding(deps.securityHub, { CloudAccountUid: finding.accountId, FindingInfoUid: finding.arn, MetadataProductUid: guardDutyProductArn(storyline) }, requests);
+      v2Current = await currentV2Finding(deps.securityHub, v2FindingIdentifier(storyline), requests);
     } catch (e) {
       storyline.coverage.gaps.push(`the finding's current comment in the new Security Hub could not be read (${(e as Error).name}); another author's comment may be replaced`);
     }

@@ -21,7 +21,7 @@
  */
 import type { Storyline } from '../model/storyline';
 import { clip } from '../storyline/summary';
-import { guardDutyProductArn, noteText, PRODUCT_NAME } from './asff';
+import { asffId, guardDutyProductArn, noteText, PRODUCT_NAME } from './asff';
 
 /** Limits of `BatchUpdateFindingsV2` (API reference): `Comment` 1-512 characters. */
 export const V2_LIMITS = { comment: 512 } as const;
@@ -162,6 +162,17 @@ export interface BatchUpdateFindingsV2Input {
   StatusId?: number;
 }
 
+/**
+ * The `OcsfFindingIdentifier` of GuardDuty's finding: `CloudAccountUid` the finding's account,
+ * `FindingInfoUid` its ARN (ASFF `Id`), `MetadataProductUid` GuardDuty's product ARN (ASFF
+ * `ProductArn`). Each is held within 512 characters as the CSPM write holds its identifiers
+ * (`asffId`: a longer one, which no real GuardDuty finding has, becomes its start and its SHA-256),
+ * so a forged 1 MB ARN cannot make a request of that size.
+ */
+export function v2FindingIdentifier(st: Storyline): BatchUpdateFindingsV2Input['FindingIdentifiers'][number] {
+  return { CloudAccountUid: asffId(st.finding.accountId), FindingInfoUid: asffId(st.finding.arn), MetadataProductUid: guardDutyProductArn(st) };
+}
+
 /** The summary our comment line carries: the storyline's, or why there is none. */
 function summaryOf(st: Storyline): string {
   if (st.steps.length > 0) return st.summary;
@@ -179,7 +190,7 @@ function summaryOf(st: Storyline): string {
  */
 export function buildBatchUpdateFindingsV2(st: Storyline, opts: V2Options = {}): BatchUpdateFindingsV2Input {
   const input: BatchUpdateFindingsV2Input = {
-    FindingIdentifiers: [{ CloudAccountUid: st.finding.accountId, FindingInfoUid: st.finding.arn, MetadataProductUid: guardDutyProductArn(st) }],
+    FindingIdentifiers: [v2FindingIdentifier(st)],
     Comment: commentText(summaryOf(st), opts.updatedAt, opts.current?.comment),
   };
   if (opts.setSeverity) {

@@ -75,6 +75,16 @@ describe('buildBatchUpdateFindingsV2 on a reconstructed storyline', () => {
     expect(buildBatchUpdateFindingsV2(st, { setStatus: true, current: { statusId: 4 } })).not.toHaveProperty('StatusId');
   });
 
+  test('a forged ARN of 1 MB: identifiers held within 512 characters, deterministic, distinct', () => {
+    const huge = { ...st, finding: { ...st.finding, arn: `${st.finding.arn}${'x'.repeat(1 << 20)}`, accountId: '9'.repeat(70000) } };
+    const [id] = buildBatchUpdateFindingsV2(huge).FindingIdentifiers;
+    expect([id!.FindingInfoUid.length, id!.CloudAccountUid.length]).toEqual([512, 512]);
+    expect(buildBatchUpdateFindingsV2(huge).FindingIdentifiers[0]).toEqual(id);
+    const other = { ...huge, finding: { ...huge.finding, arn: `${huge.finding.arn}y` } };
+    expect(buildBatchUpdateFindingsV2(other).FindingIdentifiers[0]!.FindingInfoUid).not.toBe(id!.FindingInfoUid);
+    expect(JSON.stringify(buildBatchUpdateFindingsV2(huge)).length).toBeLessThan(3000);
+  });
+
   test('v2Problems: what the reference refuses', () => {
     const good = buildBatchUpdateFindingsV2(st, { updatedAt: UPDATED });
     expect(v2Problems({ ...good, Comment: 'x'.repeat(513) })).toEqual(['Comment is 513 characters (max 512)']);
