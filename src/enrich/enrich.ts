@@ -92,12 +92,14 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
     }
   }
   // The new Security Hub: the finding's comment (another author's text is kept), severity and status.
+  // Unread, the comment is not written (a failure, retried, then dead-lettered): another author's text is never lost.
   let v2Current: V2Current | undefined;
+  let v2ReadError: Error | undefined;
   if (target !== 'cspm') {
     try {
       v2Current = await currentV2Finding(deps.securityHub, v2FindingIdentifier(storyline), requests);
     } catch (e) {
-      storyline.coverage.gaps.push(`the finding's current comment in the new Security Hub could not be read (${(e as Error).name}); another author's comment may be replaced`);
+      v2ReadError = e as Error;
     }
   }
   let detective: DetectiveResult | undefined;
@@ -134,7 +136,9 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
   const writes = buildSecurityHubWrites(storyline, { now, existing, reportUrl, companion: importClient !== null });
   const result: WriteResult = target !== 'new' ? await sendWrites(deps.securityHub, [writes], importClient ?? deps.securityHub) : { imported: 0, updated: 0, failures: [], requests: {} };
   let v2Write: BatchUpdateFindingsV2Input | undefined;
-  if (target !== 'cspm') {
+  if (target !== 'cspm' && v2ReadError) {
+    result.failures.push({ stage: 'update', id: v2FindingIdentifier(storyline).FindingInfoUid, errorCode: v2ReadError.name, errorMessage: `GetFindingsV2: ${v2ReadError.message}; the comment is not written, so another author's comment is not replaced` });
+  } else if (target !== 'cspm') {
     v2Write = buildBatchUpdateFindingsV2(storyline, { updatedAt: finding.updatedAt, current: v2Current, setSeverity: deps.v2?.setSeverity, setStatus: deps.v2?.setStatus });
     const r2 = await sendV2Writes(deps.securityHub, [v2Write]);
     result.updated += r2.updated;

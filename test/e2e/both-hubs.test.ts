@@ -79,7 +79,7 @@ type Json = Record<string, unknown>;
     const prefix = `t${table++}-`;
     /** Runs the worker on every message queued so far and not yet run (each delivery its own batch). */
     let done = 0;
-    const drain = async () => {
+    const drain = async (failing = false) => {
       const msgs = emu.sqs.messages(queueUrl).slice(done);
       done += msgs.length;
       for (const m of msgs) {
@@ -87,7 +87,7 @@ type Json = Record<string, unknown>;
         const body = JSON.parse(m.Body) as { key: string };
         body.key = prefix + body.key;
         const r = await worker(sqsEvent([JSON.stringify(body)], f.region), lambdaContext('enrich-worker', 60_000));
-        expect(r.batchItemFailures).toEqual([]);
+        expect(r.batchItemFailures).toEqual(failing ? [{ itemIdentifier: 'm0' }] : []);
       }
     };
     const guardDutyEvent = { version: '0', id: 'gd', 'detail-type': 'GuardDuty Finding', source: 'aws.guardduty', account: f.accountId, region: f.region, time: f.updatedAt, resources: [], detail: JSON.parse(fs.readFileSync(path.join(SCENARIO, 'finding.json'), 'utf8')) as Json };
@@ -133,6 +133,15 @@ type Json = Record<string, unknown>;
     expect(d.seeded).toEqual({ severityId: 3, statusId: 1 }); // GuardDuty 5.x: Medium; New
     expect([ocsf.severity_id, ocsf.status_id, ocsf.status]).toEqual([3, 1, 'New']);
     expect(JSON.stringify(emu.requests.filter((r) => r.operation === 'BatchUpdateFindingsV2'))).not.toMatch(/SeverityId|StatusId/);
+  });
+
+  test('the comment cannot be read (GetFindingsV2 fails): nothing written, the message fails for a retry, another author\'s comment kept', async () => {
+    const d = deploy('new');
+    emu.knobs.faults['securityhub:GetFindingsV2'] = 'server';
+    await d.intake(d.guardDutyEvent);
+    await d.drain(true);
+    expect(ops('BatchUpdateFindingsV2')).toBe(0);
+    expect((emu.securityHub.getOcsf(d.f.arn) as Json).comment).toBe(THEIR_COMMENT);
   });
 
   test('a re-enrichment replaces only our line of the comment', async () => {
