@@ -11,7 +11,17 @@ import { AwsEmulator } from './server';
 import { guardDutyToOcsf, seedScenario } from './seed';
 import { rejection } from './testing';
 
-const SCENARIO = path.resolve(__dirname, '../../../shared/scenarios/a-leaked-key-cryptomining');
+/** `../shared` beside the checkout; in a git worktree elsewhere, beside the checkout its node_modules link points into. */
+function sharedDir(): string {
+  const beside = path.resolve(__dirname, '../../../shared');
+  if (fs.existsSync(beside)) return beside;
+  try {
+    return path.resolve(fs.realpathSync(path.resolve(__dirname, '../../node_modules')), '../../shared');
+  } catch {
+    return beside;
+  }
+}
+const SCENARIO = path.join(sharedDir(), 'scenarios', 'a-leaked-key-cryptomining');
 const HAVE = fs.existsSync(SCENARIO);
 if (!HAVE) process.stdout.write('shared/scenarios absent: the scenario-seeded V2 tests are skipped\n');
 
