@@ -39,6 +39,10 @@ if (!HAVE) process.stdout.write('shared/ not found: skipping the both-Security-H
 
 const THEIR_NOTE = { Text: 'jiraIssue: SEC-123', UpdatedBy: 'jira-sync' };
 const THEIR_COMMENT = 'SEC-123: triage by the on-call analyst';
+/** Another tool's and an analyst's values in the fields BatchUpdateFindings replaces. */
+const THEIR_TYPE = 'Software and Configuration Checks/Vulnerabilities/CVE';
+const THEIR_LINK = { ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/inspector', Id: 'arn:aws:inspector2:us-east-1:111111111111:finding/their-finding' };
+const THEIR_FIELDS = { ticket: 'SEC-123', owner: 'team-payments' };
 
 type Json = Record<string, unknown>;
 
@@ -64,6 +68,10 @@ type Json = Record<string, unknown>;
     const f = readFinding(path.join(SCENARIO, 'finding.json'));
     const asff = emu.securityHub.get(f.arn) as Json;
     asff.Note = { ...THEIR_NOTE, UpdatedAt: '2026-01-01T00:00:00Z' };
+    asff.Types = [...((asff.Types as string[] | undefined) ?? []), THEIR_TYPE];
+    asff.RelatedFindings = [THEIR_LINK];
+    asff.UserDefinedFields = { ...THEIR_FIELDS };
+    const guardDutyTypes = asff.Types as string[];
     const ocsf = emu.securityHub.getOcsf(f.arn) as Json;
     ocsf.comment = THEIR_COMMENT;
     const seeded = { severityId: ocsf.severity_id, statusId: ocsf.status_id };
@@ -91,7 +99,7 @@ type Json = Record<string, unknown>;
       }
     };
     const guardDutyEvent = { version: '0', id: 'gd', 'detail-type': 'GuardDuty Finding', source: 'aws.guardduty', account: f.accountId, region: f.region, time: f.updatedAt, resources: [], detail: JSON.parse(fs.readFileSync(path.join(SCENARIO, 'finding.json'), 'utf8')) as Json };
-    return { f, intake: makeIntake(config, clients), drain, outcomes, guardDutyEvent, queueUrl, seeded };
+    return { f, intake: makeIntake(config, clients), drain, outcomes, guardDutyEvent, queueUrl, seeded, guardDutyTypes };
   }
 
   const ops = (name: string) => emu.requests.filter((r) => r.operation === name && r.status === 200).length;
@@ -108,16 +116,24 @@ type Json = Record<string, unknown>;
     const steps = d.outcomes[0]!.steps;
     expect(steps).toBeGreaterThan(0);
 
-    const asff = emu.securityHub.get(d.f.arn) as Json & { Note: { Text: string; UpdatedBy: string } };
+    const asff = emu.securityHub.get(d.f.arn) as Json & { Note: { Text: string; UpdatedBy: string }; Types: string[]; RelatedFindings: unknown[]; UserDefinedFields: Record<string, string> };
+    // In every mode GuardDuty's types and another tool's type, link and fields are still there.
+    expect(asff.Types).toEqual(expect.arrayContaining(d.guardDutyTypes));
+    expect(asff.RelatedFindings).toContainEqual(THEIR_LINK);
+    expect(asff.UserDefinedFields).toMatchObject(THEIR_FIELDS);
     const ocsf = emu.securityHub.getOcsf(d.f.arn) as Json & { comment: string; severity_id: number; status_id: number };
     if (writes.cspm) {
       expect(asff.Note.UpdatedBy).toBe('trailstory');
       expect(asff.Note.Text.endsWith(`\n[${THEIR_NOTE.UpdatedBy}] ${THEIR_NOTE.Text}`)).toBe(true);
       expect((asff.UserDefinedFields as Record<string, string>)['trailstory.4.steps']).toBe(String(steps));
       expect(emu.securityHub.get(`${d.f.arn}/trailstory-storyline`)).toBeDefined();
+      // Ours beside theirs: the link to the storyline finding and the tactics' types.
+      expect(asff.RelatedFindings).toContainEqual(expect.objectContaining({ Id: `${d.f.arn}/trailstory-storyline` }));
+      expect(asff.Types.length).toBeGreaterThan(d.guardDutyTypes.length);
     } else {
       expect(asff.Note).toEqual({ ...THEIR_NOTE, UpdatedAt: '2026-01-01T00:00:00Z' });
-      expect(asff.UserDefinedFields).toBeUndefined();
+      expect(asff.UserDefinedFields).toEqual(THEIR_FIELDS);
+      expect(asff.Types).toEqual(d.guardDutyTypes);
       expect(ops('BatchUpdateFindings') + ops('BatchImportFindings')).toBe(0);
     }
     if (writes.v2) {
