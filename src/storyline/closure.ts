@@ -164,26 +164,40 @@ function rowNodes(r: ClosureRow): string[] {
 }
 
 /**
+ * One string object for each value met often: a row's names, ARNs and principal keys repeat
+ * across millions of records, its minted keys and event IDs mostly do not. The pool is a
+ * {@link memoize} of the identity: the first string met for a value is the one handed out,
+ * and values not met again age out, so memory stays bounded whatever the trail holds.
+ */
+export type StringPool = (value: string) => string;
+
+/** A {@link StringPool} remembering at most `max` values. */
+export function stringPool(max = 50_000): StringPool {
+  return memoize((v) => v, max);
+}
+
+/**
  * Shares the strings a row repeats with other rows (callers, event names, sessions, nodes), so
  * that 170,000 rows of a 10-million-record trail hold each ARN once. Returns the row itself.
  * @param pool the strings seen so far (one per read)
  */
-export function shareRowStrings(r: ClosureRow, pool: Map<string, string>): ClosureRow {
-  const share = <T extends string | null>(v: T): T => {
-    if (v === null) return v;
-    const known = pool.get(v);
-    if (known !== undefined) return known as T;
-    pool.set(v, v);
-    return v;
+export function shareRowStrings(r: ClosureRow, pool: StringPool): ClosureRow {
+  const share = <T extends string | null>(v: T): T => (v === null ? v : (pool(v) as T));
+  // A new row of one shape, its fields in the object itself and its nodes in an array of their
+  // number: a row copied from another thread carries its fields in a separate store, about
+  // 0.1 KB more for each of the hundreds of thousands of rows a large read keeps.
+  const nodes = new Array<string>(r.nodes.length);
+  for (let i = 0; i < nodes.length; i++) nodes[i] = share(r.nodes[i] as string);
+  return {
+    eventId: r.eventId,
+    eventName: share(r.eventName),
+    nodes,
+    arn: share(r.arn),
+    key: share(r.key),
+    accessKeyId: share(r.accessKeyId),
+    sessionName: share(r.sessionName),
+    uses: share(r.uses),
   };
-  r.eventName = share(r.eventName);
-  r.arn = share(r.arn);
-  r.key = share(r.key);
-  r.accessKeyId = share(r.accessKeyId);
-  r.sessionName = share(r.sessionName);
-  r.uses = share(r.uses);
-  for (let i = 0; i < r.nodes.length; i++) r.nodes[i] = share(r.nodes[i] as string);
-  return r;
 }
 
 /** The principal key whose records select a node's consumers, or null. */

@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Collector, emptyStats, FileReader, mergeStats, readerOptions, readTrailFiles, type ReadItem, type ReadOptions, type ReadResult, type ReadStats, type RecordSummary } from '../trail/read';
-import { closureRowOf, selectorOf, shareRowStrings, type ClosureRow, type SelectSpec } from './closure';
+import { closureRowOf, selectorOf, shareRowStrings, stringPool, type ClosureRow, type SelectSpec } from './closure';
 
 /**
  * Reads of less than this much text stay in the main thread (a gzipped file counted at
@@ -127,7 +127,7 @@ function startWorker(setup: WorkerSetup): Worker {
  */
 export async function readInParallel(files: string[], spec: SelectSpec, opts: ParallelOptions = {}): Promise<ReadResult<ClosureRow>> {
   const summarize = spec.edges ? closureRowOf : undefined;
-  const strings = new Map<string, string>();
+  const strings = stringPool();
   const compact = (r: RecordSummary) => shareRowStrings(r as ClosureRow, strings);
   const sizes = sizesOf(files);
   const workers = Math.min(opts.workers ?? workersFor(files, sizes), MAX_WORKERS, files.length);
