@@ -100,14 +100,14 @@ export async function main(
     .addOption(
       new Option(
         '--format <format>',
-        'output format: json (the storyline contract), text (a timeline), mermaid (a flowchart), markdown (a summary with the timeline), html (a self-contained report with its flow diagram; no script, no network), asff (the BatchUpdateFindings and BatchImportFindings inputs the Security Hub writer would send), ocsf (one OCSF 1.1.0 Detection Finding, class 2004, for Security Lake custom sources and SIEMs)',
+        'output format: json (the storyline contract), text (a timeline), mermaid (a flowchart), markdown (a summary with the timeline), html (a self-contained report with its flow diagram; no script, no network), asff (what the Security Hub writer would send: the BatchUpdateFindings and BatchImportFindings inputs for Security Hub CSPM and the BatchUpdateFindingsV2 input for the new Security Hub, without SeverityId or StatusId), ocsf (one OCSF 1.1.0 Detection Finding, class 2004, for Security Lake custom sources and SIEMs)',
       )
         .choices(FORMATS)
         .default('json'),
     )
     .option('--now <time>', 'with --format asff, html or ocsf: the time of the run (ISO 8601), so the output is reproducible; default: now')
     .option('--event-map <file>', 'a JSON object of "EventName": "TA00xx" entries (or the shape of data/event-tactics.json) merged over the built-in eventName -> ATT&CK tactic table')
-    .option('--width <columns>', "with --format text: the columns to fit; default: the terminal's width, 80 when not a terminal")
+    .option('--width <columns>', "with --format text: the columns to fit, 40 to 1000; default: the terminal's width, 80 when not a terminal")
     .option('--threads <n>', `reader threads for the CloudTrail files, 0 to ${MAX_WORKERS} (0 or 1: read in the main thread); default: one per core, at most ${MAX_WORKERS}, when the files hold more than 128 MiB of text (gzipped files counted at 8 times their size), else 0`)
     .addHelpText('after', EXAMPLES)
     .action(async (o: { finding: string; findingId?: string; cloudtrail: string[]; format: (typeof FORMATS)[number]; eventMap?: string; now?: string; width?: string; threads?: string }) => {
