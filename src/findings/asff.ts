@@ -22,6 +22,7 @@ import type { FindingActor, FindingAnnotation, FindingForm, NormalizedFinding, R
 import { toIsoUtc } from '../model/time';
 import { at, bool, get, isObject, list, num, objAt, str, type JsonObject } from './access';
 import {
+  pushDistinct,
   RemoteIpCollector,
   accessKeyIdOf,
   actorOfSequence,
@@ -236,10 +237,11 @@ export function readAsffFinding(a: unknown, form: FindingForm, fileName: string)
   const fromSession = actor.userType === 'AssumedRole' || /^AROA/.test(actor.principalId ?? '') ? sessionOfPrincipal(actor.principalId) : {};
 
   const bucketNames: string[] = [];
+  const bucketSeen = new Set<string>();
   for (const r of resources) {
     if (str(get(r, 'Type')) !== 'AwsS3Bucket') continue;
     const name = clean(at(r, 'Details', 'AwsS3Bucket', 'Name')) ?? bucketOfArn(str(get(r, 'Id')));
-    if (name !== undefined && !bucketNames.includes(name)) bucketNames.push(name);
+    pushDistinct(bucketNames, bucketSeen, name);
   }
 
   const resourcePart = /^[^:]+:([^/]+)\//.exec(type)?.[1];

@@ -81,6 +81,8 @@ export function partitionOf(region: string | undefined): string {
 /** Collects remote addresses: normalised, deduplicated by address, in the order found. */
 export class RemoteIpCollector {
   readonly ips: RemoteIp[] = [];
+  /** The addresses taken so far: a finding may name hundreds of thousands (linear, not quadratic). */
+  private readonly seen = new Set<string>();
 
   /**
    * Add one address. Non-addresses, placeholders and the unspecified addresses `0.0.0.0` and
@@ -89,7 +91,8 @@ export class RemoteIpCollector {
   add(raw: unknown, from: string): void {
     const ip = normalizeIp(clean(raw));
     if (ip === undefined || ip === '0.0.0.0' || ip === '::') return;
-    if (this.ips.some((r) => r.ip === ip)) return;
+    if (this.seen.has(ip)) return;
+    this.seen.add(ip);
     this.ips.push({ ip, version: ip.includes(':') ? 6 : 4, from });
   }
 
@@ -310,4 +313,14 @@ export function dropUndefined<T extends object>(o: T): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
   return out as T;
+}
+
+/**
+ * Appends `value` to `list` unless it is already there, in constant time: `seen` holds what
+ * `list` holds (a finding may name hundreds of thousands of buckets).
+ */
+export function pushDistinct(list: string[], seen: Set<string>, value: string | undefined): void {
+  if (value === undefined || seen.has(value)) return;
+  seen.add(value);
+  list.push(value);
 }

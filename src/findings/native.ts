@@ -14,6 +14,7 @@ import { toIsoUtc } from '../model/time';
 import { at, get, isObject, list, num, str } from './access';
 import {
   IAM_PRINCIPAL_ARN,
+  pushDistinct,
   RemoteIpCollector,
   accessKeyIdOf,
   actorOfSequence,
@@ -142,9 +143,10 @@ export function readGuardDutyFinding(f: unknown, form: FindingForm, fileName: st
   const fromSession = actor.userType === 'AssumedRole' || /^AROA/.test(actor.principalId ?? '') ? sessionOfPrincipal(actor.principalId) : {};
 
   const bucketNames: string[] = [];
+  const bucketSeen = new Set<string>();
   for (const b of list(get(resource, 's3BucketDetails'))) {
     const name = clean(get(b, 'name')) ?? bucketOfArn(clean(get(b, 'arn')));
-    if (name !== undefined && !bucketNames.includes(name)) bucketNames.push(name);
+    pushDistinct(bucketNames, bucketSeen, name);
   }
 
   const computeIds: string[] = [];

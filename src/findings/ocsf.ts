@@ -29,7 +29,7 @@
 import type { FindingActor, FindingForm, NormalizedFinding, ResourceType } from '../model/finding';
 import { toIsoUtc } from '../model/time';
 import { at, get, isObject, list, num, str } from './access';
-import { RemoteIpCollector, accessKeyIdOf, bucketOfArn, clean, completeActor, dropUndefined, parseGuardDutyArn, partitionOf, sessionOfPrincipal } from './common';
+import { pushDistinct, RemoteIpCollector, accessKeyIdOf, bucketOfArn, clean, completeActor, dropUndefined, parseGuardDutyArn, partitionOf, sessionOfPrincipal } from './common';
 import { FindingInputError } from './errors';
 
 /** OCSF class of a Detection Finding (OCSF 1.1.0). */
@@ -111,10 +111,11 @@ export function readOcsfFinding(o: unknown, form: FindingForm, fileName: string)
   const instanceUid = str(get(resources.find((r) => str(get(r, 'type')) === 'AwsEc2Instance'), 'uid'));
   const fromSession = actor.userType === 'AssumedRole' || /^AROA/.test(actor.principalId ?? '') ? sessionOfPrincipal(actor.principalId) : {};
   const bucketNames: string[] = [];
+  const bucketSeen = new Set<string>();
   for (const r of resources) {
     if (str(get(r, 'type')) !== 'AwsS3Bucket') continue;
     const name = clean(get(r, 'name')) ?? bucketOfArn(str(get(r, 'uid')));
-    if (name !== undefined && !bucketNames.includes(name)) bucketNames.push(name);
+    pushDistinct(bucketNames, bucketSeen, name);
   }
   const comment = str(get(o, 'comment'));
   const finding: NormalizedFinding = {

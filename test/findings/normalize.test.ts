@@ -708,3 +708,13 @@ describeShared('corpus GuardDuty samples (shared/corpus/guardduty)', () => {
     }
   });
 });
+
+test('a finding naming 200,000 addresses is read in linear time, each address once, in order', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { RemoteIpCollector } = require('../../src/findings/common') as typeof import('../../src/findings/common');
+  const c = new RemoteIpCollector();
+  for (let i = 0; i < 200_000; i++) c.add(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 'x');
+  for (let i = 0; i < 1000; i++) c.add(`10.0.${(i >> 8) & 255}.${i & 255}`, 'again');
+  expect(c.ips).toHaveLength(200_000);
+  expect(c.ips[1]).toEqual({ ip: '10.0.0.1', version: 4, from: 'x' });
+}, 5_000);
