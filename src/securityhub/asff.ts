@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { REGION_NAME } from '../config';
 import { asffTypesOfGuardDutyType } from '../findings/guardduty-asff-types';
 import type { Storyline, Tactic } from '../model/storyline';
-import { clip } from '../storyline/summary';
+import { clip, headUnits } from '../storyline/summary';
 
 /** The product's name: `Note.UpdatedBy`, `ProductName`, `CompanyName`. */
 export const PRODUCT_NAME = 'trailstory';
@@ -56,7 +56,7 @@ function sha256Hex(text: string): string {
 export function asffId(id: string): string {
   if (id.length <= ASFF_LIMITS.id) return id;
   const hash = `…sha256:${sha256Hex(id)}`;
-  return id.slice(0, ASFF_LIMITS.id - hash.length) + hash;
+  return headUnits(id, ASFF_LIMITS.id - hash.length) + hash;
 }
 
 /**
@@ -91,6 +91,9 @@ function impactType(eventNames: string[]): string {
   if (eventNames.some((n) => /^(Delete|Terminate|Destroy|Purge)/.test(n))) return 'Effects/Data Destruction';
   return 'Effects/Resource Consumption';
 }
+
+/** Every type {@link asffTypes} can give: the only ones a re-enrichment may take back as ours. */
+const OUR_TYPES: ReadonlySet<string> = new Set([...Object.values(TYPE_OF_TACTIC).filter((t): t is string => t !== undefined), 'Effects/Data Destruction', 'Effects/Resource Consumption']);
 
 /** ASFF types of the storyline's tactics, in story order, deduplicated (at most 50). */
 export function asffTypes(st: Storyline): string[] {
@@ -191,8 +194,9 @@ export function typesAddedOf(value: string | undefined): string[] {
 
 /** True for a RelatedFindings entry that links to a storyline finding of ours (`companionProductArn` / `companionId` form). */
 function isOurLink(r: { ProductArn: string; Id: string }, st: Storyline): boolean {
-  if (r.ProductArn === companionProductArn(st) && r.Id === companionId(st)) return true;
-  return /:product\/\d{12}\/default$/.test(r.ProductArn) && (r.Id.endsWith('/trailstory-storyline') || r.Id.startsWith('trailstory-storyline/sha256:'));
+  // Only the link to this finding's own companion (its Id is derived from the finding's ARN, in
+  // the finding's account): another account's or another finding's look-alike is theirs.
+  return r.Id === companionId(st) && r.ProductArn.endsWith(`:product/${st.finding.accountId}/default`);
 }
 
 /** A copy of `fields` as a plain record built with defineProperty, so a key `__proto__` stays a field. */
@@ -237,14 +241,21 @@ function uniteAnnotation(st: Storyline, existing: ExistingAnnotation, ourFields:
   const fieldRoom = Math.max(0, ASFF_LIMITS.userDefinedFields - theirFields.length);
 
   // Types: ours were listed at the last enrichment; the rest are GuardDuty's or an analyst's.
-  const before = typesAddedOf(existing.UserDefinedFields[TYPES_ADDED_KEY]);
+  // Only types we can add count as ours: a forged list cannot take GuardDuty's or another tool's away.
+  const before = typesAddedOf(existing.UserDefinedFields[TYPES_ADDED_KEY]).filter((t) => OUR_TYPES.has(t));
   const theirTypes = [...new Set(existing.Types.filter((t) => !before.includes(t)))];
   const candidates = asffTypes(st).filter((t) => !theirTypes.includes(t));
   let added = badType ? [] : candidates.slice(0, Math.max(0, ASFF_LIMITS.types - theirTypes.length));
-  if (added.length > 0 && fieldRoom < 1) added = [];
+  // Our types go only with the record that marks them as ours (else they would pass for theirs next time).
+  const recordable = !badField && fieldRoom >= 1;
+  if (!recordable) added = [];
   const typesLeft = candidates.filter((t) => !added.includes(t));
   if (typesLeft.length > 0 && !badType) {
-    const why = theirTypes.length >= ASFF_LIMITS.types ? `Types already holds ${theirTypes.length} of another source's (max ${ASFF_LIMITS.types})` : `UserDefinedFields already holds ${theirFields.length} of another source's pairs, no room to record which types are ours`;
+    const why = !recordable
+      ? badField
+        ? 'UserDefinedFields cannot be sent, so nothing would record which types are ours'
+        : `UserDefinedFields already holds ${theirFields.length} of another source's pairs, no room to record which types are ours`
+      : `Types already holds ${theirTypes.length} of another source's (max ${ASFF_LIMITS.types})`;
     addGap(st, `Security Hub: ${why}; our types left out: ${typesLeft.join(', ')}`);
   }
   if (!badType && theirTypes.length <= ASFF_LIMITS.types && (theirTypes.length + added.length > 0 || existing.Types.length > 0)) out.Types = [...theirTypes, ...added];

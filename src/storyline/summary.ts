@@ -109,10 +109,28 @@ export function joinWithin(parts: string[], max: number): string {
   return clip(`${head.join(SEP)}${GAP}${tail.join(SEP)}`, max);
 }
 
-/** Cuts text to `max` characters keeping both ends, with a visible ` … ` marker. */
+/**
+ * Cuts text to `max` characters (UTF-16 code units) keeping both ends, with a visible ` … `
+ * marker; never through a surrogate pair (an emoji cut in two is invalid for strict JSON
+ * readers), so the result may be one unit shorter at each cut.
+ */
 export function clip(text: string, max = NOTE_TEXT_MAX): string {
   if (text.length <= max) return text;
   const keepEnd = Math.floor(max / 3);
   const keepStart = max - keepEnd - ELLIPSIS.length;
-  return text.slice(0, keepStart) + ELLIPSIS + text.slice(text.length - keepEnd);
+  return headUnits(text, keepStart) + ELLIPSIS + tailUnits(text, keepEnd);
+}
+
+/** The first `n` UTF-16 units of `text`, one fewer when the last would be half a surrogate pair. */
+export function headUnits(text: string, n: number): string {
+  const c = text.charCodeAt(n - 1);
+  return text.slice(0, c >= 0xd800 && c <= 0xdbff ? n - 1 : n);
+}
+
+/** The last `n` UTF-16 units of `text`, one fewer when the first would be half a surrogate pair. */
+function tailUnits(text: string, n: number): string {
+  if (n <= 0) return '';
+  const at = text.length - n;
+  const c = text.charCodeAt(at);
+  return text.slice(c >= 0xdc00 && c <= 0xdfff ? at + 1 : at);
 }
