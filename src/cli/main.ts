@@ -20,8 +20,8 @@ import { renderText } from '../render/text';
 import { terminal } from '../render/escape';
 import { toIsoUtc } from '../model/time';
 import { ConfigError, parseRegionList, REGION_NAME } from '../config';
-import { annotationOfInput, buildSecurityHubWrites } from '../securityhub/asff';
-import { buildBatchUpdateFindingsV2 } from '../securityhub/v2';
+import { annotationOfInput, buildSecurityHubWrites, companionRefusal } from '../securityhub/asff';
+import { buildBatchUpdateFindingsV2, v2Problems } from '../securityhub/v2';
 
 /** A bad option value found after parsing (exit 2). */
 class UsageError extends Error {}
@@ -130,8 +130,12 @@ export async function main(
         // Security Hub's write beside CSPM's two: keeps an OCSF input's comment; no severity or
         // status (opt-in, deploy only).
         const f = readFinding(o.finding, o.findingId);
-        const batchUpdateFindingsV2 = buildBatchUpdateFindingsV2(st, { updatedAt: f.updatedAt, current: f.comment ? { comment: f.comment } : undefined });
-        io.out(JSON.stringify({ ...buildSecurityHubWrites(st, { now, existing: annotationOfInput(st) }), batchUpdateFindingsV2 }, null, 2) + '\n');
+        const v2 = buildBatchUpdateFindingsV2(st, { updatedAt: f.updatedAt, current: f.comment ? { comment: f.comment } : undefined });
+        // A finding without a 12-digit account or a region name cannot be addressed in the new
+        // Security Hub either: null, and one line saying why, as the writer would refuse it.
+        const v2Refusal = companionRefusal(st) ?? (v2Problems(v2).join('; ') || null);
+        if (v2Refusal) io.err(`trailstory: batchUpdateFindingsV2 is null: ${oneLine(v2Refusal)}\n`);
+        io.out(JSON.stringify({ ...buildSecurityHubWrites(st, { now, existing: annotationOfInput(st) }), batchUpdateFindingsV2: v2Refusal ? null : v2 }, null, 2) + '\n');
       }
     });
 

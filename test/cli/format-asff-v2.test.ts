@@ -38,4 +38,20 @@ describe('--format asff: batchUpdateFindingsV2', () => {
     expect(v2.Comment.startsWith('[trailstory 2026-03-01T10:00:00Z] ')).toBe(true);
     expect(v2.Comment.endsWith('\n[comment] SEC-77 open')).toBe(true);
   });
+
+  test('a finding without an account cannot be addressed in the new Security Hub: batchUpdateFindingsV2 is null, and one line says why', async () => {
+    const native = {
+      accountId: ' ', region: 'us-east-1', partition: 'aws', id: 'f2', type: 'Discovery:IAMUser/AnomalousBehavior', severity: 5,
+      arn: 'arn:aws:guardduty:us-east-1::detector/d1/finding/f2', createdAt: '2026-03-01T09:00:00Z', updatedAt: '2026-03-01T10:00:00Z',
+      resource: { resourceType: 'AccessKey', accessKeyDetails: { accessKeyId: 'AKIAEXAMPLE000000001', userName: 'ci', userType: 'IAMUser' } }, service: { detectorId: 'd1' },
+    };
+    const file = tmp.write('no-account.json', JSON.stringify({ Findings: [guardDutyToOcsf(native)] }));
+    const rec = { eventVersion: '1.08', eventID: 'e2', eventTime: '2026-03-01T09:10:00Z', eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', awsRegion: 'us-east-1', recipientAccountId: '999999999999', sourceIPAddress: '192.0.2.1', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::999999999999:user/x', accountId: '999999999999' } };
+    const trail = tmp.write('ct2/other.json', JSON.stringify({ Records: [rec] }));
+    const r = await run(['investigate', '--finding', file, '--cloudtrail', trail, '--format', 'asff', '--now', '2026-11-29T12:00:00Z']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { batchUpdateFindingsV2: unknown }).batchUpdateFindingsV2).toBeNull();
+    expect(r.err.trim().split('\n')).toEqual([expect.stringMatching(/^trailstory: batchUpdateFindingsV2 is null: the finding's account .* is not a 12-digit AWS account id$/)]);
+  });
 });
+
