@@ -23,6 +23,9 @@ import { ConfigError, parseRegionList, REGION_NAME } from '../config';
 import { annotationOfInput, buildSecurityHubWrites, companionRefusal } from '../securityhub/asff';
 import { buildBatchUpdateFindingsV2, v2Problems } from '../securityhub/v2';
 
+/** The finding ids listed, one a line, when a file holds several and none was chosen. */
+const LISTED_IDS = 100;
+
 /** A bad option value found after parsing (exit 2). */
 class UsageError extends Error {}
 
@@ -198,7 +201,9 @@ Examples:
       code = EXIT.usage;
     } else if (e instanceof AmbiguousFindingError) {
       io.err(`trailstory: ${oneLine(e.message)}\n`);
-      for (const id of e.ids) io.err(`${oneLine(id)}\n`);
+      // One id a line, the first 100 of them: a file of ten thousand findings is not ten thousand lines.
+      for (const id of e.ids.slice(0, LISTED_IDS)) io.err(`${oneLine(id)}\n`);
+      if (e.ids.length > LISTED_IDS) io.err(`… and ${e.ids.length - LISTED_IDS} more\n`);
       code = EXIT.usage;
     } else if (e instanceof FindingInputError || e instanceof TrailInputError || e instanceof EventMapError || e instanceof AwsSetupError) {
       io.err(`trailstory: ${oneLine(e.message)}\n`);

@@ -25,6 +25,9 @@ export class FindingInputError extends Error {
   }
 }
 
+/** The ids an {@link AmbiguousFindingError}'s message names (all of them are in `ids`). */
+const LISTED_IDS_IN_MESSAGE = 10;
+
 /**
  * The file holds several findings and no finding id was chosen. `ids` lists GuardDuty's finding
  * ids in file order (the CLI prints them one a line and exits 2).
@@ -33,7 +36,7 @@ export class AmbiguousFindingError extends FindingInputError {
   readonly ids: string[];
 
   constructor(fileName: string, ids: string[]) {
-    super(fileName, `holds ${ids.length} findings; choose one with --finding-id: ${ids.join(', ')}`);
+    super(fileName, `holds ${ids.length} findings; choose one with --finding-id: ${ids.slice(0, LISTED_IDS_IN_MESSAGE).join(', ')}${ids.length > LISTED_IDS_IN_MESSAGE ? `, … (${ids.length - LISTED_IDS_IN_MESSAGE} more)` : ''}`);
     this.name = 'AmbiguousFindingError';
     this.ids = ids;
   }

@@ -289,6 +289,21 @@ describe('investigate: bad input exits non-zero with one line naming the file', 
 describe('investigate: a file of several findings', () => {
   const ids = ['9d1e6a0f2b3c4d5e6f7a8b9c0d1e2f3a', 'ae2f7b1a3c4d5e6f7a8b9c0d1e2f3a4b'];
 
+  test('2,000 findings without --finding-id: exit 2, the first 100 ids a line each and a count of the rest', async () => {
+    const event = JSON.parse(fs.readFileSync(TWO_FINDINGS, 'utf8')) as { detail: { findings: Record<string, unknown>[] } };
+    const first = event.detail.findings[0] as Record<string, unknown>;
+    const prefix = String(first.Id).slice(0, -32);
+    event.detail.findings = Array.from({ length: 2_000 }, (_, i) => ({ ...first, Id: `${prefix}${i.toString(16).padStart(32, '0')}` }));
+    const file = write('two-thousand-findings.json', JSON.stringify(event));
+    const r = await run(['investigate', '--finding', file, '--cloudtrail', TRAIL]);
+    expect(r.code).toBe(2);
+    const errLines = lines(r.err);
+    expect(errLines[0]).toMatch(/holds 2000 findings; choose one with --finding-id: .*, … \(1990 more\)$/);
+    expect(errLines).toHaveLength(1 + 100 + 1);
+    expect(errLines[1]).toBe('0'.repeat(32));
+    expect(errLines[101]).toBe('… and 1900 more');
+  });
+
   test('without --finding-id: exit 2 and each id on its own line of stderr', async () => {
     const r = await run(['investigate', '--finding', TWO_FINDINGS, '--cloudtrail', TRAIL]);
     expect(r.code).toBe(2);
