@@ -19,20 +19,12 @@ import { AwsEmulator } from '../emulator/server';
 import { seedScenario } from '../emulator/seed';
 import { findingsImportedV2Event } from '../emulator/securityhub-v2';
 import { lambdaContext, sqsEvent, startDynamo } from './harness';
+import { sharedDir } from '../support/shared';
 
 /**
  * `../shared` beside the checkout; in a git worktree elsewhere, beside the checkout its
  * node_modules link points into.
  */
-function sharedDir(): string {
-  const beside = path.resolve(__dirname, '../../../shared');
-  if (fs.existsSync(beside)) return beside;
-  try {
-    return path.resolve(fs.realpathSync(path.resolve(__dirname, '../../node_modules')), '../../shared');
-  } catch {
-    return beside;
-  }
-}
 const SCENARIO = path.join(sharedDir(), 'scenarios', 'a-leaked-key-cryptomining');
 const HAVE = fs.existsSync(path.join(SCENARIO, 'finding.json'));
 if (!HAVE) process.stdout.write('shared/ not found: skipping the both-Security-Hubs end-to-end tests\n');

@@ -10,17 +10,9 @@ import { parseFindings } from '../../src/findings/normalize';
 import { AwsEmulator } from './server';
 import { guardDutyToOcsf, seedScenario } from './seed';
 import { rejection } from './testing';
+import { sharedDir } from '../support/shared';
 
 /** `../shared` beside the checkout; in a git worktree elsewhere, beside the checkout its node_modules link points into. */
-function sharedDir(): string {
-  const beside = path.resolve(__dirname, '../../../shared');
-  if (fs.existsSync(beside)) return beside;
-  try {
-    return path.resolve(fs.realpathSync(path.resolve(__dirname, '../../node_modules')), '../../shared');
-  } catch {
-    return beside;
-  }
-}
 const SCENARIO = path.join(sharedDir(), 'scenarios', 'a-leaked-key-cryptomining');
 const HAVE = fs.existsSync(SCENARIO);
 if (!HAVE) process.stdout.write('shared/scenarios absent: the scenario-seeded V2 tests are skipped\n');

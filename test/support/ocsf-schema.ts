@@ -46,6 +46,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import { sharedDir } from './shared';
 
 /** An attribute definition as written in the schema's files (every key optional). */
 interface RawAttribute {
@@ -470,10 +471,7 @@ function formatErrors(errors: ErrorObject[]): string[] {
   });
 }
 
-/** Where the shared folder is: TRAILSTORY_SHARED, else `../shared` beside the repository. */
-export function sharedDir(): string {
-  return process.env.TRAILSTORY_SHARED || path.resolve(__dirname, '../../../shared');
-}
+export { sharedDir };
 
 /** The OCSF 1.1.0 schema folder under {@link sharedDir}. */
 export function ocsfSchemaDir(): string {
