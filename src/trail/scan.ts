@@ -453,6 +453,8 @@ const WASM_MAX = 416;
 const WASM_TIMES = 448;
 /** scan.wat's intern table: ids given (i32 at 304), arena bytes used (i32 at 308), the table, the ids, the arena. */
 const WASM_COUNT = 304;
+/** scan.wat's count of the elements that are not objects (i32 at 288). */
+const WASM_NONOBJ = 288;
 const WASM_USED = 308;
 const WASM_TABLE = 4096;
 const WASM_TABLE_BYTES = 16384 * 8;
@@ -581,9 +583,9 @@ export function scanRecordTable(buf: Buffer, depth: number, fields: RecordFields
   if (count === -2) return tableOfJsScan(buf, depth, fields);
   if (count < 0) return null;
   const recs = new Int32Array(w.mem.buffer, out, count * (WASM_RECORD_BYTES / 4));
-  const nonObjects = new Int32Array(w.mem.buffer, 288, 1)[0] as number;
+  const nonObjects = words[WASM_NONOBJ / 4] as number;
   // The values seen for the first time: decoded once, here.
-  const given = new Int32Array(w.mem.buffer, 0, 1024)[WASM_COUNT / 4] as number;
+  const given = words[WASM_COUNT / 4] as number;
   const strings = internedValues;
   if (given > strings.length) {
     const ids = new Int32Array(w.mem.buffer, WASM_IDS, 2 * given);
@@ -602,8 +604,8 @@ export function scanRecordTable(buf: Buffer, depth: number, fields: RecordFields
     }
     timeCounted[r] = recs[from++] as number;
   }
-  const mem = Buffer.from(w.mem.buffer, 0, 1024);
-  const times = mem.readInt32LE(WASM_TIMES) === 1 ? { min: mem.toString('latin1', WASM_MIN, WASM_MIN + 20), max: mem.toString('latin1', WASM_MAX, WASM_MAX + 20) } : null;
+  const head = Buffer.from(w.mem.buffer, 0, 1024);
+  const times = words[WASM_TIMES / 4] === 1 ? { min: head.toString('latin1', WASM_MIN, WASM_MIN + 20), max: head.toString('latin1', WASM_MAX, WASM_MAX + 20) } : null;
   return { table, values, timeCounted, times, nonObjects };
 }
 
