@@ -120,7 +120,8 @@ export async function main(
       if (!Number.isInteger(width) || width < 40 || width > 1000) throw new UsageError(`--width ${JSON.stringify(o.width)} is not a number of columns from 40 to 1000`);
       const threads = o.threads === undefined ? undefined : /^[0-9]{1,3}$/.test(o.threads) && Number(o.threads) <= MAX_WORKERS ? Number(o.threads) : NaN;
       if (Number.isNaN(threads)) throw new UsageError(`--threads ${JSON.stringify(o.threads)} is not a number of threads from 0 to ${MAX_WORKERS}`);
-      const st = await investigate({ findingFile: o.finding, findingId: o.findingId, cloudtrail: o.cloudtrail, eventMapFile: o.eventMap, threads });
+      const finding = readFinding(o.finding, o.findingId);
+      const st = await investigate({ findingFile: o.finding, findingId: o.findingId, finding, cloudtrail: o.cloudtrail, eventMapFile: o.eventMap, threads });
       if (o.format === 'json') for (const part of renderJsonParts(st)) io.out(part);
       else if (o.format === 'text') io.out(renderText(st, { width }));
       else if (o.format === 'mermaid') io.out(renderMermaid(st));
@@ -132,8 +133,7 @@ export async function main(
         // No GetFindings here: unite with what the input carries (annotationOfInput). The new
         // Security Hub's write beside CSPM's two: keeps an OCSF input's comment; no severity or
         // status (opt-in, deploy only).
-        const f = readFinding(o.finding, o.findingId);
-        const v2 = buildBatchUpdateFindingsV2(st, { updatedAt: f.updatedAt, current: f.comment ? { comment: f.comment } : undefined });
+        const v2 = buildBatchUpdateFindingsV2(st, { updatedAt: finding.updatedAt, current: finding.comment ? { comment: finding.comment } : undefined });
         // A finding without a 12-digit account or a region name cannot be addressed in the new
         // Security Hub either: null, and one line saying why, as the writer would refuse it.
         const v2Refusal = companionRefusal(st) ?? (v2Problems(v2).join('; ') || null);

@@ -32,6 +32,8 @@ export interface InvestigateOptions {
   eventMapFile?: string;
   /** Reader threads (0: the main thread only); default: one per core for a large read (see `workersFor`). */
   threads?: number;
+  /** The finding already read from `findingFile` (by {@link readFinding}), so it is not read twice. */
+  finding?: NormalizedFinding;
 }
 
 /**
@@ -178,7 +180,7 @@ async function collectWithin(finding: NormalizedFinding, paths: string[], worker
  * @throws FindingInputError for a bad finding file, TrailInputError for a bad trail path.
  */
 export async function investigate(opts: InvestigateOptions): Promise<Storyline> {
-  const finding = readFinding(opts.findingFile, opts.findingId);
+  const finding = opts.finding ?? readFinding(opts.findingFile, opts.findingId);
   const eventMap = loadEventMap(opts.eventMapFile);
   const { events, stats } = await collectTrail(finding, opts.cloudtrail, opts.threads);
   return reconstruct(finding, events, stats, { eventMap });
