@@ -15,10 +15,10 @@ import { FindingInputError } from '../findings/errors';
 import { parseFindings, selectFinding } from '../findings/normalize';
 import type { TrailEvent } from '../trail/event';
 import { KeptRecordsError, listTrailFiles, MAX_KEPT_BYTES, MAX_KEPT_RECORDS, MAX_KEPT_SUMMARIES, noteSkippedFile, reasonsInWords, TrailInputError, type ReadStats, type TokenIndex } from '../trail/read';
-import { closureRowOf, lineageClosure, selectedBy, selectSpec, seedTokens, type Tokens } from './closure';
+import { selectSpec, type Tokens } from './closure';
 import { readInParallel } from './parallel-read';
 import { reconstruct } from './reconstruct';
-import { anchorWindow } from './seed';
+import { closeInRounds, type RoundAnswer, type RoundRequest, type RoundSource } from './rounds';
 import { loadEventMap } from './tactics';
 
 export interface InvestigateOptions {
@@ -100,79 +100,115 @@ async function collectWithin(finding: NormalizedFinding, paths: string[], worker
     return { p, files, left: unlisted.slice(before) };
   });
   const files = perPath.flatMap((x) => x.files);
-  const index: TokenIndex = new Map();
-  const seed = seedTokens(finding);
-  const seen = new Set<string>();
-  // Pass 1: the records of the finding's own tokens whole; every other issuing, creating,
-  // control and portal record as its closure row (whole within the finding's window, where
-  // its anchors are looked for).
-  const r1 = await readInParallel(files, selectSpec(seed, true), { index, seen, wholeWithin: anchorWindow(finding), workers });
-  let offset = 0;
-  for (const { p, files: fs1, left } of perPath) {
-    const flags = r1.cloudTrailFlags.slice(offset, offset + fs1.length);
-    offset += fs1.length;
-    if (!flags.some(Boolean)) {
-      const reasons = [...new Set(left.map((u) => u.reason))].join(', ');
-      const none = left.length > 0 ? `holds no file that can be read (${left.length} entr${left.length > 1 ? 'ies' : 'y'} left out: ${reasons})` : 'holds no files';
-      throw new TrailInputError(fs1.length === 0 ? `${p}: ${none}` : `${p}: holds no CloudTrail file (${fs1.length} file(s) read, none of them CloudTrail records)`);
-    }
-  }
-  const usable = r1.stats.recordsRead - r1.stats.recordsSkipped;
-  if (usable <= 0) throw new TrailInputError(`${paths.join(', ')}: no CloudTrail record could be read (${whatWasSkipped(r1.stats) || 'the files hold no records'})`);
-  const rows = [...r1.events.map(closureRowOf), ...r1.summaries.map((s) => s.summary)];
-  const { tokens: closed, reached } = lineageClosure(seed, rows, finding, r1.events);
-  const newKeys = [...closed.keys].filter((k) => !seed.keys.has(k));
-  const newPrincipals = [...closed.principals].filter((k) => !seed.principals.has(k));
-  const newSessions = [...closed.sessionNames].filter((k) => !seed.sessionNames.has(k));
-  const fileIds = new Set<number>();
-  for (const tok of [...newKeys, ...newPrincipals, ...newSessions.map((s) => `session:${s}`)]) for (const i of index.get(tok) ?? []) fileIds.add(i);
-  // The summarised records the storyline needs whole: fetched from their files by position.
-  const want = new Map<number, Set<number>>();
-  const fetch = new Map<string, number>();
-  for (const s of r1.summaries) {
-    if (!reached.has(s.summary.eventId) && !selectedBy(s.summary, closed)) continue;
-    fileIds.add(s.fileIdx);
-    const set = want.get(s.fileIdx);
-    if (set) set.add(s.pos);
-    else want.set(s.fileIdx, new Set([s.pos]));
-    fetch.set(`${s.fileIdx}:${s.pos}`, s.ordinal);
-  }
-  const stats = r1.stats;
+  const source = new FileRoundSource(files, workers);
+  const result = await closeInRounds(finding, {
+    round: async (req) => {
+      const answer = await source.round(req);
+      if (req.round === 0) {
+        // Each path must hold CloudTrail, and the read must hold at least one usable record.
+        let offset = 0;
+        for (const { p, files: fs1, left } of perPath) {
+          const flags = source.cloudTrailFlags.slice(offset, offset + fs1.length);
+          offset += fs1.length;
+          if (!flags.some(Boolean)) {
+            const reasons = [...new Set(left.map((u) => u.reason))].join(', ');
+            const none = left.length > 0 ? `holds no file that can be read (${left.length} entr${left.length > 1 ? 'ies' : 'y'} left out: ${reasons})` : 'holds no files';
+            throw new TrailInputError(fs1.length === 0 ? `${p}: ${none}` : `${p}: holds no CloudTrail file (${fs1.length} file(s) read, none of them CloudTrail records)`);
+          }
+        }
+        const stats = source.stats as ReadStats;
+        const usable = stats.recordsRead - stats.recordsSkipped;
+        if (usable <= 0) throw new TrailInputError(`${paths.join(', ')}: no CloudTrail record could be read (${whatWasSkipped(stats) || 'the files hold no records'})`);
+      }
+      return answer;
+    },
+  });
+  const stats = source.stats as ReadStats;
   for (const u of unlisted) noteSkippedFile(stats, u.file, u.reason);
-  const events = r1.events;
-  const order = new Map<string, number>();
-  r1.events.forEach((ev) => order.set(ev.eventId, r1.ordinals.get(ev.eventId) ?? 0));
-  let passes = 1;
-  if (fileIds.size > 0) {
-    passes = 2;
+  // The records in the order a read of every record whole would have kept them.
+  const kept = [...result.events].sort((a, b) => (source.order.get(a.eventId) ?? 0) - (source.order.get(b.eventId) ?? 0));
+  return { events: kept, stats, passes: result.rounds, filesReopened: source.filesReopened.size };
+}
+
+/**
+ * Local files as a {@link RoundSource}. The first round reads every file once: the records of
+ * the finding's own tokens whole, every other issuing, creating, control and portal record as
+ * its closure row (whole within the finding's anchor window), and notes in which files each
+ * key, principal and session occurs. Later rounds reopen only the files where the frontier's
+ * tokens occur, and fetch the rows wanted whole by their position.
+ */
+class FileRoundSource implements RoundSource {
+  stats: ReadStats | null = null;
+  cloudTrailFlags: boolean[] = [];
+  /** eventID → place in path order. */
+  readonly order = new Map<string, number>();
+  readonly filesReopened = new Set<number>();
+  private readonly index: TokenIndex = new Map();
+  private readonly seen = new Set<string>();
+  /** Rows known by their place: eventID → file, position and place in path order. */
+  private readonly places = new Map<string, { fileIdx: number; pos: number; ordinal: number }>();
+  private ordinalBase = 0;
+  private kept = 0;
+  private keptBytes = 0;
+
+  constructor(
+    private readonly files: string[],
+    private readonly workers?: number,
+  ) {}
+
+  async round(req: RoundRequest): Promise<RoundAnswer> {
+    if (req.round === 0) {
+      const r1 = await readInParallel(this.files, selectSpec(req.frontier, true), { index: this.index, seen: this.seen, wholeWithin: req.anchors, workers: this.workers });
+      this.stats = r1.stats;
+      this.cloudTrailFlags = r1.cloudTrailFlags;
+      for (const ev of r1.events) this.order.set(ev.eventId, r1.ordinals.get(ev.eventId) ?? 0);
+      for (const s of r1.summaries) this.places.set(s.summary.eventId, { fileIdx: s.fileIdx, pos: s.pos, ordinal: s.ordinal });
+      this.ordinalBase = r1.events.length + r1.summaries.length;
+      this.kept = r1.events.length;
+      this.keptBytes = r1.keptBytes;
+      return { events: r1.events, rows: r1.summaries.map((s) => s.summary) };
+    }
+    const t = req.frontier;
+    const fileIds = new Set<number>();
+    for (const tok of [...t.keys, ...t.principals, ...[...t.sessionNames].map((s) => `session:${s}`)]) for (const i of this.index.get(tok) ?? []) fileIds.add(i);
+    // The rows wanted whole: fetched from their files by position.
+    const want = new Map<number, Set<number>>();
+    const fetch = new Map<string, number>();
+    for (const id of t.eventIds) {
+      const at = this.places.get(id);
+      if (!at) continue;
+      fileIds.add(at.fileIdx);
+      const set = want.get(at.fileIdx);
+      if (set) set.add(at.pos);
+      else want.set(at.fileIdx, new Set([at.pos]));
+      fetch.set(`${at.fileIdx}:${at.pos}`, at.ordinal);
+    }
+    if (fileIds.size === 0) return { events: [] };
+    for (const i of fileIds) this.filesReopened.add(i);
     const ids = [...fileIds].sort((a, b) => a - b);
-    const delta: Tokens = { keys: new Set(newKeys), principals: new Set(newPrincipals), sessionNames: new Set(newSessions), eventIds: new Set(), eventNames: new Set() };
-    const r2 = await readInParallel(
-      ids.map((i) => files[i] as string),
+    const delta: Tokens = { keys: t.keys, principals: t.principals, sessionNames: t.sessionNames, eventIds: new Set(), eventNames: new Set() };
+    const r = await readInParallel(
+      ids.map((i) => this.files[i] as string),
       selectSpec(delta, false),
       {
-        seen,
+        seen: this.seen,
         fileIds: ids,
         want,
         fetch,
-        ordinalBase: r1.events.length + r1.summaries.length,
+        ordinalBase: this.ordinalBase,
         countStructural: false,
-        maxKept: Math.max(0, MAX_KEPT_RECORDS - events.length),
-        maxKeptBytes: Math.max(0, MAX_KEPT_BYTES - r1.keptBytes),
-        workers,
+        maxKept: Math.max(0, MAX_KEPT_RECORDS - this.kept),
+        maxKeptBytes: Math.max(0, MAX_KEPT_BYTES - this.keptBytes),
+        workers: this.workers,
       },
     );
-    for (const ev of r2.events) {
-      events.push(ev);
-      order.set(ev.eventId, r2.ordinals.get(ev.eventId) ?? 0);
-    }
-    mergeSkips(stats, r2.stats);
+    for (const ev of r.events) this.order.set(ev.eventId, r.ordinals.get(ev.eventId) ?? 0);
+    this.ordinalBase += r.events.length;
+    this.kept += r.events.length;
+    this.keptBytes += r.keptBytes;
+    mergeSkips(this.stats as ReadStats, r.stats);
+    return { events: r.events };
   }
-  // Edge records of other principals that no edge joins to the finding's play no part; the
-  // records of both passes in the order a read of every record whole would have kept them.
-  const kept = events.filter((ev) => reached.has(ev.eventId) || selectedBy(closureRowOf(ev), closed));
-  kept.sort((a, b) => (order.get(a.eventId) ?? 0) - (order.get(b.eventId) ?? 0));
-  return { events: kept, stats, passes, filesReopened: fileIds.size };
 }
 
 /**
