@@ -14,7 +14,8 @@ import { LookupEventsCommand, type CloudTrailClient, type LookupAttributeKey } f
 import type { NormalizedFinding } from '../model/finding';
 import { toTrailEvent, type TrailEvent } from '../trail/event';
 import { emptyStats, type ReadStats } from '../trail/read';
-import { closeTokens, seedTokens, type Tokens } from '../storyline/closure';
+import type { Tokens } from '../storyline/closure';
+import { closeInRounds } from '../storyline/rounds';
 import { RateBudget, realTimer, type Timer } from './rate';
 import type { CollectOptions, SourceDescriptor, SourceResult, TrailSource } from './types';
 
@@ -67,6 +68,8 @@ export function lookupsFor(t: Tokens, finding: NormalizedFinding): Lookup[] {
     if (kind === 'role') out.push({ key: 'ResourceName', value: `arn:${finding.partition}:iam::${p.split(':')[1]}:role/${name}` });
   }
   for (const s of t.sessionNames) out.push({ key: 'Username', value: s });
+  for (const id of t.eventIds) out.push({ key: 'EventId', value: id });
+  for (const n of t.eventNames) out.push({ key: 'EventName', value: n });
   return out;
 }
 
@@ -103,25 +106,35 @@ export class CloudTrailLookupSource implements TrailSource {
     if (incomplete) gaps.push(`the finding's last activity is less than 15 minutes old: CloudTrail events may not be visible yet, look again later`);
     const regions = [...new Set([finding.region, 'us-east-1', ...(this.opts.extraRegions ?? [])])];
     const done = new Set<string>();
-    let tokens = seedTokens(finding);
     let lookups = 0;
     const maxLookups = this.opts.maxLookups ?? 24;
-    for (let round = 0; round < 6; round++) {
-      const todo = lookupsFor(tokens, finding).filter((l) => !done.has(`${l.key}=${l.value}`));
-      if (todo.length === 0) break;
-      for (const l of todo) {
-        done.add(`${l.key}=${l.value}`);
-        for (const region of regions) {
-          if (lookups >= maxLookups) {
-            gaps.push(`look-up cap reached (${maxLookups}): ${l.key} ${l.value} in ${region} and later ones were not looked up`);
-            break;
+    const acc = { stats, events: [] as TrailEvent[], seen, gaps, requests };
+    // The rounds: each asks for the frontier's look-ups, one attribute a call, in every region.
+    const result = await closeInRounds(
+      finding,
+      {
+        round: async (req) => {
+          acc.events = [];
+          let capped = false;
+          for (const l of lookupsFor(req.frontier, finding).filter((x) => !done.has(`${x.key}=${x.value}`))) {
+            done.add(`${l.key}=${l.value}`);
+            for (const region of regions) {
+              if (lookups >= maxLookups) {
+                gaps.push(`look-up cap reached (${maxLookups}): ${l.key} ${l.value} in ${region} and later ones were not looked up`);
+                capped = true;
+                break;
+              }
+              lookups++;
+              await this.lookup(finding.accountId, region, l, start, end, acc);
+            }
+            if (capped) break;
           }
-          lookups++;
-          await this.lookup(finding.accountId, region, l, start, end, { stats, events, seen, gaps, requests });
-        }
-      }
-      tokens = closeTokens(tokens, events);
-    }
+          return { events: acc.events, exhausted: capped };
+        },
+      },
+      6,
+    );
+    events.push(...result.events);
     stats.filesRead = 0;
     return { events, stats, gaps, incomplete, requests, window: { from: start.getTime(), to: end.getTime() } };
   }

@@ -98,7 +98,7 @@ export async function closeInRounds(finding: NormalizedFinding, source: RoundSou
   const whole = new Map<string, TrailEvent>();
   const order: TrailEvent[] = [];
   const rowsOnly = new Map<string, ClosureRow>();
-  // Records the source gave whole that were kept as rows (fetched whole again for nothing else).
+  // Records the source gave whole that are not kept whole (yet): as rows, or not selected (yet).
   const given = new Map<string, TrailEvent>();
   const keepWhole = (ev: TrailEvent) => {
     whole.set(ev.eventId, ev);
@@ -111,24 +111,24 @@ export async function closeInRounds(finding: NormalizedFinding, source: RoundSou
   let reached = new Set<string>();
   let rounds = 0;
   const anchors = anchorWindow(finding);
-  while (!noTokens(frontier) && rounds < maxRounds) {
+  // The first round always runs: a finding without tokens still has its anchor window.
+  while ((rounds === 0 || !noTokens(frontier)) && rounds < maxRounds) {
     addAll(asked, frontier);
     const answer = await source.round({ round: rounds, frontier, asked, anchors: rounds === 0 ? anchors : null });
     rounds++;
     // What the rules of selection keep of the answer: records of an asked token, every
     // issuing, creating, control and portal record (whole in the anchor window or when asked
     // by eventID, else as its row).
+    for (const ev of answer.events) if (!whole.has(ev.eventId) && !given.has(ev.eventId)) given.set(ev.eventId, ev);
+    // Every record given so far that is not kept whole, selected again with the tokens asked so
+    // far: a record of a token asked later may have come in an earlier round.
     const select = selectorOf(selectSpec(asked, true));
-    for (const ev of answer.events) {
-      if (whole.has(ev.eventId)) continue;
+    for (const ev of [...given.values()]) {
       // The light view the file reader selects on: the caller's key and ARN (else its session issuer's).
       const sel = select.select({ eventName: ev.eventName, accessKeyId: ev.identity.accessKeyId, arn: ev.identity.arn ?? ev.identity.sessionIssuerArn, eventId: ev.eventId, identity: true });
-      const inAnchors = rounds === 1 && anchors !== null && ev.epochMs >= anchors.from && ev.epochMs <= anchors.to;
+      const inAnchors = anchors !== null && ev.epochMs >= anchors.from && ev.epochMs <= anchors.to;
       if (sel === true || (sel === 'summary' && inAnchors)) keepWhole(ev);
-      else if (sel === 'summary' && !rowsOnly.has(ev.eventId)) {
-        rowsOnly.set(ev.eventId, closureRowOf(ev));
-        given.set(ev.eventId, ev);
-      }
+      else if (sel === 'summary' && !rowsOnly.has(ev.eventId)) rowsOnly.set(ev.eventId, closureRowOf(ev));
     }
     for (const r of answer.rows ?? []) if (!whole.has(r.eventId) && !rowsOnly.has(r.eventId)) rowsOnly.set(r.eventId, r);
     // The closure; rows it wants whole that the source already gave whole are taken at once.
