@@ -54,7 +54,7 @@ export function seedTokens(f: NormalizedFinding): Tokens {
  * IAM Identity Center portal calls: their identity (`IdentityCenterUser`) has no ARN or key to
  * select them by, and they are rare, so they are always read.
  */
-const PORTAL_EVENT_NAMES: ReadonlySet<string> = new Set(['ListAccounts', 'ListAccountRoles', 'GetRoleCredentials', 'CreateToken', 'Logout', 'Federate', 'Authenticate', 'GetRoleCredentialsWithToken']);
+export const PORTAL_EVENT_NAMES: ReadonlySet<string> = new Set(['ListAccounts', 'ListAccountRoles', 'GetRoleCredentials', 'CreateToken', 'Logout', 'Federate', 'Authenticate', 'GetRoleCredentialsWithToken']);
 
 /** Whether every record of an event name is read (edge and portal events); names repeat, so it is cached. */
 const isAlwaysRead = memoize((name) => EDGE_EVENT_NAMES.has(baseEventName(name)) || PORTAL_EVENT_NAMES.has(name));
