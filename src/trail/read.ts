@@ -3,7 +3,9 @@
  * (`shared/design/storyline-contract.md`, "The command"): S3 delivery files
  * `{"Records":[…]}` (`.json` or `.json.gz`, any folder layout including
  * `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`), `LookupEvents` output
- * (`{"Events":[{"CloudTrailEvent":"<json>"}]}`), a JSON array of records, and JSON Lines.
+ * (`{"Events":[{"CloudTrailEvent":"<json>"}]}`), a JSON array of records, and JSON Lines; and
+ * Amazon Security Lake's OCSF API Activity events (JSON Lines or a JSON array, known by their
+ * content), each mapped back to its CloudTrail record (`ocsf-api-activity.ts`) and read as one.
  *
  * Files are read one at a time (memory is bounded by the largest file, not the trail) and
  * records are parsed only when a {@link RecordSelector} wants them. What is not CloudTrail
@@ -19,6 +21,7 @@ import { memoize } from '../model/memo';
 import { errnoProblem, fileKind, formatBytes, InputFileError, jsonShapeProblem, MIB, readRegularFile } from '../model/input-file';
 import { RECORD_TIME_RANGE_MS, toIsoUtc } from '../model/time';
 import { toTrailEvent, type TrailEvent } from './event';
+import { cloudTrailRecordFromOcsf, isOcsfProblem, looksLikeOcsf, VERSION_1_REFUSAL } from './ocsf-api-activity';
 import { FieldReader, lightView, lightViewOf, N_EVENT_TIME, N_RECIPIENT, N_REGION, ObjectScanner, RECORD_STRIDE, RecordFields, scanObjectsAtDepth, scanRecordTable, skipSpace, startsWithEventsArray, startsWithRecordsArray, stringValueAfter, topLevelArray, type Fields, type LightView } from './scan';
 
 /** A `--cloudtrail` path that does not exist, or that holds no CloudTrail file at all. */
@@ -494,6 +497,8 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
   private pos = 0;
   /** Positions of the current file's records that are kept whole whatever the selector says. */
   private want: ReadonlySet<number> | null = null;
+  /** Whether the file being read holds OCSF API Activity events (null: not known yet, a streamed file). */
+  private ocsfFile: boolean | null = null;
 
   /** Counts a record that is never parsed (structural problems), only on the first pass. */
   private skipUnparsed(reason: string): void {
@@ -673,6 +678,52 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
     this.object(rec, file, bytes);
   }
 
+  /** Whether the record at `buf[s, e)` is an OCSF event (`class_uid`, `metadata`, no `eventID`), parsed only when its bytes name `class_uid`. */
+  private ocsfAt(buf: Buffer, s: number, e: number): boolean {
+    if (e - s > MAX_RECORD_BYTES || buf.subarray(s, e).indexOf('"class_uid"') < 0) return false;
+    try {
+      return looksLikeOcsf(JSON.parse(buf.toString('utf8', s, e)));
+    } catch {
+      return false;
+    }
+  }
+
+  /** An OCSF event as a byte range of `buf`: parsed, mapped to its CloudTrail record, read as one. */
+  private ocsfRange(buf: Buffer, s: number, e: number, file: string): void {
+    if (e - s > MAX_RECORD_BYTES) {
+      this.countRecord();
+      this.skipUnparsed(TOO_LARGE);
+      return;
+    }
+    let ev: unknown;
+    try {
+      ev = JSON.parse(buf.toString('utf8', s, e));
+    } catch {
+      this.countRecord();
+      this.skipUnparsed('malformed-record (invalid JSON)');
+      return;
+    }
+    this.ocsfObject(ev, file, e - s);
+  }
+
+  /** A parsed OCSF event: its CloudTrail record through {@link object}, or skipped and counted with why (a version 1 event with the one line saying so). */
+  private ocsfObject(ev: unknown, file: string, bytes: number): void {
+    const rec = cloudTrailRecordFromOcsf(ev);
+    if (isOcsfProblem(rec)) {
+      this.countRecord();
+      this.skipUnparsed(`malformed-record (${rec.problem === 'ocsf-version-1' ? VERSION_1_REFUSAL : `ocsf ${rec.problem}`})`);
+      return;
+    }
+    this.object(rec, file, bytes);
+  }
+
+  /** A record of a streamed array or JSON Lines file: the first one tells whether the file is OCSF. */
+  private streamedRecord(fields: Fields, s: number, e: number, file: string): void {
+    if (this.ocsfFile === null) this.ocsfFile = this.ocsfAt(fields.buf, s, e);
+    if (this.ocsfFile) this.ocsfRange(fields.buf, s, e, file);
+    else this.range(fields, s, e, file);
+  }
+
   /**
    * Reads one file. Returns whether it held CloudTrail (so a path of only foreign files can
    * be reported as bad input).
@@ -683,6 +734,7 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
     this.fileIdx = fileIdx;
     this.pos = 0;
     this.want = want;
+    this.ocsfFile = null;
     const scope = AWSLOGS_PATH.exec(file.split(path.sep).join('/'));
     this.pathScope = scope !== null;
     if (scope) {
@@ -747,7 +799,7 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
     let fields: FieldReader | null = null;
     const scanner3 = new ObjectScanner(3, (_b, st, en) => this.range(fields as FieldReader, st, en, file), () => nonObjects++);
     const scannerEvents = new ObjectScanner(3, (b, st, en) => this.lookupElement(b, st, en, file), () => nonObjects++);
-    const scanner2 = new ObjectScanner(2, (_b, st, en) => this.range(fields as FieldReader, st, en, file), () => nonObjects++);
+    const scanner2 = new ObjectScanner(2, (_b, st, en) => this.streamedRecord(fields as FieldReader, st, en, file), () => nonObjects++);
     let damaged: string | null = null;
     let inflated = 0;
     // A JSON Lines record past the record budget was dropped: skip to the end of its line.
@@ -852,7 +904,7 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
       let e = end;
       while (e > s && (buf[e - 1] === 0x0d || buf[e - 1] === 0x20 || buf[e - 1] === 0x09)) e--;
       if (s < e) {
-        if (buf[s] === 0x7b && buf[e - 1] === 0x7d) this.range(fields, s, e, file);
+        if (buf[s] === 0x7b && buf[e - 1] === 0x7d) this.streamedRecord(fields, s, e, file);
         else {
           this.countRecord();
           this.skipUnparsed('malformed-record (truncated line)');
@@ -924,6 +976,7 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
     if (depth === 2 && table.length > 0) {
       const v = lightView(view, table[0] as number, table[1] as number, true);
       if (!v.eventName && !v.eventId) {
+        if (this.ocsfAt(view, table[0] as number, table[1] as number)) return this.ocsfArray(view, table, nonObjects, file);
         this.skipFile(file, 'not-cloudtrail');
         return false;
       }
@@ -942,6 +995,18 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
       v3[2] = values[x + 2];
       this.range(fields, table[r] as number, table[r + 1] as number, file, timeCounted[i] === 1);
     }
+    for (let i = 0; i < nonObjects; i++) {
+      this.countRecord();
+      this.skipUnparsed('malformed-record (not-an-object)');
+    }
+    return true;
+  }
+
+  /** A JSON array of OCSF events, its records' ranges found by the scan: each mapped and read. */
+  private ocsfArray(view: Buffer, table: ArrayLike<number>, nonObjects: number, file: string): boolean {
+    this.ocsfFile = true;
+    this.stats.filesRead++;
+    for (let r = 0; r < table.length; r += RECORD_STRIDE) this.ocsfRange(view, table[r] as number, table[r + 1] as number, file);
     for (let i = 0; i < nonObjects; i++) {
       this.countRecord();
       this.skipUnparsed('malformed-record (not-an-object)');
@@ -985,6 +1050,15 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
       this.skipFile(file, 'digest-file');
       return false;
     }
+    if (looksLikeOcsf(o)) {
+      this.ocsfFile = true;
+      this.stats.filesRead++;
+      if (buf.length > MAX_RECORD_BYTES) {
+        this.countRecord();
+        this.skipUnparsed(TOO_LARGE);
+      } else this.ocsfObject(o, file, buf.length);
+      return true;
+    }
     if (typeof o.eventID === 'string' || typeof o.eventVersion === 'string') {
       this.stats.filesRead++;
       if (buf.length > MAX_RECORD_BYTES) {
@@ -1025,12 +1099,16 @@ export class FileReader<S extends RecordSummary = RecordSummary> {
       return false;
     }
     this.stats.filesRead++;
+    const first = pending.find(([s]) => s >= 0);
+    // OCSF events (Security Lake) are known by the first whole line.
+    this.ocsfFile = first !== undefined && this.ocsfAt(buf, first[0], first[1]);
     const fields = new FieldReader(buf);
     for (const [s, e] of pending) {
       if (s < 0) {
         this.countRecord();
         this.skipUnparsed('malformed-record (truncated line)');
-      } else this.range(fields, s, e, file);
+      } else if (this.ocsfFile) this.ocsfRange(buf, s, e, file);
+      else this.range(fields, s, e, file);
     }
     return true;
   }
