@@ -16,6 +16,7 @@
  *   text (`string`), as the guide's queries read them with `json_extract_scalar`; `unmapped`
  *   a `map<string,string>`.
  */
+import { VERSION_1_REFUSAL } from '../trail/ocsf-api-activity';
 
 /** A column of the Glue table: a Hive scalar, a struct, an array of structs or strings, or a map of strings. */
 export type OcsfColumn =
@@ -54,12 +55,12 @@ const TABLE_NAME = /^amazon_security_lake_table_([a-z0-9_]+?)_(cloud_trail_mgmt|
 
 /**
  * Checks a table name: null when it is a source version 2 CloudTrail table, else one line saying
- * why it is not read (a version 1 table gets the line of `VERSION_1_REFUSAL`).
+ * why it is not read (a version 1 table: {@link VERSION_1_REFUSAL}).
  */
 export function securityLakeTableProblem(table: string): string | null {
   const m = TABLE_NAME.exec(table.toLowerCase().replace(/^.*\./, '').replace(/"/g, ''));
   if (!m) return `${table}: not a Security Lake CloudTrail table (amazon_security_lake_table_<region>_cloud_trail_mgmt_2_0, _s3_data_2_0, _lambda_execution_2_0)`;
-  if (m[3] === '1') return `${table}: Security Lake source version 1 (OCSF 1.0.0-rc.2) tables are not served: read the source version 2 tables (OCSF 1.1.0, \`…_2_0\`)`;
+  if (m[3] === '1') return `${table}: ${VERSION_1_REFUSAL}`;
   if (m[3] !== '2' || m[4] !== '0') return `${table}: source version ${m[3]}.${m[4]} is not known; the source version 2 tables (\`…_2_0\`) are read`;
   return null;
 }
