@@ -12,7 +12,7 @@
  * opt-in region, or global-endpoint STS credentials there, get HTTP 403 from every service).
  *
  * Protocols (as in each model's service traits): restJson1 (Security Hub, GuardDuty, Detective),
- * awsJson1_1 (CloudTrail, Organizations), awsJson1_0 + awsQueryCompatible (SQS), awsQuery (STS),
+ * awsJson1_1 (CloudTrail, Organizations, Athena), awsJson1_0 + awsQueryCompatible (SQS), awsQuery (STS),
  * restXml (S3 CreateBucket / PutObject / GetObject, path-style).
  *
  * Usage:
@@ -29,6 +29,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { AwsError } from './errors';
+import { AthenaState } from './athena';
 import { loadModels, loadSupplements, OperationInfo, Problem, problemsMessage, SmithyModel } from './models';
 import {
   buildHandlers, CallContext, CloudTrailState, DetectiveState, EmulatorKnobs, GuardDutyState, HandlerEntry, IdentityState,
@@ -77,6 +78,7 @@ const SERVICE_ERRORS: Record<string, { validation: string; throttle: [string, nu
   sts: { validation: 'ValidationError', throttle: ['Throttling', 400], server: ['InternalFailure', 500] },
   sqs: { validation: 'InvalidParameterValue', throttle: ['RequestThrottled', 403], server: ['InternalError', 500] },
   s3: { validation: 'InvalidRequest', throttle: ['SlowDown', 503], server: ['InternalError', 500] },
+  athena: { validation: 'InvalidRequestException', throttle: ['TooManyRequestsException', 400], server: ['InternalServerException', 500] },
 };
 
 /** The new Security Hub's operations (…V2) answer with the errors their reference lists: ValidationException, ThrottlingException, InternalServerException. */
@@ -152,6 +154,8 @@ export class AwsEmulator {
   s3!: S3State;
   /** Access key → account / ARN; IAM roles with trust policies; opt-in and enabled regions. */
   identities!: IdentityState;
+  /** Athena: tables over folders, workgroups, query executions on DuckDB, knobs (athena.ts). */
+  athena!: AthenaState;
   private handlers: Record<string, Record<string, HandlerEntry>> = {};
   private random: () => number;
   private readonly server: http.Server;
@@ -193,6 +197,7 @@ export class AwsEmulator {
 
   /** Closes the server (open keep-alive connections included). */
   async stop(): Promise<void> {
+    this.athena.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -215,9 +220,11 @@ export class AwsEmulator {
     this.sqs = new SqsState(() => this.endpoint);
     this.s3 = new S3State();
     this.identities = new IdentityState(this.organizations);
+    (this.athena as AthenaState | undefined)?.close();
+    this.athena = new AthenaState(this.seed);
     this.handlers = buildHandlers({
       securityHub: this.securityHub, guardDuty: this.guardDuty, cloudTrail: this.cloudTrail, detective: this.detective,
-      identities: this.identities, organizations: this.organizations, sqs: this.sqs, s3: this.s3,
+      identities: this.identities, organizations: this.organizations, sqs: this.sqs, s3: this.s3, athena: this.athena,
     }, () => this.defaultAccount);
   }
 

@@ -12,6 +12,7 @@ import { AwsError } from './errors';
 import { Problem, problemsMessage, SmithyModel } from './models';
 import { decodeToken, encodeToken, IdentityState, OrganizationsState, organizationsHandlers, stsHandlers } from './identity';
 import { securityHubV2Handlers } from './securityhub-v2';
+import { athenaHandlers, AthenaState } from './athena';
 
 export {
   DEFAULT_OPT_IN_REGIONS, evaluateTrustPolicy, GLOBAL_STS_REGIONS, IdentityState, OrganizationsState,
@@ -1472,6 +1473,8 @@ export interface ServiceStates {
   organizations: OrganizationsState;
   sqs: SqsState;
   s3: S3State;
+  /** Athena (athena.ts); absent: not emulated. */
+  athena?: AthenaState;
 }
 
 /** The handler table: signing name → operation name → handler. */
@@ -1485,5 +1488,6 @@ export function buildHandlers(st: ServiceStates, _defaultAccount?: () => string)
     organizations: organizationsHandlers(st.organizations),
     sqs: sqsHandlers(st.sqs),
     s3: s3Handlers(st.s3),
+    ...(st.athena ? { athena: athenaHandlers(st.athena) } : {}),
   };
 }
