@@ -9,6 +9,7 @@ import * as zlib from 'node:zlib';
 import {
   AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, GetWorkGroupCommand, QueryExecution, Row, StartQueryExecutionCommand, StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { AwsEmulator } from './server';
 import { rejection } from './testing';
 import { analyse, rewrite } from './athena-shim';
@@ -277,5 +278,40 @@ describe('Athena on DuckDB', () => {
     expect(rewrite(a, (r) => (r.name === 'cloudtrail' ? 'SELECT 1' : undefined))).toContain('FROM (SELECT 1) t JOIN other o');
     const lower = await run(`SELECT useridentity.accessKeyId AS k FROM cloudtrail WHERE account = '${A}' AND region = 'eu-west-1'`);
     expect(objects(await rows(lower.QueryExecutionId as string)).map((r) => r.k)).toEqual([KEYS[10], KEYS[11], KEYS[12]]);
+  });
+
+  it('Security Lake: Hive partitions found case-insensitively (accountId=, eventDay=), Parquet billed by the columns named', async () => {
+    const sl = path.join(dir, 'securitylake');
+    const folder = (acct: string, day: string) => path.join(sl, 'region=us-east-1', `accountId=${acct}`, `eventDay=${day}`);
+    const duck = await DuckDBInstance.create(':memory:');
+    const conn = await duck.connect();
+    const files: string[] = [];
+    for (const [acct, day] of [[A, '20261101'], [A, '20261102'], [B, '20261101']] as const) {
+      fs.mkdirSync(folder(acct, day), { recursive: true });
+      const f = path.join(folder(acct, day), 'part-0.zstd.parquet');
+      files.push(f);
+      await conn.run(`COPY (SELECT 'API Activity' AS class_name, i AS severity_id, {'uid': '${acct}'} AS cloud FROM range(50) r(i)) TO '${f}' (FORMAT parquet)`);
+    }
+    const meta = (await conn.runAndReadAll(`SELECT sum(total_compressed_size)::BIGINT FROM parquet_metadata('${files[0] as string}') WHERE path_in_schema = 'class_name'`)).getRows();
+    conn.closeSync();
+    duck.closeSync();
+    emu.athena.registerTable({
+      database: 'amazon_security_lake_glue_db_us_east_1', name: 'amazon_security_lake_table_us_east_1_cloud_trail_mgmt_2_0', format: 'parquet', location: sl,
+      partitions: [{ name: 'region', type: 'hive' }, { name: 'accountid', type: 'hive' }, { name: 'eventday', type: 'hive' }],
+    });
+    const qe = await run(`SELECT accountid, eventday, class_name, count(*) AS n FROM amazon_security_lake_glue_db_us_east_1.amazon_security_lake_table_us_east_1_cloud_trail_mgmt_2_0 WHERE eventday = '20261101' AND accountid = '${A}' GROUP BY 1, 2, 3`);
+    expect(qe.Status?.StateChangeReason).toBeUndefined();
+    expect(objects(await rows(qe.QueryExecutionId as string))).toEqual([{ accountid: A, eventday: '20261101', class_name: 'API Activity', n: '50' }]);
+    expect(qe.Statistics?.DataScannedInBytes).toBe(Number(meta[0]?.[0]));
+  });
+
+  it('failRate fails a query with an internal error, retryable', async () => {
+    emu.athena.knobs.failRate = 1;
+    const qe = await run('SELECT 1');
+    expect(qe.Status?.State).toBe('FAILED');
+    expect(qe.Status?.StateChangeReason).toMatch(/^INTERNAL_ERROR_QUERY_ENGINE: /);
+    expect(qe.Status?.AthenaError).toMatchObject({ ErrorCategory: 1, Retryable: true });
+    emu.athena.knobs = { ...emu.athena.knobs, failRate: 0, throttleRate: 1 };
+    expect(await rejection(athena.send(new GetQueryExecutionCommand({ QueryExecutionId: qe.QueryExecutionId })))).toMatchObject({ name: 'TooManyRequestsException', status: 400 });
   });
 });
