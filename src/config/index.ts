@@ -44,6 +44,60 @@ export interface Config {
   v2SetSeverity: boolean;
   /** In the new Security Hub, also move a `New` finding with a storyline to `In Progress` (`SECURITY_HUB_V2_SET_STATUS`, `true`/`false`, default false). */
   v2SetStatus: boolean;
+  /**
+   * Where CloudTrail is read from (`TRAIL_SOURCE`): `lookup-events` (CloudTrail event history,
+   * LookupEvents), `athena` (the organisation trail's S3 bucket through Amazon Athena), or
+   * `security-lake` (Amazon Security Lake's CloudTrail table, through Athena). Default `lookup-events`.
+   */
+  trailSource: TrailSource;
+  /**
+   * The Athena tables of the organisation trail when `trailSource` is `athena`, else null
+   * (`ATHENA_WORKGROUP`, `ATHENA_DATABASE`, `ATHENA_TABLE`, `ATHENA_PARQUET_TABLE`): the workgroup
+   * queries run in, the Glue database, the raw table, and the Parquet table (null when the stack's
+   * ParquetLayout is off). The workgroup, database and table are required with `athena`.
+   */
+  athena: AthenaTables | null;
+  /** Regions the organisation trail's tables cover (`TRAIL_REGIONS`, comma separated; required with `athena`). */
+  trailRegions: string[];
+  /** Days before the finding a query reads (`LOOKBACK_DAYS`, 1-400, default 30). */
+  lookbackDays: number;
+  /** Bytes the Athena queries of one finding may scan in all (`FINDING_BYTES_BUDGET`, at least 10 MB, default 10 GiB). */
+  findingBytesBudget: number;
+  /**
+   * Amazon Security Lake's CloudTrail table when `trailSource` is `security-lake`, else null
+   * (`SECURITY_LAKE_DATABASE`, `SECURITY_LAKE_TABLE`, `SECURITY_LAKE_REGION`, and the workgroup,
+   * `ATHENA_WORKGROUP`): the database (the subscriber's resource link), the CloudTrail table, the
+   * Security Lake region, and the workgroup queries run in. All required with `security-lake`.
+   */
+  securityLake: SecurityLakeTable | null;
+  /** The workgroup of the Parquet layout job's INSERTs (`ATHENA_LAYOUT_WORKGROUP`; no per-query cutoff: an INSERT reads whole delivery days). */
+  layoutWorkgroup: string | null;
+  /** Where the Parquet table's files are (`ATHENA_PARQUET_LOCATION`, `s3://bucket/prefix/`): the layout job clears a partition there before writing it again. */
+  parquetLocation: string | null;
+  /** INSERT statements the layout job runs at once (`LAYOUT_CONCURRENCY`, 1-50, default 8). */
+  layoutConcurrency: number;
+}
+
+/** The CloudTrail sources (`TRAIL_SOURCE`). */
+export const TRAIL_SOURCES = ['lookup-events', 'athena', 'security-lake'] as const;
+export type TrailSource = (typeof TRAIL_SOURCES)[number];
+
+/** The organisation trail's Athena tables ({@link Config.athena}). */
+export interface AthenaTables {
+  workgroup: string;
+  database: string;
+  /** The raw table: gzip JSON as CloudTrail delivers it (`cloudtrail`). */
+  table: string;
+  /** The Parquet copy (`cloudtrail_parquet`), or null without the Parquet layout. */
+  parquetTable: string | null;
+}
+
+/** Security Lake's CloudTrail table as its subscriber sees it ({@link Config.securityLake}). */
+export interface SecurityLakeTable {
+  database: string;
+  table: string;
+  region: string;
+  workgroup: string;
 }
 
 /** The Security Hub products a deployment writes to (`SECURITY_HUB_TARGET`). */
@@ -74,6 +128,28 @@ function flag(env: NodeJS.ProcessEnv, name: string, dflt: boolean): boolean {
   return raw === 'true';
 }
 
+function required(env: NodeJS.ProcessEnv, name: string, why: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') throw new ConfigError(`${name} is not set (required ${why})`);
+  return raw;
+}
+
+/** A Glue database or table name as Athena reads it: letters, digits, underscores (a resource link's too). */
+const GLUE_NAME = /^[A-Za-z0-9_]{1,255}$/;
+
+function glueName(env: NodeJS.ProcessEnv, name: string, why: string): string {
+  const raw = required(env, name, why);
+  if (!GLUE_NAME.test(raw)) throw new ConfigError(`${name}=${JSON.stringify(raw)}: expected a Glue name (letters, digits, underscores)`);
+  return raw;
+}
+
+function s3Location(env: NodeJS.ProcessEnv, name: string): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/([^\s]*\/)?$/.test(raw)) throw new ConfigError(`${name}=${JSON.stringify(raw)}: expected s3://bucket/prefix/ (ending in /)`);
+  return raw;
+}
+
 /** A region name (`eu-west-1`, `us-gov-west-1`, `ap-southeast-7`). */
 export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
@@ -93,8 +169,36 @@ export function parseRegionList(raw: string | undefined, what: string): string[]
  * Reads the configuration. `needs` names the variables this function cannot run without.
  * @throws ConfigError naming the variable that is missing or out of range.
  */
-export function readConfig(needs: ('ENRICH_QUEUE_URL' | 'IDEMPOTENCY_TABLE' | 'ENRICH_DLQ_URL')[] = [], env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+export function readConfig(
+  needs: ('ENRICH_QUEUE_URL' | 'IDEMPOTENCY_TABLE' | 'ENRICH_DLQ_URL' | 'ATHENA_LAYOUT_WORKGROUP' | 'ATHENA_PARQUET_TABLE')[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<Config> {
   for (const n of needs) if (!env[n]) throw new ConfigError(`${n} is not set`);
+  const trailSource = oneOf(env, 'TRAIL_SOURCE', TRAIL_SOURCES, 'lookup-events');
+  const trailRegions = parseRegionList(env.TRAIL_REGIONS, 'TRAIL_REGIONS');
+  let athena: AthenaTables | null = null;
+  if (trailSource === 'athena') {
+    const why = 'with TRAIL_SOURCE=athena';
+    athena = {
+      workgroup: required(env, 'ATHENA_WORKGROUP', why),
+      database: glueName(env, 'ATHENA_DATABASE', why),
+      table: glueName(env, 'ATHENA_TABLE', why),
+      parquetTable: env.ATHENA_PARQUET_TABLE ? glueName(env, 'ATHENA_PARQUET_TABLE', why) : null,
+    };
+    if (trailRegions.length === 0) throw new ConfigError('TRAIL_REGIONS is not set (required with TRAIL_SOURCE=athena: the regions the trail table covers)');
+  }
+  let securityLake: SecurityLakeTable | null = null;
+  if (trailSource === 'security-lake') {
+    const why = 'with TRAIL_SOURCE=security-lake';
+    const region = required(env, 'SECURITY_LAKE_REGION', why);
+    if (!REGION_NAME.test(region)) throw new ConfigError(`SECURITY_LAKE_REGION=${JSON.stringify(region)}: expected a region name (e.g. eu-west-1)`);
+    securityLake = {
+      database: glueName(env, 'SECURITY_LAKE_DATABASE', why),
+      table: glueName(env, 'SECURITY_LAKE_TABLE', why),
+      region,
+      workgroup: required(env, 'ATHENA_WORKGROUP', why),
+    };
+  }
   return Object.freeze({
     enrichQueueUrl: env.ENRICH_QUEUE_URL ?? '',
     enrichDlqUrl: env.ENRICH_DLQ_URL || null,
@@ -114,5 +218,14 @@ export function readConfig(needs: ('ENRICH_QUEUE_URL' | 'IDEMPOTENCY_TABLE' | 'E
     securityHubTarget: oneOf(env, 'SECURITY_HUB_TARGET', SECURITY_HUB_TARGETS, 'cspm'),
     v2SetSeverity: flag(env, 'SECURITY_HUB_V2_SET_SEVERITY', false),
     v2SetStatus: flag(env, 'SECURITY_HUB_V2_SET_STATUS', false),
+    trailSource,
+    athena: athena && Object.freeze(athena),
+    trailRegions,
+    lookbackDays: num(env, 'LOOKBACK_DAYS', 30, 1, 400),
+    findingBytesBudget: num(env, 'FINDING_BYTES_BUDGET', 10 * 1024 ** 3, 10 * 1024 ** 2, Number.MAX_SAFE_INTEGER),
+    securityLake: securityLake && Object.freeze(securityLake),
+    layoutWorkgroup: env.ATHENA_LAYOUT_WORKGROUP || null,
+    parquetLocation: s3Location(env, 'ATHENA_PARQUET_LOCATION'),
+    layoutConcurrency: num(env, 'LAYOUT_CONCURRENCY', 8, 1, 50),
   });
 }
