@@ -108,10 +108,29 @@ export interface Statement {
 
 export const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-/** Each inline policy of a role: its name and its statements. */
-export function rolePolicies(role: Resource): { name: string; statements: Statement[] }[] {
+/**
+ * A policy's statements with `Fn::If` resolved both ways: a statement that exists under a
+ * condition (`!If [Cond, {statement}, !Ref AWS::NoValue]`) is kept, with its condition in
+ * `When` (the most a role can ever be granted); `AWS::NoValue` is dropped.
+ */
+export function flattenStatements(list: unknown[]): (Statement & { When?: string })[] {
+  const out: (Statement & { When?: string })[] = [];
+  for (const s of list) {
+    const iff = isObject(s) ? s['Fn::If'] : undefined;
+    if (Array.isArray(iff) && typeof iff[0] === 'string') {
+      for (const branch of iff.slice(1)) {
+        if (isObject(branch) && branch.Ref === 'AWS::NoValue') continue;
+        for (const st of flattenStatements([branch])) out.push({ ...st, When: st.When ?? iff[0] });
+      }
+    } else out.push(s as Statement);
+  }
+  return out;
+}
+
+/** Each inline policy of a role: its name and its statements (conditional ones included, see {@link flattenStatements}). */
+export function rolePolicies(role: Resource): { name: string; statements: (Statement & { When?: string })[] }[] {
   const policies = asList(role.Properties?.Policies as Json[] | undefined) as unknown as { PolicyName: string; PolicyDocument: { Statement: Statement | Statement[] } }[];
-  return policies.map((p) => ({ name: p.PolicyName, statements: asList(p.PolicyDocument.Statement) }));
+  return policies.map((p) => ({ name: p.PolicyName, statements: flattenStatements(asList(p.PolicyDocument.Statement)) }));
 }
 
 /** The statements of every inline policy of a role. */
@@ -133,6 +152,7 @@ export function allows(statements: Statement[], action: string, resource?: Json)
 
 /** The IAM service prefix of each AWS SDK v3 package the project may use. */
 export const SERVICE_PREFIX: Record<string, string> = {
+  '@aws-sdk/client-athena': 'athena',
   '@aws-sdk/client-cloudtrail': 'cloudtrail',
   '@aws-sdk/client-detective': 'detective',
   '@aws-sdk/client-dynamodb': 'dynamodb',
