@@ -10,8 +10,8 @@
  * yesterday and lay out the day before again, to pick up CloudTrail files delivered late.
  */
 import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand, type QueryExecution } from '@aws-sdk/client-athena';
-import { paginateListAccounts, type OrganizationsClient } from '@aws-sdk/client-organizations';
-import { DeleteObjectsCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
+import { ListAccountsCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
+import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { requestHandlerOptions } from '../clients';
 import type { Config } from '../config';
 import { insertStatements, partitionPrefix, type InsertStatement } from './insert';
@@ -74,7 +74,12 @@ export function layoutSettings(config: Readonly<Config>): LayoutSettings {
 /** The organisation's account IDs (Organizations ListAccounts, every page), sorted. */
 export async function organizationAccounts(org: Pick<OrganizationsClient, 'send'>): Promise<string[]> {
   const ids: string[] = [];
-  for await (const page of paginateListAccounts({ client: org as OrganizationsClient }, {})) for (const a of page.Accounts ?? []) if (a.Id) ids.push(a.Id);
+  let token: string | undefined;
+  do {
+    const page = await org.send(new ListAccountsCommand({ NextToken: token }));
+    for (const a of page.Accounts ?? []) if (a.Id) ids.push(a.Id);
+    token = page.NextToken;
+  } while (token);
   return [...new Set(ids)].sort();
 }
 
@@ -95,13 +100,16 @@ async function clearPartitions(s3: Pick<S3Client, 'send'>, location: string, st:
   const { bucket, prefix } = splitLocation(location);
   let n = 0;
   for (const p of st.partitions) {
-    for await (const page of paginateListObjectsV2({ client: s3 as S3Client }, { Bucket: bucket, Prefix: partitionPrefix(prefix, p, st.day) })) {
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: partitionPrefix(prefix, p, st.day), ContinuationToken: token }));
+      token = page.NextContinuationToken;
       const keys = (page.Contents ?? []).map((o) => o.Key).filter((k): k is string => k !== undefined);
       if (keys.length === 0) continue;
       const r = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
       if (r.Errors?.length) throw new LayoutError(`cannot clear s3://${bucket}/${partitionPrefix(prefix, p, st.day)}: ${r.Errors[0]!.Code} ${r.Errors[0]!.Message}`);
       n += keys.length;
-    }
+    } while (token);
   }
   return n;
 }
