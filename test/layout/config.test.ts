@@ -54,7 +54,7 @@ test('securityLake: database, table, region and workgroup, all required with sec
   expect(readConfig([], LAKE).securityLake).toEqual({ database: LAKE.SECURITY_LAKE_DATABASE, table: LAKE.SECURITY_LAKE_TABLE, region: 'eu-west-1', workgroup: 'trailstory' });
   for (const v of ['SECURITY_LAKE_DATABASE', 'SECURITY_LAKE_TABLE', 'SECURITY_LAKE_REGION', 'ATHENA_WORKGROUP']) fails({ ...LAKE, [v]: '' }, v);
   fails({ ...LAKE, SECURITY_LAKE_REGION: 'Ireland' }, 'SECURITY_LAKE_REGION');
-  expect(readConfig([], { ...LAKE, TRAIL_SOURCE: 'athena', ...ATHENA }).securityLake).toBeNull();
+  expect(readConfig([], { ...LAKE, ...ATHENA }).securityLake).toBeNull();
 });
 
 test('the layout: its workgroup, the Parquet location (s3://bucket/prefix/), its concurrency 1-50', () => {
