@@ -2,6 +2,7 @@
  * Every SDK client at once, for tests, scripts and the local demo. The functions never import
  * this module: each builds only the clients its use case names (src/clients/index.ts).
  */
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { DetectiveClient } from '@aws-sdk/client-detective';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
@@ -23,6 +24,7 @@ export const ALL_CLIENTS: ClientClasses = {
   sts: STSClient,
   organizations: OrganizationsClient,
   s3: S3Client,
+  athena: AthenaClient,
 };
 
 /** Clients of every service for the function's own account; `defaultRegion` for SQS, Organizations and S3. */

@@ -17,6 +17,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { Config } from '../config';
 
 export interface Clients {
@@ -31,6 +32,8 @@ export interface Clients {
   organizations(): OrganizationsClient;
   /** S3 client of the function's own region (the report bucket); path-style for local endpoints. */
   s3(): S3Client;
+  /** Athena of `region` (the workgroup's: the organisation trail's or Security Lake's tables). */
+  athena(region: string): AthenaClient;
 }
 
 /** The services of {@link Clients}. */
@@ -46,6 +49,7 @@ export interface ClientClasses {
   sts: typeof STSClient;
   organizations: typeof OrganizationsClient;
   s3: typeof S3Client;
+  athena: typeof AthenaClient;
 }
 
 /**
@@ -97,7 +101,7 @@ export function clientsOf<K extends ClientName>(
   };
   const c: Partial<ClientClasses> = classes;
   const out: Partial<Clients> = {};
-  const { cloudTrail: CT, securityHub: SH, detective: DT, guardDuty: GD, sts: STS, organizations: ORG, sqs: SQS, s3: S3 } = c;
+  const { cloudTrail: CT, securityHub: SH, detective: DT, guardDuty: GD, sts: STS, organizations: ORG, sqs: SQS, s3: S3, athena: ATH } = c;
   if (CT) out.cloudTrail = (region) => get(`ct/${region}`, () => new CT({ ...common, region }));
   if (SH) out.securityHub = (region) => get(`sh/${region}`, () => new SH({ ...common, region }));
   if (DT) out.detective = (region) => get(`dt/${region}`, () => new DT({ ...common, region }));
@@ -105,6 +109,7 @@ export function clientsOf<K extends ClientName>(
   if (STS) out.sts = (region) => get(`sts/${region}`, () => new STS({ ...common, region }));
   if (ORG) out.organizations = () => get('org', () => new ORG({ ...common, region: defaultRegion }));
   if (SQS) out.sqs = () => get('sqs', () => new SQS({ ...common, region: defaultRegion }));
+  if (ATH) out.athena = (region) => get(`athena/${region}`, () => new ATH({ ...common, region }));
   if (S3) out.s3 = () => get('s3', () => new S3({ ...common, region: defaultRegion, forcePathStyle: Boolean(common.endpoint) }));
   return Object.assign(out as Pick<Clients, K>, { classes });
 }

@@ -70,6 +70,12 @@ export interface Config {
    * Security Lake region, and the workgroup queries run in. All required with `security-lake`.
    */
   securityLake: SecurityLakeTable | null;
+  /**
+   * Accounts the Athena and Security Lake sources always read (`TRAIL_ACCOUNTS`, comma separated
+   * 12-digit ids): the organisation's management account and Identity Center's delegated
+   * administrator, where Identity Center's sign-in and portal records are logged.
+   */
+  trailAccounts: string[];
   /** The workgroup of the Parquet layout job's INSERTs (`ATHENA_LAYOUT_WORKGROUP`; no per-query cutoff: an INSERT reads whole delivery days). */
   layoutWorkgroup: string | null;
   /** Where the Parquet table's files are (`ATHENA_PARQUET_LOCATION`, `s3://bucket/prefix/`): the layout job clears a partition there before writing it again. */
@@ -158,6 +164,14 @@ export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d$/;
  * (a variable, a command-line option) in the error.
  * @throws ConfigError naming `what` and the first value that is not a region name.
  */
+/** A comma-separated list of 12-digit account ids. @throws ConfigError naming the variable and the bad entry */
+export function accountList(raw: string | undefined, what: string): string[] {
+  const list = [...new Set((raw ?? '').split(',').map((a) => a.trim()).filter(Boolean))];
+  const bad = list.find((a) => !/^\d{12}$/.test(a));
+  if (bad !== undefined) throw new ConfigError(`${what}: ${JSON.stringify(bad)} is not a 12-digit account id`);
+  return list;
+}
+
 export function parseRegionList(raw: string | undefined, what: string): string[] {
   const list = [...new Set((raw ?? '').split(',').map((r) => r.trim()).filter(Boolean))];
   const bad = list.find((r) => !REGION_NAME.test(r));
@@ -222,6 +236,7 @@ export function readConfig(
     athena: athena && Object.freeze(athena),
     trailRegions,
     lookbackDays: num(env, 'LOOKBACK_DAYS', 30, 1, 400),
+    trailAccounts: accountList(env.TRAIL_ACCOUNTS, 'TRAIL_ACCOUNTS'),
     findingBytesBudget: num(env, 'FINDING_BYTES_BUDGET', 10 * 1024 ** 3, 10 * 1024 ** 2, Number.MAX_SAFE_INTEGER),
     securityLake: securityLake && Object.freeze(securityLake),
     layoutWorkgroup: env.ATHENA_LAYOUT_WORKGROUP || null,

@@ -16,7 +16,7 @@ import type { SecurityHubTarget } from '../config';
 import type { DetectiveResult, DetectiveSource } from '../sources/detective';
 import { fullFinding } from '../sources/guardduty';
 import type { EvidenceStore } from '../report/evidence';
-import type { TrailSource } from '../sources/types';
+import type { SourceUsage, TrailSource } from '../sources/types';
 import { reconstruct } from '../storyline/reconstruct';
 import type { EventMap } from '../storyline/tactics';
 
@@ -58,6 +58,8 @@ export interface EnrichOutcome {
   detective?: DetectiveResult;
   /** AWS requests made for this finding, by API. */
   requests: Record<string, number>;
+  /** What a querying trail source spent (Athena, Security Lake). */
+  usage?: SourceUsage;
 }
 
 /**
@@ -79,6 +81,7 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
   }
   const storyline = reconstruct(finding, events, collected.stats, { eventMap: deps.eventMap });
   for (const g of collected.gaps) if (!storyline.coverage.gaps.includes(g)) storyline.coverage.gaps.push(g);
+  if (collected.usage) storyline.coverage.queries = { ...collected.usage };
   if (full.note) storyline.coverage.gaps.push(full.note);
   const requests: Record<string, number> = { ...full.requests, ...collected.requests };
   const target = deps.target ?? 'cspm';
@@ -155,5 +158,5 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
   }
   if (prior) requests['s3:GetObject'] = (requests['s3:GetObject'] ?? 0) + 1;
   for (const [api, n] of Object.entries(result.requests)) requests[api] = (requests[api] ?? 0) + n;
-  return { storyline, writes, result, ...(v2Write ? { v2Write } : {}), incomplete: collected.incomplete || (detective?.recheck ?? false), requests, detective };
+  return { storyline, writes, result, ...(v2Write ? { v2Write } : {}), incomplete: collected.incomplete || (detective?.recheck ?? false), requests, detective, ...(collected.usage ? { usage: collected.usage } : {}) };
 }

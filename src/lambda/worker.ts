@@ -9,6 +9,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { DetectiveClient } from '@aws-sdk/client-detective';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -23,6 +24,8 @@ import { partitionOf } from '../findings/common';
 import type { Config } from '../config';
 import { enrichFinding } from '../enrich/enrich';
 import { CloudTrailLookupSource } from '../sources/cloudtrail-lookup';
+import { trailSourceOf } from '../sources/choose';
+import type { SourceUsage } from '../sources/types';
 import { DetectiveSource } from '../sources/detective';
 import { RateBudget, realTimer, type Timer } from '../sources/rate';
 import { loadEventMap } from '../storyline/tactics';
@@ -37,6 +40,8 @@ export interface RecordOutcome {
   steps: number;
   requests: Record<string, number>;
   recheckQueued: boolean;
+  /** What a querying trail source spent (Athena, Security Lake). */
+  usage?: SourceUsage;
 }
 
 /** Options of {@link makeWorker}: an observer of each record's outcome, and the clock (tests fix it). */
@@ -54,7 +59,7 @@ export interface WorkerOptions {
  * its function's bundle holds these, DynamoDB's for the idempotency table, and no other. The
  * member role's credentials come from the SDK's credential provider (its own STS client).
  */
-export const WORKER_CLIENTS = { cloudTrail: CloudTrailClient, securityHub: SecurityHubClient, detective: DetectiveClient, guardDuty: GuardDutyClient, sqs: SQSClient, s3: S3Client };
+export const WORKER_CLIENTS = { athena: AthenaClient, cloudTrail: CloudTrailClient, securityHub: SecurityHubClient, detective: DetectiveClient, guardDuty: GuardDutyClient, sqs: SQSClient, s3: S3Client };
 
 /** Builds the SQS batch handler. `dynamo`: the client for the idempotency table. */
 export function makeWorker(config: Readonly<Config>, clients: ClientSet<keyof typeof WORKER_CLIENTS>, dynamo: DynamoDBClient, opts: WorkerOptions = {}) {
@@ -86,7 +91,7 @@ export function makeWorker(config: Readonly<Config>, clients: ClientSet<keyof ty
     async (msg: EnrichMessage): Promise<RecordOutcome> => {
       const f = msg.finding;
       const own = accounts ? accounts.for(f.accountId, f.region) : clients;
-      const trail = new CloudTrailLookupSource((r) => own.cloudTrail(r), budget, { extraRegions: config.lookupExtraRegions, deadline }, timer);
+      const trail = trailSourceOf(config, f, { lookup: () => new CloudTrailLookupSource((r) => own.cloudTrail(r), budget, { extraRegions: config.lookupExtraRegions, deadline }, timer), athena: (region) => clients.athena(region), deadline, timer });
       const bucket = config.reportBucket;
       const report = bucket ? (st: Storyline, now: string) => putReport(clients.s3(), bucket, reportRegion, st, now) : undefined;
       const outcome = await enrichFinding(f, {
@@ -119,7 +124,7 @@ export function makeWorker(config: Readonly<Config>, clients: ClientSet<keyof ty
         );
         recheckQueued = true;
       }
-      return { key: msg.key, steps: outcome.storyline.steps.length, requests: outcome.requests, recheckQueued };
+      return { key: msg.key, steps: outcome.storyline.steps.length, requests: outcome.requests, recheckQueued, ...(outcome.usage ? { usage: outcome.usage } : {}) };
     },
     { persistenceStore, config: idempotency },
   );

@@ -101,6 +101,8 @@ export interface Coverage {
   recordsExamined: number;
   /** Records whose eventID was already read: each eventID is read once, from the first file in path order. */
   duplicateRecords?: number;
+  /** What a querying source (Athena, Security Lake) spent on the finding: queries, rounds, bytes scanned, seconds. */
+  queries?: { source: string; queries: number; rounds: number; bytesScanned: number; seconds: number };
   /** Steps found past the {@link MAX_LISTED_STEPS} listed (the latest ones); absent when every step is listed. */
   stepsNotListed?: number;
 }

@@ -31,12 +31,14 @@ import { roundQuery, splitTokens, sqlString, type ColumnMap, type PartitionGroup
 import { DELIVERY_LAG_MS } from './cloudtrail-lookup';
 import { leafSql, ocsfFromRow, securityLakeLeaves, securityLakeTableProblem } from './security-lake-tables';
 import { realTimer, type Timer } from './rate';
-import type { CollectOptions, SourceDescriptor, SourceResult, TrailSource } from './types';
+import type { CollectOptions, SourceDescriptor, SourceResult, SourceUsage, TrailSource } from './types';
 
 const DAY = 24 * 3600 * 1000;
 
 /** A table the source reads: where its columns stand, and how a result row becomes a CloudTrail record. */
 export interface AthenaTable {
+  /** The source it is: `athena` (the organisation trail) or `security-lake`. */
+  source: 'athena' | 'security-lake';
   columns: ColumnMap;
   /** A CloudTrail record from a result row (alias → text), or why it cannot be one. */
   record(row: Readonly<Record<string, string | undefined>>): Record<string, unknown> | string;
@@ -51,6 +53,7 @@ const quote = (id: string) => `"${id.replace(/"/g, '""')}"`;
 export function cloudTrailTable(database: string, table: string, dayFormat: 'yyyy/MM/dd' | 'yyyy-MM-dd'): AthenaTable {
   const leaves = selectedLeaves(CLOUDTRAIL_COLUMNS);
   return {
+    source: 'athena',
     columns: {
       from: `${quote(database)}.${quote(table)}`,
       accessKeyId: 'useridentity.accesskeyid',
@@ -77,6 +80,7 @@ export function securityLakeTable(database: string, table: string): AthenaTable 
   if (problem) throw new Error(problem);
   const leaves = securityLakeLeaves();
   return {
+    source: 'security-lake',
     columns: {
       from: `${quote(database)}.${quote(table)}`,
       accessKeyId: 'actor.user.credential_uid',
@@ -105,8 +109,18 @@ export interface AthenaOptions {
   workGroup: string;
   /** Regions to read (the table's region partitions); default the finding's and us-east-1. */
   regions?: string[];
-  /** Accounts read besides the finding's own and those the lineage names. */
+  /**
+   * Accounts always read besides the finding's own and those the lineage names: the
+   * organisation's management account and Identity Center's delegated administrator, where
+   * Identity Center's sign-in and portal records (GetRoleCredentials, …) are logged and which
+   * no member account's record names.
+   */
   accounts?: string[];
+  /**
+   * The raw table for the days the main table (the Parquet layout) does not hold yet: days from
+   * `since` (epoch ms, a UTC midnight) on are read there.
+   */
+  recent?: { table: AthenaTable; since: number };
   /** Baseline before the finding's first activity (days). Default 30. */
   lookbackDays?: number;
   /** After the finding's last activity (ms): delivery lag and what followed. Default 2 hours. */
@@ -124,13 +138,7 @@ export interface AthenaOptions {
 }
 
 /** What the source counted for one finding. */
-export interface AthenaUsage {
-  queries: number;
-  rounds: number;
-  bytesScanned: number;
-  /** Wall-clock seconds from the first query's start to the last one's end. */
-  seconds: number;
-}
+export type AthenaUsage = SourceUsage;
 
 export const athenaDescriptor: SourceDescriptor = {
   id: 'athena',
@@ -221,7 +229,7 @@ export class AthenaSource implements TrailSource {
     const stats: ReadStats = emptyStats();
     const gaps: string[] = [];
     const requests: Record<string, number> = {};
-    const usage: AthenaUsage = { queries: 0, rounds: 0, bytesScanned: 0, seconds: 0 };
+    const usage: AthenaUsage = { source: this.table.source, queries: 0, rounds: 0, bytesScanned: 0, seconds: 0 };
     const first = Date.parse(finding.eventFirstSeen ?? finding.createdAt ?? '');
     const last = Date.parse(finding.eventLastSeen ?? finding.updatedAt ?? finding.eventFirstSeen ?? '');
     if (Number.isNaN(first) || Number.isNaN(last)) {
@@ -241,28 +249,40 @@ export class AthenaSource implements TrailSource {
     const seen = new Set<string>();
     const started = this.timer.now();
     let exhausted = false;
-    const query = async (g: PartitionGroup, t: Tokens, anchors: RoundRequest['anchors']): Promise<TrailEvent[]> => {
+    // The days each table serves: the layout up to `recent.since`, the raw table from there on.
+    const segments = (g: PartitionGroup): { table: AthenaTable; g: PartitionGroup }[] => {
+      const r = this.opts.recent;
+      if (!r || r.since > g.to) return [{ table: this.table, g }];
+      if (r.since <= g.from) return [{ table: r.table, g }];
+      return [
+        { table: this.table, g: { ...g, to: r.since - 1 } },
+        { table: r.table, g: { ...g, from: r.since } },
+      ];
+    };
+    const query = async (group: PartitionGroup, t: Tokens, anchors: RoundRequest['anchors']): Promise<TrailEvent[]> => {
       const out: TrailEvent[] = [];
-      const perToken = this.table.columns.recordText.length + this.table.columns.callerText.length * 2 + 2;
-      for (const part of splitTokens(t, perToken)) {
-        const sql = roundQuery(this.table.columns, g, part, anchors);
-        if (!sql) continue;
-        if (usage.bytesScanned >= budget) {
-          exhausted = true;
-          break;
-        }
-        usage.queries++;
-        requests['athena:StartQueryExecution'] = (requests['athena:StartQueryExecution'] ?? 0) + 1;
-        this.opts.progress?.(`round ${usage.rounds + 1}: query ${usage.queries} over ${g.accounts.length} account(s), ${g.regions.length} region(s), ${tokenCount(part)} token(s)…`);
-        try {
-          const r = await runQuery(this.client, sql, { workGroup: this.opts.workGroup, deadline: this.opts.deadline, poll: this.opts.poll, timer: this.timer });
-          usage.bytesScanned += r.bytesScanned;
-          this.opts.progress?.(`round ${usage.rounds + 1}: query ${usage.queries} read ${(r.bytesScanned / 1e6).toFixed(1)} MB, ${r.rows.length} record(s)`);
-          for (const row of r.rows) out.push(...this.toEvent(row, r.id, stats, seen));
-        } catch (e) {
-          const err = e as Error & { bytesScanned?: number };
-          usage.bytesScanned += err.bytesScanned ?? 0;
-          gaps.push(`an Athena query of round ${usage.rounds + 1} failed (${err.name === 'Error' ? '' : err.name + ': '}${err.message}): the records of ${tokenCount(part)} token(s) in ${g.accounts.join(', ')} were not read`);
+      for (const { table, g } of segments(group)) {
+        const perToken = table.columns.recordText.length + table.columns.callerText.length * 2 + 2;
+        for (const part of splitTokens(t, perToken)) {
+          const sql = roundQuery(table.columns, g, part, anchors);
+          if (!sql) continue;
+          if (usage.bytesScanned >= budget) {
+            exhausted = true;
+            break;
+          }
+          usage.queries++;
+          requests['athena:StartQueryExecution'] = (requests['athena:StartQueryExecution'] ?? 0) + 1;
+          this.opts.progress?.(`round ${usage.rounds}: query ${usage.queries} over ${g.accounts.length} account(s), ${g.regions.length} region(s), ${tokenCount(part)} token(s)…`);
+          try {
+            const r = await runQuery(this.client, sql, { workGroup: this.opts.workGroup, deadline: this.opts.deadline, poll: this.opts.poll, timer: this.timer });
+            usage.bytesScanned += r.bytesScanned;
+            this.opts.progress?.(`round ${usage.rounds}: query ${usage.queries} read ${(r.bytesScanned / 1e6).toFixed(1)} MB, ${r.rows.length} record(s)`);
+            for (const row of r.rows) out.push(...this.toEvent(table, row, r.id, stats, seen));
+          } catch (e) {
+            const err = e as Error & { bytesScanned?: number };
+            usage.bytesScanned += err.bytesScanned ?? 0;
+            gaps.push(`an Athena query of round ${usage.rounds} failed (${err.name === 'Error' ? '' : err.name + ': '}${err.message}): the records of ${tokenCount(part)} token(s) in ${g.accounts.join(', ')} were not read`);
+          }
         }
       }
       return out;
@@ -316,9 +336,9 @@ export class AthenaSource implements TrailSource {
     return { events, stats, gaps, incomplete, requests, window: { from, to }, usage };
   }
 
-  private toEvent(row: Record<string, string | undefined>, queryId: string, stats: ReadStats, seen: Set<string>): TrailEvent[] {
+  private toEvent(table: AthenaTable, row: Record<string, string | undefined>, queryId: string, stats: ReadStats, seen: Set<string>): TrailEvent[] {
     stats.recordsRead++;
-    const rec = this.table.record(row);
+    const rec = table.record(row);
     if (typeof rec === 'string') {
       stats.recordsSkipped++;
       stats.skippedReasons[`malformed-record (${rec})`] = (stats.skippedReasons[`malformed-record (${rec})`] ?? 0) + 1;

@@ -27,8 +27,22 @@ export interface SourceResult {
   incomplete: boolean;
   /** AWS requests made, by API (`cloudtrail:LookupEvents` → count). */
   requests: Record<string, number>;
+  /** Queries, rounds, bytes scanned and seconds, for a source that queries (Athena, Security Lake). */
+  usage?: SourceUsage;
   /** The time span looked up (epoch ms), when the source works in a window. */
   window?: { from: number; to: number };
+}
+
+/** What a querying source spent on one finding (coverage `queries`, metrics). */
+export interface SourceUsage {
+  /** The source's id (`athena`). */
+  source: string;
+  queries: number;
+  rounds: number;
+  /** Bytes the queries scanned (Athena's DataScannedInBytes). */
+  bytesScanned: number;
+  /** Seconds from the first query's start to the last one's end. */
+  seconds: number;
 }
 
 /** Options of one collection: `since` (epoch ms) looks up only what came after an earlier run. */

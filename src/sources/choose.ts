@@ -1,0 +1,55 @@
+/**
+ * The deployment's CloudTrail source (`TRAIL_SOURCE`): LookupEvents in the finding's account,
+ * or Athena over the organisation trail (the Parquet layout for the days it holds, the raw
+ * table for the last two), or Security Lake's CloudTrail table through Athena.
+ */
+import type { AthenaClient } from '@aws-sdk/client-athena';
+import type { Config } from '../config';
+import type { NormalizedFinding } from '../model/finding';
+import { AthenaSource, cloudTrailTable, securityLakeTable } from './athena';
+import type { Timer } from './rate';
+import type { TrailSource } from './types';
+
+const DAY = 24 * 3600 * 1000;
+
+/**
+ * Days the Parquet layout may not hold yet: the layout job copies yesterday after midnight UTC
+ * and the day before again (late files), so the raw table serves today and yesterday.
+ */
+export const RAW_DAYS = 2;
+
+/** How the worker builds each kind of source. */
+export interface SourceFactories {
+  lookup: () => TrailSource;
+  /** Athena of a region (the function's own for the trail, Security Lake's region for the lake). */
+  athena: (region: string) => AthenaClient;
+  /** Epoch ms after which no query starts. */
+  deadline?: number;
+  timer: Timer;
+  /** The function's region (default `AWS_REGION`). */
+  region?: string;
+}
+
+/** The source `config.trailSource` names, for one finding. */
+export function trailSourceOf(config: Readonly<Config>, finding: NormalizedFinding, f: SourceFactories): TrailSource {
+  const region = f.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const common = {
+    regions: config.trailRegions.length > 0 ? config.trailRegions : [finding.region, 'us-east-1'],
+    accounts: config.trailAccounts,
+    lookbackDays: config.lookbackDays,
+    bytesBudget: config.findingBytesBudget,
+    deadline: Number.isFinite(f.deadline) ? f.deadline : undefined,
+  };
+  if (config.trailSource === 'athena' && config.athena) {
+    const a = config.athena;
+    const raw = cloudTrailTable(a.database, a.table, 'yyyy/MM/dd');
+    if (!a.parquetTable) return new AthenaSource(f.athena(region), raw, { ...common, workGroup: a.workgroup }, f.timer);
+    const today = Math.floor(f.timer.now() / DAY) * DAY;
+    return new AthenaSource(f.athena(region), cloudTrailTable(a.database, a.parquetTable, 'yyyy-MM-dd'), { ...common, workGroup: a.workgroup, recent: { table: raw, since: today - (RAW_DAYS - 1) * DAY } }, f.timer);
+  }
+  if (config.trailSource === 'security-lake' && config.securityLake) {
+    const l = config.securityLake;
+    return new AthenaSource(f.athena(l.region), securityLakeTable(l.database, l.table), { ...common, workGroup: l.workgroup }, f.timer);
+  }
+  return f.lookup();
+}

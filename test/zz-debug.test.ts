@@ -1,0 +1,25 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { AthenaSource, cloudTrailTable } from '../src/sources/athena';
+import { readFinding } from '../src/storyline/investigate';
+import { AwsEmulator } from './emulator/server';
+import { registerOrgTrailTable, writeOrgTrail } from './support/org-trail';
+import { recordsUnder } from './support/security-lake';
+test('debug', async () => {
+  const dir = '/work/shared/scenarios/d-role-chain-same-account';
+  const emu = await AwsEmulator.start({ seed: 7 });
+  emu.athena.knobs = { ...emu.athena.knobs, queueMs: 0, runMs: 0, runMsPerGB: 0 };
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbg-'));
+  const records = recordsUnder(path.join(dir, 'cloudtrail')).flatMap((f) => f.records);
+  const org = writeOrgTrail(records, tmp);
+  registerOrgTrailTable(emu, org.location, org.regions);
+  const f = readFinding(path.join(dir, 'finding.json'));
+  const client = new AthenaClient(emu.clientConfig(f.accountId, 'us-east-1', 1));
+  const t0 = Date.now();
+  const src = new AthenaSource(client, cloudTrailTable('trail', 'cloudtrail', 'yyyy/MM/dd'), { workGroup: 'primary', regions: org.regions, lookbackDays: 400, after: 400 * 864e5, poll: { first: 2, max: 20 }, progress: (l) => console.log(Date.now() - t0, l) }, { now: () => org.to + 2 * 864e5, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
+  const res = await src.collect(f);
+  console.log(Date.now() - t0, res.usage, res.events.length);
+  await emu.stop();
+});
