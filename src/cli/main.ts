@@ -20,6 +20,7 @@ import { renderText } from '../render/text';
 import { terminal } from '../render/escape';
 import { toIsoUtc } from '../model/time';
 import { ConfigError, parseRegionList, REGION_NAME } from '../config';
+import type { QueryOptions } from './query-source';
 import { annotationOfInput, buildSecurityHubWrites, companionRefusal } from '../securityhub/asff';
 import { buildBatchUpdateFindingsV2, v2Problems } from '../securityhub/v2';
 
@@ -66,6 +67,9 @@ Examples:
   $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format asff --now 2026-11-29T12:00:00Z
   $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format html > storyline.html
   $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --format ocsf > storyline.ocsf.json
+  $ trailstory investigate --finding finding.json --athena --workgroup trailstory --region eu-west-1 \\
+      --database trailstory --parquet-table cloudtrail_parquet --regions eu-west-1,us-east-1 --accounts 111122223333
+  $ trailstory investigate --finding finding.json --security-lake --workgroup primary --region eu-west-1 --max-bytes 2GB
   $ echo '{"VerifyEmailIdentity": "TA0042"}' > my-map.json
   $ trailstory investigate --finding finding.json --cloudtrail ./AWSLogs --event-map my-map.json
 `;
@@ -92,10 +96,10 @@ export async function main(
 
   program
     .command('investigate')
-    .description('Reconstruct the storyline of one GuardDuty finding from local CloudTrail records.')
+    .description('Reconstruct the storyline of one GuardDuty finding from local CloudTrail records, or from the organisation trail through Amazon Athena (--athena), or from Amazon Security Lake (--security-lake).')
     .requiredOption('--finding <file>', 'the finding: GuardDuty JSON (bare or GetFindings output), an EventBridge "GuardDuty Finding" event, or ASFF (Security Hub GetFindings output, Imported or Custom Action event)')
     .option('--finding-id <id>', 'GuardDuty finding id or finding ARN, when the file holds several findings')
-    .requiredOption(
+    .option(
       '--cloudtrail <path>',
       'CloudTrail records: a file or a folder searched recursively; S3 delivery files {"Records":[…]} (.json/.json.gz, AWSLogs tree), LookupEvents output, a JSON array, or JSON Lines; repeat for several',
       (v: string, prev: string[] = []) => [...prev, v],
@@ -111,17 +115,34 @@ export async function main(
     .option('--now <time>', 'with --format asff, html or ocsf: the time of the run (ISO 8601), so the output is reproducible; default: now')
     .option('--event-map <file>', 'a JSON object of "EventName": "TA00xx" entries (or the shape of data/event-tactics.json) merged over the built-in eventName -> ATT&CK tactic table')
     .option('--width <columns>', "with --format text: the columns to fit, 40 to 1000; default: the terminal's width, 80 when not a terminal")
+    .addOption(new Option('--athena', 'read CloudTrail from the organisation trail through Amazon Athena instead of files, with your AWS credentials (the SDK\'s default chain: AWS_PROFILE, environment, SSO); the tables of the trailstory stack (TrailSource=athena)').helpGroup('Athena and Security Lake (instead of --cloudtrail):').conflicts(['cloudtrail', 'securityLake']))
+    .addOption(new Option('--security-lake', 'read CloudTrail from Amazon Security Lake\'s CloudTrail table (source version 2, OCSF 1.1.0) through Athena, as a Lake Formation subscriber, with your AWS credentials').helpGroup('Athena and Security Lake (instead of --cloudtrail):').conflicts(['cloudtrail']))
+    .addOption(new Option('--workgroup <name>', 'the Athena workgroup (its result location and bytes-scanned cutoff apply); default: primary').helpGroup('Athena and Security Lake (instead of --cloudtrail):'))
+    .addOption(new Option('--region <region>', 'the region of the workgroup and the tables; default: AWS_REGION').helpGroup('Athena and Security Lake (instead of --cloudtrail):'))
+    .addOption(new Option('--database <name>', 'the Glue database; default: trailstory (--athena), amazon_security_lake_glue_db_<region> (--security-lake)').helpGroup('Athena and Security Lake (instead of --cloudtrail):'))
+    .addOption(new Option('--table <name>', 'the table; default: cloudtrail (the raw organisation trail), amazon_security_lake_table_<region>_cloud_trail_mgmt_2_0 (version 1 tables, _1_0, are refused)').helpGroup('Athena and Security Lake (instead of --cloudtrail):'))
+    .addOption(new Option('--parquet-table <name>', 'with --athena: the Parquet layout (e.g. cloudtrail_parquet), read for every day but the last two, which the raw --table serves').helpGroup('Athena and Security Lake (instead of --cloudtrail):'))
+    .addOption(new Option('--regions <list>', 'comma-separated regions to read (the tables\' region partitions); default: the finding\'s region and us-east-1').helpGroup('Athena and Security Lake (instead of --cloudtrail):'))
+    .addOption(new Option('--accounts <list>', 'comma-separated accounts always read besides the finding\'s own and those its lineage names: the management account and Identity Center\'s delegated administrator, where Identity Center logs its portal records').helpGroup('Athena and Security Lake (instead of --cloudtrail):'))
+    .addOption(new Option('--lookback-days <n>', 'days before the finding\'s first activity to read, 1 to 400; default: 30').helpGroup('Athena and Security Lake (instead of --cloudtrail):'))
+    .addOption(new Option('--max-bytes <bytes>', 'bytes the queries may scan for this finding (e.g. 10GB, 500MB); past it no further round starts and the coverage says what was not read; default: 10GB').helpGroup('Athena and Security Lake (instead of --cloudtrail):'))
     .option('--threads <n>', `reader threads for the CloudTrail files, 0 to ${MAX_WORKERS} (0 or 1: read in the main thread); default: one per core, at most ${MAX_WORKERS}, when the files hold more than 128 MiB of text (gzipped files counted at 8 times their size), else 0`)
     .addHelpText('after', EXAMPLES)
-    .action(async (o: { finding: string; findingId?: string; cloudtrail: string[]; format: (typeof FORMATS)[number]; eventMap?: string; now?: string; width?: string; threads?: string }) => {
+    .action(async (o: { finding: string; findingId?: string; cloudtrail?: string[]; format: (typeof FORMATS)[number]; eventMap?: string; now?: string; width?: string; threads?: string } & QueryOptions) => {
       const now = o.now === undefined ? new Date().toISOString() : toIsoUtc(o.now);
       if (!now) throw new UsageError(`--now ${JSON.stringify(o.now)} is not a time (ISO 8601, e.g. 2026-11-29T12:00:00Z)`);
       const width = o.width === undefined ? io.columns ?? 80 : /^[0-9]+$/.test(o.width) ? Number(o.width) : NaN;
       if (!Number.isInteger(width) || width < 40 || width > 1000) throw new UsageError(`--width ${JSON.stringify(o.width)} is not a number of columns from 40 to 1000`);
       const threads = o.threads === undefined ? undefined : /^[0-9]{1,3}$/.test(o.threads) && Number(o.threads) <= MAX_WORKERS ? Number(o.threads) : NaN;
       if (Number.isNaN(threads)) throw new UsageError(`--threads ${JSON.stringify(o.threads)} is not a number of threads from 0 to ${MAX_WORKERS}`);
+      const byQuery = o.athena || o.securityLake;
+      if (!byQuery && !o.cloudtrail) throw new UsageError("required option '--cloudtrail <path>' not specified (or read from Athena with --athena, or from Security Lake with --security-lake)");
+      if (!byQuery) for (const k of ['workgroup', 'database', 'table', 'parquetTable', 'region', 'regions', 'accounts', 'lookbackDays', 'maxBytes'] as const) if (o[k] !== undefined) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} goes with --athena or --security-lake`);
+      if (o.securityLake && o.parquetTable) throw new UsageError('--parquet-table goes with --athena (Security Lake is Parquet already)');
       const finding = readFinding(o.finding, o.findingId);
-      const st = await investigate({ findingFile: o.finding, findingId: o.findingId, finding, cloudtrail: o.cloudtrail, eventMapFile: o.eventMap, threads });
+      const st = byQuery
+        ? await (await import('./query-source')).investigateByQuery(finding, o, (line) => io.err(`trailstory: ${oneLine(line)}\n`), o.eventMap)
+        : await investigate({ findingFile: o.finding, findingId: o.findingId, finding, cloudtrail: o.cloudtrail ?? [], eventMapFile: o.eventMap, threads });
       if (o.format === 'json') for (const part of renderJsonParts(st)) io.out(part);
       else if (o.format === 'text') io.out(renderText(st, { width }));
       else if (o.format === 'mermaid') io.out(renderMermaid(st));

@@ -18,6 +18,7 @@ import { fullFinding } from '../sources/guardduty';
 import type { EvidenceStore } from '../report/evidence';
 import type { SourceUsage, TrailSource } from '../sources/types';
 import { reconstruct } from '../storyline/reconstruct';
+import { withSourceCoverage } from '../storyline/source-coverage';
 import type { EventMap } from '../storyline/tactics';
 
 export interface EnrichDeps {
@@ -80,8 +81,7 @@ export async function enrichFinding(received: NormalizedFinding, deps: EnrichDep
     collected.stats.recordsRead += prior.events.length;
   }
   const storyline = reconstruct(finding, events, collected.stats, { eventMap: deps.eventMap });
-  for (const g of collected.gaps) if (!storyline.coverage.gaps.includes(g)) storyline.coverage.gaps.push(g);
-  if (collected.usage) storyline.coverage.queries = { ...collected.usage };
+  withSourceCoverage(storyline, collected);
   if (full.note) storyline.coverage.gaps.push(full.note);
   const requests: Record<string, number> = { ...full.requests, ...collected.requests };
   const target = deps.target ?? 'cspm';

@@ -114,6 +114,7 @@ export async function closeInRounds(finding: NormalizedFinding, source: RoundSou
   // The first round always runs: a finding without tokens still has its anchor window.
   while ((rounds === 0 || !noTokens(frontier)) && rounds < maxRounds) {
     addAll(asked, frontier);
+    const requested = frontier;
     const answer = await source.round({ round: rounds, frontier, asked, anchors: rounds === 0 ? anchors : null });
     rounds++;
     // What the rules of selection keep of the answer: records of an asked token, every
@@ -146,7 +147,11 @@ export async function closeInRounds(finding: NormalizedFinding, source: RoundSou
       }
       for (const id of promote) keepWhole(given.get(id) as TrailEvent);
     }
-    if (answer.exhausted) break;
+    if (answer.exhausted) {
+      // What this round asked for may not all have been read: left unasked too.
+      addAll(frontier, requested);
+      break;
+    }
   }
   const kept = order.filter((ev) => reached.has(ev.eventId) || selectedBy(closureRowOf(ev), closed));
   return { events: kept, rounds, tokens: closed, unasked: frontier };
