@@ -20,8 +20,10 @@
  * 7. `regexp_like(s, p)` → `regexp_matches(s, p)`; `json_extract_scalar(j, path)` →
  *    `json_extract_string`; `cardinality(a)` → `len(a)`; `approx_distinct(x)` → `approx_count_distinct(x)`;
  *    `to_unixtime(t)` → `epoch(t)`; `from_unixtime(n)` → `to_timestamp(n)`.
- * Not bridged: Trino's `ROW(...)`/`ARRAY(varchar)` type syntax in CAST, `date_parse`/`date_format`
- * patterns, `UNNEST … WITH ORDINALITY`, lambdas beyond DuckDB's own `x -> …` syntax, and the text
+ * 8. `date_parse(s, f)` → `strptime(s, f)`, `date_format(t, f)` → `strftime(t, f)` (the layout
+ *    job's day rewrite): the specifiers the two share (`%Y %m %d %H %S %j %y`) only.
+ * Not bridged: Trino's `ROW(...)`/`ARRAY(varchar)` type syntax in CAST, the MySQL specifiers of
+ * `date_parse`/`date_format` strftime reads otherwise (`%i`, `%M`, `%W`, `%c`, `%e`, …), `UNNEST … WITH ORDINALITY`, lambdas beyond DuckDB's own `x -> …` syntax, and the text
  * form of non-scalar values in results (DuckDB's, not Trino's `{a=1}`).
  */
 
@@ -31,7 +33,7 @@ export interface Tok {
   v: string;
 }
 
-/** DuckDB macros installed on the emulator's connection (items 3-7 above). */
+/** DuckDB macros installed on the emulator's connection (items 3-8 above). */
 export const DUCKDB_MACROS: readonly string[] = [
   `CREATE OR REPLACE MACRO hive_text(x) AS CASE json_type(x) WHEN 'NULL' THEN NULL WHEN 'VARCHAR' THEN x->>'$' ELSE CAST(x AS VARCHAR) END`,
   'CREATE OR REPLACE MACRO json_format(j) AS CAST(j AS VARCHAR)',
@@ -43,6 +45,8 @@ export const DUCKDB_MACROS: readonly string[] = [
   'CREATE OR REPLACE MACRO approx_distinct(x) AS approx_count_distinct(x)',
   'CREATE OR REPLACE MACRO to_unixtime(t) AS epoch(t)',
   'CREATE OR REPLACE MACRO from_unixtime(n) AS to_timestamp(n)',
+  'CREATE OR REPLACE MACRO date_parse(s, f) AS strptime(s, f)',
+  'CREATE OR REPLACE MACRO date_format(t, f) AS strftime(t, f)',
 ];
 
 /** Splits SQL into tokens; joining their `v` gives the text back. */

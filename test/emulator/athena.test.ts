@@ -14,6 +14,7 @@ import { AwsEmulator } from './server';
 import { rejection } from './testing';
 import { analyse, rewrite } from './athena-shim';
 import { CLOUDTRAIL_COLUMNS, recordFromRow, selectedLeaves } from '../../src/sources/athena-tables';
+import { insertStatements } from '../../src/layout/insert';
 
 const A = '111111111111';
 const B = '222222222222';
@@ -268,10 +269,28 @@ describe('Athena on DuckDB', () => {
     expect(one.Statistics?.DataScannedInBytes).toBeLessThan((overParquet.Statistics?.DataScannedInBytes ?? 0) / 5);
   });
 
+  it("the layout job's INSERT (date_parse / date_format) writes the template's account=/region=/day=yyyy-MM-dd partitions", async () => {
+    const pq = path.join(dir, 'layout');
+    emu.athena.registerTable({
+      database: 'trail', name: 'cloudtrail_parquet', format: 'parquet', location: pq, columns: CLOUDTRAIL_COLUMNS,
+      partitions: [{ name: 'account', type: 'injected' }, { name: 'region', type: 'enum', values: ['us-east-1', 'eu-west-1'] }, { name: 'day', type: 'date', format: 'yyyy-MM-dd' }],
+      locationTemplate: 'account=${account}/region=${region}/day=${day}',
+    });
+    const [st, ...more] = insertStatements(new Date('2026-11-01T00:00:00Z'), [A], ['us-east-1', 'eu-west-1'], { database: 'trail' });
+    expect(more).toEqual([]);
+    const ins = await run((st as { sql: string }).sql);
+    expect(ins.Status?.StateChangeReason).toBeUndefined();
+    expect(ins.Statistics?.DataScannedInBytes).toBe(size('f1') + size('f2'));
+    expect((await athena.send(new GetQueryResultsCommand({ QueryExecutionId: ins.QueryExecutionId }))).UpdateCount).toBe(7);
+    expect(fs.readdirSync(path.join(pq, `account=${A}`, 'region=us-east-1'))).toEqual(['day=2026-11-01']);
+    const back = await run(`SELECT eventid FROM cloudtrail_parquet WHERE account = '${A}' AND day = '2026-11-01' ORDER BY eventid`);
+    expect(objects(await rows(back.QueryExecutionId as string)).map((r) => r.eventid)).toEqual([...files.f2!.records, ...files.f1!.records].map((r) => r.eventID).sort());
+  });
+
   it('shim: Trino functions DuckDB lacks are bridged, table references rewritten', async () => {
-    const qe = await run(`SELECT element_at(ARRAY['a', 'b'], 2) AS e, element_at(MAP(ARRAY['k'], ARRAY['v']), 'k') AS m, json_extract_scalar('{"a":"x"}', '$.a') AS j, regexp_like('abc', 'b') AS r, cardinality(ARRAY[1, 2, 3]) AS c, to_unixtime(from_iso8601_timestamp('2026-11-01T00:00:00Z')) AS t, json_format(CAST(ARRAY['x'] AS JSON)) AS f`);
+    const qe = await run(`SELECT element_at(ARRAY['a', 'b'], 2) AS e, element_at(MAP(ARRAY['k'], ARRAY['v']), 'k') AS m, json_extract_scalar('{"a":"x"}', '$.a') AS j, regexp_like('abc', 'b') AS r, cardinality(ARRAY[1, 2, 3]) AS c, to_unixtime(from_iso8601_timestamp('2026-11-01T00:00:00Z')) AS t, json_format(CAST(ARRAY['x'] AS JSON)) AS f, date_format(date_parse('2026/11/01', '%Y/%m/%d'), '%Y-%m-%d') AS d`);
     expect(qe.Status?.StateChangeReason).toBeUndefined();
-    expect(objects(await rows(qe.QueryExecutionId as string))).toEqual([{ e: 'b', m: 'v', j: 'x', r: 'true', c: '3', t: '1793491200', f: '["x"]' }]);
+    expect(objects(await rows(qe.QueryExecutionId as string))).toEqual([{ e: 'b', m: 'v', j: 'x', r: 'true', c: '3', t: '1793491200', f: '["x"]', d: '2026-11-01' }]);
     const a = analyse(`SELECT t.useridentity.arn FROM "Trail"."CloudTrail" t JOIN other o ON t.x = o.x WHERE t.account = '1' AND day BETWEEN 'a' AND 'b' AND (region IN ('r1', 'r2')) AND x > 3 OR y = 1 LIMIT 5`);
     expect(a.refs.map((r) => [r.database, r.name, r.alias])).toEqual([['trail', 'cloudtrail', 't'], [undefined, 'other', 'o']]);
     expect(a.refs[0]?.conditions.map((c) => [c.path.join('.'), c.op, c.values])).toEqual([['t.account', '=', ['1']], ['day', 'between', ['a', 'b']], ['region', 'in', ['r1', 'r2']], ['', 'other', []]]);
