@@ -71,7 +71,7 @@ export interface Config {
    */
   securityLake: SecurityLakeTable | null;
   /**
-   * Accounts the Athena and Security Lake sources always read (`TRAIL_ACCOUNTS`, comma separated
+   * Accounts the Athena and Security Lake sources always read (`TRAIL_ACCOUNTS`, comma-separated
    * 12-digit ids): the organisation's management account and Identity Center's delegated
    * administrator, where Identity Center's sign-in and portal records are logged.
    */

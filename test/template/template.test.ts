@@ -192,7 +192,8 @@ describe('template.yaml: what the issue asks for', () => {
       ATHENA_DATABASE: { 'Fn::If': ['UsesAthena', { Ref: 'TrailDatabase' }, ''] },
       ATHENA_TABLE: { 'Fn::If': ['UsesAthena', { Ref: 'CloudTrailTable' }, ''] },
       ATHENA_PARQUET_TABLE: { 'Fn::If': ['HasParquetLayout', { Ref: 'CloudTrailParquetTable' }, ''] },
-      TRAIL_REGIONS: { 'Fn::If': ['UsesAthena', { Ref: 'TrailRegions' }, ''] },
+      TRAIL_REGIONS: { 'Fn::If': ['QueriesAthena', { Ref: 'TrailRegions' }, ''] },
+      TRAIL_ACCOUNTS: { 'Fn::If': ['QueriesAthena', { Ref: 'TrailAccounts' }, ''] },
       LOOKBACK_DAYS: { Ref: 'LookbackDays' },
       FINDING_BYTES_BUDGET: { Ref: 'FindingBytesBudget' },
       SECURITY_LAKE_REGION: { 'Fn::If': ['UsesSecurityLake', SL_REGION, ''] },
@@ -226,7 +227,7 @@ describe('template.yaml: what the issue asks for', () => {
      * the scan finds them and this list only repeats what is needed.
      */
     const PENDING: Record<string, string[]> = {
-      EnrichWorkerFunction: ['TRAIL_SOURCE', 'ATHENA_WORKGROUP', 'ATHENA_DATABASE', 'ATHENA_TABLE', 'ATHENA_PARQUET_TABLE', 'TRAIL_REGIONS', 'LOOKBACK_DAYS', 'FINDING_BYTES_BUDGET', 'SECURITY_LAKE_REGION', 'SECURITY_LAKE_DATABASE', 'SECURITY_LAKE_TABLE'],
+
     };
     /**
      * Variables an entry point reads itself (`process.env.X`, not through src/config), with their
@@ -518,9 +519,7 @@ function athenaNeeds(id: string): string[] {
  * The Athena calls the enrich worker's sources make (src/sources, written beside this change):
  * granted under the sources' conditions before the code that sends them is in this tree.
  */
-const PENDING_CALLS: Record<string, string[]> = {
-  EnrichWorkerFunction: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
-};
+const PENDING_CALLS: Record<string, string[]> = {};
 
 /** What a function's configuration needs from its role (not sent by its code): logs, the SQS poller, failure destinations. */
 function configNeeds(id: string): { action: string; resource: Json }[] {
@@ -849,7 +848,7 @@ describe('bundles (.build/, npm run build)', () => {
   /** The SDK clients each function's code uses (its use case's *_CLIENTS; the worker's idempotency layer: DynamoDB), and none other. */
   const CLIENTS: Record<string, string[]> = {
     IntakeFunction: ['sqs'],
-    EnrichWorkerFunction: ['cloudtrail', 'detective', 'dynamodb', 'guardduty', 's3', 'securityhub', 'sqs'],
+    EnrichWorkerFunction: ['athena', 'cloudtrail', 'detective', 'dynamodb', 'guardduty', 's3', 'securityhub', 'sqs'],
     BackfillFunction: ['securityhub', 'sqs'],
     OrgStatusFunction: ['detective', 'guardduty', 'organizations', 'securityhub', 'sts'],
     LayoutFunction: ['athena', 'organizations', 's3'],
