@@ -11,8 +11,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { buildSync } from 'esbuild';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { trino } from '../support/trino';
 import { AwsError } from './errors';
 import type { CallContext, HandlerEntry, Json } from './services';
 import { CLOUDTRAIL_COLUMNS, CLOUDTRAIL_FIELD_NAMES, Column } from '../../src/sources/athena-tables';
@@ -278,30 +278,6 @@ function unqualified(chain: string[], ref: TableRef): string[] {
   return chain;
 }
 
-let trinoParser: { validate(sql: string): { startLine: number; startColumn: number; message: string }[] } | undefined;
-
-/**
- * The Trino parser of dt-sql-parser (ESM with directory imports in its dist): bundled once into
- * `node_modules/.cache/trailstory/trino-parser.cjs` with esbuild, then required.
- */
-export function trinoParserOf(root = path.resolve(__dirname, '..', '..')): NonNullable<typeof trinoParser> {
-  if (trinoParser) return trinoParser;
-  const out = path.join(root, 'node_modules', '.cache', 'trailstory', 'trino-parser.cjs');
-  if (!fs.existsSync(out)) {
-    const res = buildSync({
-      entryPoints: [require.resolve('dt-sql-parser/dist/parser/trino/index.js', { paths: [root] })],
-      bundle: true, platform: 'node', format: 'cjs', write: false, logLevel: 'silent',
-    });
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    const tmp = `${out}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, res.outputFiles[0]?.contents ?? '');
-    fs.renameSync(tmp, out); // atomic: parallel workers may build it too
-  }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(out) as { TrinoSQL: new () => NonNullable<typeof trinoParser> };
-  trinoParser = new mod.TrinoSQL();
-  return trinoParser;
-}
 
 /** `line L:C` of a token index. */
 function lineCol(toks: Tok[], index: number): string {
@@ -474,7 +450,7 @@ export class AthenaState {
   }
 
   private async execute(e: Execution, wg: WorkGroup): Promise<Outcome> {
-    const problems = trinoParserOf().validate(e.query.replace(/;\s*$/, ''));
+    const problems = trino().validate(e.query.replace(/;\s*$/, ''));
     const p = problems[0];
     if (p) throw new QueryFailure(`SYNTAX_ERROR: line ${p.startLine}:${p.startColumn}: ${p.message}`);
     const a = analyse(e.query);
