@@ -401,6 +401,16 @@ describe('AwsEmulator', () => {
       expect((denied?.reason as Error).name).toBe('TooManyRequestsException');
     });
 
+    it('timeScale shortens the second of the per-second quotas (LookupEvents 2/s: 2 per 50 ms at 20)', async () => {
+      emu.knobs.timeScale = 20;
+      const c = ct();
+      await c.send(new LookupEventsCommand({}));
+      await c.send(new LookupEventsCommand({}));
+      expect(await rejection(c.send(new LookupEventsCommand({})))).toMatchObject({ name: 'ThrottlingException' });
+      await new Promise((r) => setTimeout(r, 60));
+      await c.send(new LookupEventsCommand({}));
+    });
+
     it('latencyMs delays answers', async () => {
       emu.knobs.latencyMs = 150;
       const t0 = Date.now();

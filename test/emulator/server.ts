@@ -173,7 +173,7 @@ export class AwsEmulator {
 
   /** Default knob values: no throttling, no server errors, no latency, LookupEvents 2/s, investigations done on the 2nd check, Security Hub quotas off. */
   static defaultKnobs(): EmulatorKnobs {
-    return { throttleRate: 0, serverErrorRate: 0, latencyMs: 0, lookupEventsPerSecond: 2, investigationChecksToFinish: 2, securityHubQuotas: false, faults: {} };
+    return { throttleRate: 0, serverErrorRate: 0, latencyMs: 0, lookupEventsPerSecond: 2, timeScale: 1, investigationChecksToFinish: 2, securityHubQuotas: false, faults: {} };
   }
 
   /**

@@ -44,6 +44,8 @@ export interface CallContext {
  * - `serverErrorRate` (0..1): probability of answering HTTP 500 / 503.
  * - `latencyMs`: delay before each answer.
  * - `lookupEventsPerSecond`: CloudTrail LookupEvents budget per account and region (AWS: 2; 0 = unlimited).
+ * - `timeScale` (default 1): the per-second quotas (LookupEvents, `securityHubQuotas`) count over
+ *   a "second" of 1000 / timeScale ms, for time-scaled benchmarks (bench/latency.ts).
  * - `investigationChecksToFinish`: Detective GetInvestigation answers RUNNING until this many
  *   checks were made, then SUCCESSFUL (default 2: RUNNING on the first check).
  * - `faults`: `service:Operation` (e.g. `securityhub:ListMembers`) → `throttle` or `server`: that
@@ -54,6 +56,7 @@ export interface EmulatorKnobs {
   serverErrorRate: number;
   latencyMs: number;
   lookupEventsPerSecond: number;
+  timeScale: number;
   investigationChecksToFinish: number;
   /**
    * Enforce Security Hub's API quotas per account and region as token buckets (BatchImportFindings
@@ -488,7 +491,8 @@ function takeSecurityHubToken(st: SecurityHubState, ctx: CallContext, op: string
   const k = `${ctx.account}:${ctx.region}:${op}`;
   const now = Date.now();
   const b = st.buckets.get(k) ?? { tokens: burst, at: now };
-  b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
+  const second = 1000 / (ctx.knobs.timeScale > 0 ? ctx.knobs.timeScale : 1);
+  b.tokens = Math.min(burst, b.tokens + ((now - b.at) / second) * rate);
   b.at = now;
   st.buckets.set(k, b);
   if (b.tokens < 1) throw new AwsError('TooManyRequestsException', 'Rate exceeded', 429);
@@ -1066,7 +1070,8 @@ function cloudTrailHandlers(st: CloudTrailState): Record<string, HandlerEntry> {
         if (rps > 0) {
           const k = key(ctx.account, ctx.region);
           const now = Date.now();
-          const recent = (st.calls.get(k) ?? []).filter((t) => now - t < 1000);
+          const second = 1000 / (ctx.knobs.timeScale > 0 ? ctx.knobs.timeScale : 1);
+          const recent = (st.calls.get(k) ?? []).filter((t) => now - t < second);
           if (recent.length >= rps) {
             st.calls.set(k, recent);
             throw new AwsError('ThrottlingException', 'Rate exceeded', 400);
