@@ -23,7 +23,7 @@ esbuild.buildSync({
   target: 'node20',
   format: 'cjs',
   outfile: out,
-  external: ['dynalite', 'playwright-core'],
+  external: ['dynalite', 'playwright-core', '@duckdb/node-api', 'esbuild'],
   nodePaths: [path.join(root, 'node_modules')],
   logLevel: 'error',
 });
