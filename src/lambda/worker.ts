@@ -24,6 +24,7 @@ import { partitionOf } from '../findings/common';
 import type { Config } from '../config';
 import { enrichFinding } from '../enrich/enrich';
 import { CloudTrailLookupSource } from '../sources/cloudtrail-lookup';
+import { SharedQueries } from '../sources/athena';
 import { trailSourceOf } from '../sources/choose';
 import type { SourceUsage } from '../sources/types';
 import { DetectiveSource } from '../sources/detective';
@@ -73,6 +74,8 @@ export function makeWorker(config: Readonly<Config>, clients: ClientSet<keyof ty
   const processor = new BatchProcessor(EventType.SQS);
   /** No new CloudTrail request starts after this (epoch ms): the invocation's time, less a margin for the writes. */
   let deadline = Infinity;
+  /** The findings of one batch share their Athena rounds (one query for all of them a round). */
+  let shared = new SharedQueries();
   const reportRegion = process.env.AWS_REGION ?? 'us-east-1';
   // In an organisation: the finding's own account through its member role.
   const accounts = config.ownAccountId
@@ -91,7 +94,7 @@ export function makeWorker(config: Readonly<Config>, clients: ClientSet<keyof ty
     async (msg: EnrichMessage): Promise<RecordOutcome> => {
       const f = msg.finding;
       const own = accounts ? accounts.for(f.accountId, f.region) : clients;
-      const trail = trailSourceOf(config, f, { lookup: () => new CloudTrailLookupSource((r) => own.cloudTrail(r), budget, { extraRegions: config.lookupExtraRegions, deadline }, timer), athena: (region) => clients.athena(region), deadline, timer });
+      const trail = trailSourceOf(config, f, { lookup: () => new CloudTrailLookupSource((r) => own.cloudTrail(r), budget, { extraRegions: config.lookupExtraRegions, deadline }, timer), athena: (region) => clients.athena(region), deadline, timer, shared });
       const bucket = config.reportBucket;
       const report = bucket ? (st: Storyline, now: string) => putReport(clients.s3(), bucket, reportRegion, st, now) : undefined;
       const outcome = await enrichFinding(f, {
@@ -165,6 +168,7 @@ export function makeWorker(config: Readonly<Config>, clients: ClientSet<keyof ty
     idempotency.registerLambdaContext(context);
     const remaining = context.getRemainingTimeInMillis();
     deadline = timer.now() + Math.max(0, remaining - Math.min(60_000, remaining / 4));
+    shared = new SharedQueries();
     // A batch whose every record failed is answered like any other (each record reported), not
     // thrown: the same redelivery, without a function error that slows the event source mapping.
     return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });

@@ -113,10 +113,11 @@ function mentions(columns: string[], needles: string[]): string {
 /**
  * The WHERE clause of a round's tokens (without the partitions): the records of the tokens by
  * their caller, by eventID and event name, the issuing and creating records that mention a
- * token, and (the first round) every issuing record in the finding's anchor window.
+ * token, and (the first round) every issuing record in the finding's anchor window (or in
+ * any of several findings' windows, when their rounds share a query).
  * @returns null when the tokens ask for nothing
  */
-export function tokenPredicate(m: ColumnMap, t: Tokens, anchors: { from: number; to: number } | null): string | null {
+export function tokenPredicate(m: ColumnMap, t: Tokens, anchors: { from: number; to: number } | readonly { from: number; to: number }[] | null): string | null {
   const ors: string[] = [];
   if (t.keys.size > 0) ors.push(`${m.accessKeyId} IN ${inList(t.keys)}`);
   if (t.eventIds.size > 0) ors.push(`${m.eventId} IN ${inList(t.eventIds)}`);
@@ -131,12 +132,13 @@ export function tokenPredicate(m: ColumnMap, t: Tokens, anchors: { from: number;
   const needles = new Set<string>(callerNeedles);
   for (const k of t.keys) needles.add(k.toLowerCase());
   if (needles.size > 0) ors.push(`(${edgeNamePredicate(m)} AND (${mentions([...m.recordText, ...m.callerText, m.accessKeyId], [...needles].sort())}))`);
-  if (anchors) ors.push(`(${edgeNamePredicate(m)} AND ${m.timeBetween(anchors.from, anchors.to)})`);
+  const windows = anchors === null ? [] : Array.isArray(anchors) ? anchors : [anchors as { from: number; to: number }];
+  if (windows.length > 0) ors.push(`(${edgeNamePredicate(m)} AND (${windows.map((w) => m.timeBetween(w.from, w.to)).join(' OR ')}))`);
   return ors.length > 0 ? ors.join('\n   OR ') : null;
 }
 
 /** One round's query over one partition group. */
-export function roundQuery(m: ColumnMap, g: PartitionGroup, t: Tokens, anchors: { from: number; to: number } | null): string | null {
+export function roundQuery(m: ColumnMap, g: PartitionGroup, t: Tokens, anchors: { from: number; to: number } | readonly { from: number; to: number }[] | null): string | null {
   const where = tokenPredicate(m, t, anchors);
   if (where === null) return null;
   return `SELECT ${m.select}\nFROM ${m.from}\nWHERE ${partitionPredicate(m, g)}\n  AND (${where})`;

@@ -133,6 +133,11 @@ export interface AthenaOptions {
   deadline?: number;
   /** Called while queries run: a line of progress. */
   progress?: (line: string) => void;
+  /**
+   * Queries shared with the other findings being read at the same time (one SQS batch): a
+   * round's queries over the same table, accounts and regions are sent as one.
+   */
+  shared?: SharedQueries;
   /** `GetQueryExecution` polling: first wait and the longest (ms). Default 200 and 2,000. */
   poll?: { first: number; max: number };
 }
@@ -263,6 +268,20 @@ export class AthenaSource implements TrailSource {
       const out: TrailEvent[] = [];
       for (const { table, g } of segments(group)) {
         const perToken = table.columns.recordText.length + table.columns.callerText.length * 2 + 2;
+        if (this.opts.shared) {
+          if (usage.bytesScanned >= budget) {
+            exhausted = true;
+            break;
+          }
+          this.opts.progress?.(`round ${usage.rounds}: queries over ${g.accounts.length} account(s), ${g.regions.length} region(s), ${tokenCount(t)} token(s), shared with the findings read beside it…`);
+          const r = await this.opts.shared.run(this.client, table, g, t, anchors, { workGroup: this.opts.workGroup, deadline: this.opts.deadline, poll: this.opts.poll, timer: this.timer });
+          usage.queries += r.queries;
+          usage.bytesScanned += r.bytesShare;
+          requests['athena:StartQueryExecution'] = (requests['athena:StartQueryExecution'] ?? 0) + r.queries;
+          for (const f of r.failures) gaps.push(`an Athena query of round ${usage.rounds} failed (${f}): some records of ${tokenCount(t)} token(s) in ${g.accounts.join(', ')} were not read`);
+          for (const row of r.rows) out.push(...this.toEvent(table, row, r.id, stats, seen));
+          continue;
+        }
         for (const part of splitTokens(t, perToken)) {
           const sql = roundQuery(table.columns, g, part, anchors);
           if (!sql) continue;
@@ -372,4 +391,91 @@ function accountsOf(ev: TrailEvent): string[] {
     if (m?.[1]) out.add(m[1]);
   }
   return [...out];
+}
+
+/** What one finding gets of a shared query: every row (its rounds select), its share of the bytes. */
+export interface SharedOutcome {
+  id: string;
+  rows: Record<string, string | undefined>[];
+  /** Queries it took part in. */
+  queries: number;
+  /** The bytes those queries scanned, divided among the findings that shared them. */
+  bytesShare: number;
+  /** Reasons of the queries that failed. */
+  failures: string[];
+}
+
+interface Pending {
+  client: AthenaClient;
+  table: AthenaTable;
+  group: PartitionGroup;
+  tokens: Tokens;
+  anchors: { from: number; to: number }[];
+  waiters: { resolve: (o: SharedOutcome) => void; reject: (e: Error) => void }[];
+  run: Parameters<typeof runQuery>[2];
+}
+
+/**
+ * Findings read at the same time (the records of one SQS batch, processed in parallel) share
+ * their rounds: the requests for the same table, accounts and regions that arrive within
+ * `windowMs` of the first are sent as one query (their tokens united, their days spanned, their
+ * anchor windows each named), and every finding gets all its rows: each one's rounds driver
+ * keeps only what its own tokens select, so sharing changes no storyline.
+ */
+export class SharedQueries {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly windowMs = 50) {}
+
+  run(client: AthenaClient, table: AthenaTable, group: PartitionGroup, tokens: Tokens, anchors: RoundRequest['anchors'], o: Parameters<typeof runQuery>[2]): Promise<SharedOutcome> {
+    const key = `${table.columns.from}|${group.accounts.join(',')}|${group.regions.join(',')}`;
+    return new Promise((resolve, reject) => {
+      let p = this.pending.get(key);
+      if (!p) {
+        p = { client, table, group: { ...group }, tokens: emptyTokens(), anchors: [], waiters: [], run: o };
+        this.pending.set(key, p);
+        const timer = o.timer ?? realTimer;
+        void timer.sleep(this.windowMs).then(() => this.flush(key));
+      }
+      p.group.from = Math.min(p.group.from, group.from);
+      p.group.to = Math.max(p.group.to, group.to);
+      for (const k of ['keys', 'principals', 'sessionNames', 'eventIds', 'eventNames'] as const) for (const v of tokens[k]) p.tokens[k].add(v);
+      if (anchors) p.anchors.push(anchors);
+      p.waiters.push({ resolve, reject });
+    });
+  }
+
+  private async flush(key: string): Promise<void> {
+    const p = this.pending.get(key);
+    if (!p) return;
+    this.pending.delete(key);
+    const rows: Record<string, string | undefined>[] = [];
+    const failures: string[] = [];
+    let bytes = 0;
+    let queries = 0;
+    let id = '';
+    const perToken = p.table.columns.recordText.length + p.table.columns.callerText.length * 2 + 2;
+    const parts = splitTokens(p.tokens, perToken);
+    try {
+      for (let i = 0; i < Math.max(1, parts.length); i++) {
+        const sql = roundQuery(p.table.columns, p.group, parts[i] ?? emptyTokens(), i === 0 && p.anchors.length > 0 ? p.anchors : null);
+        if (!sql) continue;
+        queries++;
+        try {
+          const r = await runQuery(p.client, sql, p.run);
+          bytes += r.bytesScanned;
+          id = r.id;
+          rows.push(...r.rows);
+        } catch (e) {
+          const err = e as Error & { bytesScanned?: number };
+          bytes += err.bytesScanned ?? 0;
+          failures.push(`${err.name === 'Error' ? '' : err.name + ': '}${err.message}`);
+        }
+      }
+    } catch (e) {
+      for (const w of p.waiters) w.reject(e as Error);
+      return;
+    }
+    for (const w of p.waiters) w.resolve({ id, rows, queries, bytesShare: bytes / p.waiters.length, failures });
+  }
 }

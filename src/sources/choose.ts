@@ -6,7 +6,7 @@
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { Config } from '../config';
 import type { NormalizedFinding } from '../model/finding';
-import { AthenaSource, cloudTrailTable, securityLakeTable } from './athena';
+import { AthenaSource, cloudTrailTable, securityLakeTable, type SharedQueries } from './athena';
 import type { Timer } from './rate';
 import type { TrailSource } from './types';
 
@@ -28,6 +28,8 @@ export interface SourceFactories {
   timer: Timer;
   /** The function's region (default `AWS_REGION`). */
   region?: string;
+  /** Queries shared by the findings of one SQS batch (their rounds go as one query). */
+  shared?: SharedQueries;
 }
 
 /** The source `config.trailSource` names, for one finding. */
@@ -39,6 +41,7 @@ export function trailSourceOf(config: Readonly<Config>, finding: NormalizedFindi
     lookbackDays: config.lookbackDays,
     bytesBudget: config.findingBytesBudget,
     deadline: Number.isFinite(f.deadline) ? f.deadline : undefined,
+    ...(f.shared ? { shared: f.shared } : {}),
   };
   if (config.trailSource === 'athena' && config.athena) {
     const a = config.athena;

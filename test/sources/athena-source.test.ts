@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { AthenaClient } from '@aws-sdk/client-athena';
-import { AthenaSource, cloudTrailTable, type AthenaOptions } from '../../src/sources/athena';
+import { AthenaSource, cloudTrailTable, SharedQueries, type AthenaOptions } from '../../src/sources/athena';
 import { readFinding } from '../../src/storyline/investigate';
 import { AwsEmulator } from '../emulator/server';
 import { registerOrgTrailTable, writeOrgTrail } from '../support/org-trail';
@@ -102,5 +102,19 @@ const DAY = 24 * 3600 * 1000;
     expect(r.events.length).toBe(32);
     expect(sent.some((q) => q.includes('FROM "trail"."layout"'))).toBe(true);
     expect(sent.some((q) => q.includes('FROM "trail"."cloudtrail"'))).toBe(true);
+  });
+
+  it('shares the rounds of findings read at the same time: fewer queries, the same storylines', async () => {
+    const f = finding();
+    const other = { ...f, id: `${f.id}-copy`, arn: `${f.arn}-copy` };
+    const alone = await new AthenaSource(client(), cloudTrailTable('trail', 'cloudtrail', 'yyyy/MM/dd'), opts(), timer()).collect(f);
+    const before = emu.requests.filter((q) => q.operation === 'StartQueryExecution').length;
+    const shared = new SharedQueries(20);
+    const [a, b] = await Promise.all([f, other].map((x) => new AthenaSource(client(), cloudTrailTable('trail', 'cloudtrail', 'yyyy/MM/dd'), opts({ shared }), timer()).collect(x)));
+    const started = emu.requests.filter((q) => q.operation === 'StartQueryExecution').length - before;
+    expect(started).toBe(alone.usage.queries);
+    expect(a?.events.map((e) => e.eventId).sort()).toEqual(alone.events.map((e) => e.eventId).sort());
+    expect(b?.events.map((e) => e.eventId).sort()).toEqual(alone.events.map((e) => e.eventId).sort());
+    expect((a?.usage.bytesScanned ?? 0) + (b?.usage.bytesScanned ?? 0)).toBeCloseTo(alone.usage.bytesScanned, 0);
   });
 });
