@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 
 // From test/support, or (a script bundled elsewhere by scripts/run-ts.js) the checkout of NODE_PATH.
-const ROOT = fs.existsSync(path.resolve(__dirname, '../../node_modules')) || !process.env.NODE_PATH ? path.resolve(__dirname, '../..') : path.resolve(process.env.NODE_PATH.split(path.delimiter)[0] as string, '..');
+const ROOT = fs.existsSync(path.resolve(__dirname, '../../node_modules/dt-sql-parser/package.json')) || !process.env.NODE_PATH ? path.resolve(__dirname, '../..') : path.resolve(process.env.NODE_PATH.split(path.delimiter)[0] as string, '..');
 const ENTRY = path.join(ROOT, 'node_modules/dt-sql-parser/dist/parser/trino/index.js');
 const OUT = path.join(ROOT, 'node_modules/.cache/trailstory/trino-parser.cjs');
 
