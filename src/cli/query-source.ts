@@ -57,9 +57,9 @@ export async function investigateByQuery(finding: NormalizedFinding, o: QueryOpt
   const common = { workGroup, regions, accounts, lookbackDays, bytesBudget, progress };
   let source: AthenaSource;
   if (o.securityLake) {
-    const table = o.table ?? securityLakeTableName(region);
+    const tables = (o.table ?? securityLakeTableName(region)).split(',').map((t) => glue('--table', t.trim()));
     try {
-      source = new AthenaSource(client, securityLakeTable(glue('--database', o.database ?? securityLakeDatabase(region)), glue('--table', table)), common);
+      source = new AthenaSource(client, securityLakeTable(glue('--database', o.database ?? securityLakeDatabase(region)), tables), common);
     } catch (e) {
       throw new ConfigError((e as Error).message);
     }

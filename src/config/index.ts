@@ -66,7 +66,7 @@ export interface Config {
   /**
    * Amazon Security Lake's CloudTrail table when `trailSource` is `security-lake`, else null
    * (`SECURITY_LAKE_DATABASE`, `SECURITY_LAKE_TABLE`, `SECURITY_LAKE_REGION`, and the workgroup,
-   * `ATHENA_WORKGROUP`): the database (the subscriber's resource link), the CloudTrail table, the
+   * `ATHENA_WORKGROUP`): the database (the subscriber's resource link), the CloudTrail tables (comma separated: management, S3 data, Lambda data events), the
    * Security Lake region, and the workgroup queries run in. All required with `security-lake`.
    */
   securityLake: SecurityLakeTable | null;
@@ -101,7 +101,8 @@ export interface AthenaTables {
 /** Security Lake's CloudTrail table as its subscriber sees it ({@link Config.securityLake}). */
 export interface SecurityLakeTable {
   database: string;
-  table: string;
+  /** The CloudTrail tables read, one query for all (management, S3 data, Lambda data events). */
+  tables: string[];
   region: string;
   workgroup: string;
 }
@@ -147,6 +148,12 @@ function glueName(env: NodeJS.ProcessEnv, name: string, why: string): string {
   const raw = required(env, name, why);
   if (!GLUE_NAME.test(raw)) throw new ConfigError(`${name}=${JSON.stringify(raw)}: expected a Glue name (letters, digits, underscores)`);
   return raw;
+}
+
+/** A comma-separated list of Glue names, each checked as {@link glueName} checks one. */
+function glueNames(env: NodeJS.ProcessEnv, name: string, why: string): string[] {
+  const raw = required(env, name, why);
+  return [...new Set(raw.split(',').map((v) => v.trim()).filter(Boolean))].map((v) => glueName({ [name]: v }, name, why));
 }
 
 function s3Location(env: NodeJS.ProcessEnv, name: string): string | null {
@@ -208,7 +215,7 @@ export function readConfig(
     if (!REGION_NAME.test(region)) throw new ConfigError(`SECURITY_LAKE_REGION=${JSON.stringify(region)}: expected a region name (e.g. eu-west-1)`);
     securityLake = {
       database: glueName(env, 'SECURITY_LAKE_DATABASE', why),
-      table: glueName(env, 'SECURITY_LAKE_TABLE', why),
+      tables: glueNames(env, 'SECURITY_LAKE_TABLE', why),
       region,
       workgroup: required(env, 'ATHENA_WORKGROUP', why),
     };

@@ -33,8 +33,11 @@ function inList(values: Iterable<string>): string {
  * or Security Lake's OCSF table's (`security-lake-tables.ts`).
  */
 export interface ColumnMap {
-  /** The table, quoted: `"db"."table"`. */
-  from: string;
+  /**
+   * The tables, quoted (`"db"."table"`): several of the same columns (Security Lake's CloudTrail
+   * management, S3 data and Lambda data tables) are read by one query, `UNION ALL`.
+   */
+  from: string[];
   /** The caller's access key. */
   accessKeyId: string;
   /** The caller's ARN, its session issuer's ARN, user name and principal id (text searched for principals and sessions). */
@@ -141,7 +144,7 @@ export function tokenPredicate(m: ColumnMap, t: Tokens, anchors: { from: number;
 export function roundQuery(m: ColumnMap, g: PartitionGroup, t: Tokens, anchors: { from: number; to: number } | readonly { from: number; to: number }[] | null): string | null {
   const where = tokenPredicate(m, t, anchors);
   if (where === null) return null;
-  return `SELECT ${m.select}\nFROM ${m.from}\nWHERE ${partitionPredicate(m, g)}\n  AND (${where})`;
+  return m.from.map((t) => `SELECT ${m.select}\nFROM ${t}\nWHERE ${partitionPredicate(m, g)}\n  AND (${where})`).join('\nUNION ALL\n');
 }
 
 /** Athena's longest query string: 262,144 bytes (StartQueryExecution, QueryString). */

@@ -55,7 +55,7 @@ export function cloudTrailTable(database: string, table: string, dayFormat: 'yyy
   return {
     source: 'athena',
     columns: {
-      from: `${quote(database)}.${quote(table)}`,
+      from: [`${quote(database)}.${quote(table)}`],
       accessKeyId: 'useridentity.accesskeyid',
       callerText: ['useridentity.arn', 'useridentity.sessioncontext.sessionissuer.arn', 'useridentity.username', 'useridentity.principalid', 'useridentity.onbehalfof.userid'],
       eventName: 'eventname',
@@ -71,18 +71,23 @@ export function cloudTrailTable(database: string, table: string, dayFormat: 'yyy
 }
 
 /**
- * Security Lake's CloudTrail table (source version 2, OCSF 1.1.0 API Activity), as a Lake
- * Formation subscriber reads it. Version 1 tables are refused (one line).
+ * Security Lake's CloudTrail tables (source version 2, OCSF 1.1.0 API Activity: management
+ * events, S3 data events, Lambda data events), as a Lake Formation subscriber reads them; one
+ * query reads them all. Version 1 tables are refused (one line).
+ * @param tables one or more tables of the database (e.g. `…_cloud_trail_mgmt_2_0`, `…_s3_data_2_0`)
  * @throws Error naming the table when it is a version 1 table
  */
-export function securityLakeTable(database: string, table: string): AthenaTable {
-  const problem = securityLakeTableProblem(table);
-  if (problem) throw new Error(problem);
+export function securityLakeTable(database: string, tables: string | string[]): AthenaTable {
+  const list = typeof tables === 'string' ? [tables] : tables;
+  for (const table of list) {
+    const problem = securityLakeTableProblem(table);
+    if (problem) throw new Error(problem);
+  }
   const leaves = securityLakeLeaves();
   return {
     source: 'security-lake',
     columns: {
-      from: `${quote(database)}.${quote(table)}`,
+      from: list.map((table) => `${quote(database)}.${quote(table)}`),
       accessKeyId: 'actor.user.credential_uid',
       callerText: ['actor.user.uid', 'actor.session.issuer', 'actor.user.name', 'actor.user.uid_alt'],
       eventName: 'api.operation',
@@ -428,7 +433,7 @@ export class SharedQueries {
   constructor(private readonly windowMs = 50) {}
 
   run(client: AthenaClient, table: AthenaTable, group: PartitionGroup, tokens: Tokens, anchors: RoundRequest['anchors'], o: Parameters<typeof runQuery>[2]): Promise<SharedOutcome> {
-    const key = `${table.columns.from}|${group.accounts.join(',')}|${group.regions.join(',')}`;
+    const key = `${table.columns.from.join(',')}|${group.accounts.join(',')}|${group.regions.join(',')}`;
     return new Promise((resolve, reject) => {
       let p = this.pending.get(key);
       if (!p) {

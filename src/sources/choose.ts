@@ -52,7 +52,7 @@ export function trailSourceOf(config: Readonly<Config>, finding: NormalizedFindi
   }
   if (config.trailSource === 'security-lake' && config.securityLake) {
     const l = config.securityLake;
-    return new AthenaSource(f.athena(l.region), securityLakeTable(l.database, l.table), { ...common, workGroup: l.workgroup }, f.timer);
+    return new AthenaSource(f.athena(l.region), securityLakeTable(l.database, l.tables), { ...common, workGroup: l.workgroup }, f.timer);
   }
   return f.lookup();
 }

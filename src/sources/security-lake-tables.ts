@@ -54,12 +54,14 @@ export function securityLakeTableV1(region: string, source: SecurityLakeCloudTra
 const TABLE_NAME = /^amazon_security_lake_table_([a-z0-9_]+?)_(cloud_trail_mgmt|s3_data|lambda_execution)_(\d+)_(\d+)$/;
 
 /**
- * Checks a table name: null when it is a source version 2 CloudTrail table, else one line saying
- * why it is not read (a version 1 table: {@link VERSION_1_REFUSAL}).
+ * Checks a table name: null when it is a source version 2 CloudTrail table or a name of the
+ * subscriber's own (a Lake Formation resource link, which may be named anything), else one line
+ * saying why it is not read (a version 1 table: {@link VERSION_1_REFUSAL}; an unknown version).
  */
 export function securityLakeTableProblem(table: string): string | null {
   const m = TABLE_NAME.exec(table.toLowerCase().replace(/^.*\./, '').replace(/"/g, ''));
-  if (!m) return `${table}: not a Security Lake CloudTrail table (amazon_security_lake_table_<region>_cloud_trail_mgmt_2_0, _s3_data_2_0, _lambda_execution_2_0)`;
+  // A resource link's own name: its target's version is not in it, so it is read as version 2.
+  if (!m) return /^amazon_security_lake_table_/.test(table.toLowerCase().replace(/^.*\./, '').replace(/"/g, '')) ? `${table}: not a Security Lake CloudTrail table (amazon_security_lake_table_<region>_cloud_trail_mgmt_2_0, _s3_data_2_0, _lambda_execution_2_0)` : null;
   if (m[3] === '1') return `${table}: ${VERSION_1_REFUSAL}`;
   if (m[3] !== '2' || m[4] !== '0') return `${table}: source version ${m[3]}.${m[4]} is not known; the source version 2 tables (\`…_2_0\`) are read`;
   return null;

@@ -51,7 +51,11 @@ test('findingBytesBudget: at least 10 MB (Athena bills 10 MB a query at the leas
 });
 
 test('securityLake: database, table, region and workgroup, all required with security-lake', () => {
-  expect(readConfig([], LAKE).securityLake).toEqual({ database: LAKE.SECURITY_LAKE_DATABASE, table: LAKE.SECURITY_LAKE_TABLE, region: 'eu-west-1', workgroup: 'trailstory' });
+  expect(readConfig([], LAKE).securityLake).toEqual({ database: LAKE.SECURITY_LAKE_DATABASE, tables: [LAKE.SECURITY_LAKE_TABLE], region: 'eu-west-1', workgroup: 'trailstory' });
+  // The management, S3 data and Lambda data tables, one query for all.
+  const three = 'amazon_security_lake_table_eu_west_1_cloud_trail_mgmt_2_0, amazon_security_lake_table_eu_west_1_s3_data_2_0,amazon_security_lake_table_eu_west_1_lambda_execution_2_0';
+  expect(readConfig([], { ...LAKE, SECURITY_LAKE_TABLE: three }).securityLake?.tables).toEqual(three.split(',').map((t) => t.trim()));
+  expect(() => readConfig([], { ...LAKE, SECURITY_LAKE_TABLE: 'a,b;c' })).toThrow(/SECURITY_LAKE_TABLE="b;c": expected a Glue name/);
   for (const v of ['SECURITY_LAKE_DATABASE', 'SECURITY_LAKE_TABLE', 'SECURITY_LAKE_REGION', 'ATHENA_WORKGROUP']) fails({ ...LAKE, [v]: '' }, v);
   fails({ ...LAKE, SECURITY_LAKE_REGION: 'Ireland' }, 'SECURITY_LAKE_REGION');
   expect(readConfig([], { ...LAKE, ...ATHENA }).securityLake).toBeNull();

@@ -28,7 +28,9 @@ describe('Security Lake CloudTrail tables', () => {
     const v1 = securityLakeTableProblem(securityLakeTableV1('us-east-1')) as string;
     expect(v1).toBe(`amazon_security_lake_table_us_east_1_cloud_trail_mgmt_1_0: ${VERSION_1_REFUSAL}`);
     expect(v1.split('\n')).toHaveLength(1);
-    expect(securityLakeTableProblem('cloudtrail_logs')).toMatch(/not a Security Lake CloudTrail table/);
+    expect(securityLakeTableProblem('amazon_security_lake_table_us_east_1_vpc_flow_2_0')).toMatch(/not a Security Lake CloudTrail table/);
+    // A resource link may be named anything: read as the version 2 table it points to.
+    expect(securityLakeTableProblem('cloudtrail_mgmt_link')).toBeNull();
     expect(securityLakeTableProblem('amazon_security_lake_table_us_east_1_cloud_trail_mgmt_3_0')).toMatch(/source version 3\.0 is not known/);
   });
 

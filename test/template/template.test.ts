@@ -166,7 +166,7 @@ describe('template.yaml: what the issue asks for', () => {
       const vs = [...m[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((x) => x[1]!);
       if (vs.length) fieldVars.set(m[2]!, vs);
     }
-    const readVars = new Set([...configText.matchAll(/env\.([A-Z][A-Z0-9_]+)|(?:num|oneOf|flag|required|glueName|s3Location)\(env, '([A-Z][A-Z0-9_]+)'/g)].map((m) => (m[1] ?? m[2])!));
+    const readVars = new Set([...configText.matchAll(/env\.([A-Z][A-Z0-9_]+)|(?:num|oneOf|flag|required|glueNames?|s3Location)\(env, '([A-Z][A-Z0-9_]+)'/g)].map((m) => (m[1] ?? m[2])!));
     const POWERTOOLS = { POWERTOOLS_SERVICE_NAME: 'trailstory', POWERTOOLS_METRICS_NAMESPACE: 'trailstory', POWERTOOLS_LOG_LEVEL: { Ref: 'LogLevel' } };
     const WIRING: Record<string, Json> = {
       ENRICH_QUEUE_URL: { Ref: 'EnrichQueue' },
