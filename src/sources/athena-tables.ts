@@ -165,24 +165,40 @@ export function selectedLeaves(columns: readonly Column[] = CLOUDTRAIL_COLUMNS):
  * @param row alias → value (Athena's `VarCharValue`; undefined for SQL NULL)
  */
 export function recordFromRow(row: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
-  const rec: Record<string, unknown> = {};
-  for (const leaf of selectedLeaves()) {
+  return nestRow(row, selectedLeaves(), (leaf, value) => (Array.isArray(value) ? value.map((x) => (x && typeof x === 'object' ? camelKeys(x as Record<string, unknown>) : x)) : value), fieldName);
+}
+
+/**
+ * A nested object from a result row of selected leaves: each leaf's text put at its dotted path
+ * (each part named by `name`), SQL NULL and empty text left out, JSON leaves parsed (a leaf whose
+ * JSON does not parse, or is null, is left out), and every value passed through `convert`
+ * (undefined: left out). Shared by the CloudTrail and the Security Lake tables.
+ */
+export function nestRow<L extends { path: string; alias: string; json: boolean }>(
+  row: Readonly<Record<string, string | undefined>>,
+  leaves: readonly L[],
+  convert: (leaf: L, value: unknown, text: string) => unknown,
+  name: (part: string) => string = (p) => p,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const leaf of leaves) {
     const v = row[leaf.alias];
     if (v === undefined || v === null || v === '') continue;
-    let value: unknown = v;
+    let parsed: unknown = v;
     if (leaf.json) {
       try {
-        value = JSON.parse(v);
+        parsed = JSON.parse(v);
       } catch {
         continue;
       }
-      if (value === null) continue;
-      if (Array.isArray(value)) value = value.map((x) => (x && typeof x === 'object' ? camelKeys(x as Record<string, unknown>) : x));
+      if (parsed === null) continue;
     }
+    const value = convert(leaf, parsed, v);
+    if (value === undefined) continue;
     const parts = leaf.path.split('.');
-    let at = rec;
+    let at = out;
     for (const part of parts.slice(0, -1)) {
-      const k = fieldName(part);
+      const k = name(part);
       const next = at[k];
       if (next && typeof next === 'object') at = next as Record<string, unknown>;
       else {
@@ -191,9 +207,9 @@ export function recordFromRow(row: Readonly<Record<string, string | undefined>>)
         at = o;
       }
     }
-    at[fieldName(parts[parts.length - 1] as string)] = value;
+    at[name(parts[parts.length - 1] as string)] = value;
   }
-  return rec;
+  return out;
 }
 
 function fieldName(hive: string): string {

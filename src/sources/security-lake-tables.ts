@@ -16,6 +16,7 @@
  *   text (`string`), as the guide's queries read them with `json_extract_scalar`; `unmapped`
  *   a `map<string,string>`.
  */
+import { nestRow } from './athena-tables';
 import { VERSION_1_REFUSAL } from '../trail/ocsf-api-activity';
 
 /** A column of the Glue table: a Hive scalar, a struct, an array of structs or strings, or a map of strings. */
@@ -166,38 +167,13 @@ export function leafSql(leaf: OcsfLeaf): string {
  * @param row alias → value (Athena's `VarCharValue`; undefined for SQL NULL)
  */
 export function ocsfFromRow(row: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
-  const ev: Record<string, unknown> = {};
-  for (const leaf of securityLakeLeaves()) {
-    const v = row[leaf.alias];
-    if (v === undefined || v === null || v === '') continue;
-    let value: unknown = v;
-    if (leaf.json) {
-      try {
-        value = JSON.parse(v);
-      } catch {
-        continue;
-      }
-      if (value === null) continue;
-    } else if (leaf.type === 'bigint' || leaf.type === 'int') {
-      const n = Number(v);
-      if (!Number.isFinite(n)) continue;
-      value = n;
-    } else if (leaf.type === 'boolean') {
-      if (v !== 'true' && v !== 'false') continue;
-      value = v === 'true';
+  return nestRow(row, securityLakeLeaves(), (leaf, value, text) => {
+    if (leaf.json) return value;
+    if (leaf.type === 'bigint' || leaf.type === 'int') {
+      const n = Number(text);
+      return Number.isFinite(n) ? n : undefined;
     }
-    const parts = leaf.path.split('.');
-    let at = ev;
-    for (const part of parts.slice(0, -1)) {
-      const next = at[part];
-      if (next && typeof next === 'object') at = next as Record<string, unknown>;
-      else {
-        const o: Record<string, unknown> = {};
-        at[part] = o;
-        at = o;
-      }
-    }
-    at[parts[parts.length - 1] as string] = value;
-  }
-  return ev;
+    if (leaf.type === 'boolean') return text === 'true' ? true : text === 'false' ? false : undefined;
+    return value;
+  });
 }

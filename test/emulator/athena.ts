@@ -17,6 +17,7 @@ import { AwsError } from './errors';
 import type { CallContext, HandlerEntry, Json } from './services';
 import { CLOUDTRAIL_COLUMNS, CLOUDTRAIL_FIELD_NAMES, Column } from '../../src/sources/athena-tables';
 import { Analysis, analyse, Condition, DUCKDB_MACROS, Literal, rewrite, TableRef, Tok } from './athena-shim';
+import { prng } from './prng';
 
 /** A partition key of a table, as partition projection (or Glue partitions, `hive`) declares it. */
 export type PartitionSpec =
@@ -111,17 +112,6 @@ interface WorkGroup {
   options: WorkGroupOptions;
 }
 
-/** mulberry32, as the server's knobs use. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const q = (id: string): string => `"${id.replace(/"/g, '""')}"`;
 const lit = (v: string): string => `'${v.replace(/'/g, "''")}'`;

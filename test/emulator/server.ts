@@ -31,6 +31,7 @@ import { AddressInfo } from 'node:net';
 import { AwsError } from './errors';
 import { AthenaState } from './athena';
 import { loadModels, loadSupplements, OperationInfo, Problem, problemsMessage, SmithyModel } from './models';
+import { prng } from './prng';
 import {
   buildHandlers, CallContext, CloudTrailState, DetectiveState, EmulatorKnobs, GuardDutyState, HandlerEntry, IdentityState,
   Json, OrganizationsState, partitionOfRegion, RawResponse, S3State, SecurityHubState, SqsState,
@@ -84,17 +85,6 @@ const SERVICE_ERRORS: Record<string, { validation: string; throttle: [string, nu
 /** The new Security Hub's operations (…V2) answer with the errors their reference lists: ValidationException, ThrottlingException, InternalServerException. */
 const SECURITY_HUB_V2_ERRORS = { validation: 'ValidationException', throttle: ['ThrottlingException', 429] as [string, number], server: ['InternalServerException', 500] as [string, number] };
 
-/** mulberry32: a small seeded PRNG, so knob outcomes repeat for a seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function xmlEscape(v: string): string {
   return v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

@@ -7,19 +7,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listTrailFiles, readFileBytes } from '../../src/trail/read';
+import { prng } from '../emulator/prng';
 import { FieldReader, lightView, N_EVENT_TIME, N_RECIPIENT, N_REGION, ObjectScanner, RecordFields, scanObjectsAtDepth, scanRecordFields, scanRecordFieldsJs, stringValueAfter, WASM_SCAN_MAX_BYTES } from '../../src/trail/scan';
 
 /** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 /** Random JSON-ish text: records with strings full of quotes, backslashes and braces, non-object elements, and now and then a cut or a stray bracket. */
 function randomDoc(r: () => number): string {
