@@ -61,13 +61,13 @@ const USAGE = `usage: npm run bench:latency -- [options]
   --athena-start-burst N    StartQueryExecution burst (default 80, the emulator's default)
   --athena-active N         active DML queries per account and region (default 150, the emulator's default)
   --lookup-rate N           LookupEvents requests/s per account and region (default 2, docs/scale.md)
-  --concurrency N           concurrent worker invocations (default: template.yaml MaximumConcurrency)
+  --concurrency N           concurrent worker invocations (default: template.yaml MaximumConcurrency of each source)
   --batch-size N            SQS batch size (default: template.yaml BatchSize)
   --intake-concurrency N    concurrent intake invocations in the burst (default 100)
   --out FILE                write the result between ${BEGIN} and ${END} of FILE`;
 
 /** The enrich worker's settings in template.yaml: batch size, maximum concurrency, timeout, visibility timeout. */
-function templateSettings(root: string): { batchSize: number; concurrency: number; timeoutS: number; visibilityS: number } {
+function templateSettings(root: string): { batchSize: number; concurrency: number; queryConcurrency: number; timeoutS: number; visibilityS: number } {
   const t = fs.readFileSync(path.join(root, 'template.yaml'), 'utf8');
   const at = t.indexOf('Handler: enrich-worker.handler');
   if (at < 0) throw new Error('template.yaml: no enrich-worker function');
@@ -80,7 +80,8 @@ function templateSettings(root: string): { batchSize: number; concurrency: numbe
     if (!m) throw new Error(`template.yaml: no ${what} on the enrich worker`);
     return Number(m[1]);
   };
-  return { batchSize: n(/BatchSize: (\d+)/, 'BatchSize'), concurrency: n(/MaximumConcurrency: (\d+)/, 'MaximumConcurrency'), timeoutS: n(/\n {6}Timeout: (\d+)/, 'Timeout'), visibilityS: Number(queue?.[1] ?? 5400) };
+  // `MaximumConcurrency: !If [QueriesAthena, <athena and security-lake>, <lookup-events>]`
+  return { batchSize: n(/BatchSize: (\d+)/, 'BatchSize'), concurrency: n(/MaximumConcurrency: !If \[QueriesAthena, \d+, (\d+)\]/, 'MaximumConcurrency'), queryConcurrency: n(/MaximumConcurrency: !If \[QueriesAthena, (\d+), \d+\]/, 'MaximumConcurrency'), timeoutS: n(/\n {6}Timeout: (\d+)/, 'Timeout'), visibilityS: Number(queue?.[1] ?? 5400) };
 }
 
 /** The scenario's GuardDuty finding in its native form (finding.json, or an EventBridge event's detail). */
@@ -109,7 +110,7 @@ function scaledTimer(scale: number, start: number): Timer {
 
 interface Params {
   scale: number; single: number; floor: number; burst: number; apiLatencyMs: number; athenaQueueMs: number; athenaRunMs: number; athenaRunMsPerGB: number;
-  athenaStartRate: number; athenaStartBurst: number; athenaActive: number; lookupRate: number; concurrency: number; batchSize: number; intakeConcurrency: number;
+  athenaStartRate: number; athenaStartBurst: number; athenaActive: number; lookupRate: number; concurrency: number; queryConcurrency: number; batchSize: number; intakeConcurrency: number;
   timeoutS: number; visibilityS: number;
 }
 
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
     scale: num('scale', 50, 1), single: num('single', 20), floor: num('floor', 5), burst: num('burst', 1000), apiLatencyMs: num('api-latency-ms', 30),
     athenaQueueMs: num('athena-queue-ms', 500), athenaRunMs: num('athena-run-ms', 1500), athenaRunMsPerGB: num('athena-run-ms-per-gb', 1000),
     athenaStartRate: num('athena-start-rate', 20, 1), athenaStartBurst: num('athena-start-burst', 80, 1), athenaActive: num('athena-active', 150, 1), lookupRate: num('lookup-rate', 2, 1),
-    concurrency: num('concurrency', tpl.concurrency, 1), batchSize: num('batch-size', tpl.batchSize, 1), intakeConcurrency: num('intake-concurrency', 100, 1),
+    concurrency: num('concurrency', tpl.concurrency, 1), queryConcurrency: num('concurrency', tpl.queryConcurrency, 1), batchSize: num('batch-size', tpl.batchSize, 1), intakeConcurrency: num('intake-concurrency', 100, 1),
     timeoutS: tpl.timeoutS, visibilityS: tpl.visibilityS,
   };
   const sources = (values.sources ?? SOURCES.join(',')).split(',').map((s) => s.trim()) as Source[];
@@ -341,7 +342,7 @@ async function runFindings(emu: AwsEmulator, dynamo: Parameters<typeof makeWorke
         }
       }
     };
-    await Promise.all([intakeWork, ...Array.from({ length: p.concurrency }, slot)]);
+    await Promise.all([intakeWork, ...Array.from({ length: s.source === 'lookup-events' ? p.concurrency : p.queryConcurrency }, slot)]);
   }
 
   const wallS = (timer.now() - t0) / 1000;
@@ -396,7 +397,7 @@ function report(p: Params, scenario: string, results: CaseResult[], args: string
     `- per-call latency of every AWS API (emulator, before each answer): ${p.apiLatencyMs} ms (${(p.apiLatencyMs / p.scale).toFixed(2)} ms real; Node's timers are 1 ms at best, so effectively ≥ ${p.scale} ms scaled back) — a parameter, not a measurement`,
     `- Athena: queue ${p.athenaQueueMs} ms, run ${p.athenaRunMs} ms + ${p.athenaRunMsPerGB} ms per GiB scanned per query — parameters, not measurements; StartQueryExecution ${p.athenaStartRate}/s burst ${p.athenaStartBurst}; ${p.athenaActive} active DML queries per account and region`,
     `- CloudTrail LookupEvents: ${p.lookupRate} requests/s per account and region; Security Hub quotas on (BatchUpdateFindings and BatchImportFindings 10/s burst 30, GetFindings 3/s burst 6)`,
-    `- Lambda: worker batches of ${p.batchSize}, at most ${p.concurrency} concurrent invocations, timeout ${p.timeoutS} s, queue visibility timeout ${p.visibilityS} s (template.yaml); intake ${p.intakeConcurrency} at a time`,
+    `- Lambda: worker batches of ${p.batchSize}, at most ${p.concurrency} concurrent invocations with lookup-events and ${p.queryConcurrency} with athena and security-lake, timeout ${p.timeoutS} s, queue visibility timeout ${p.visibilityS} s (template.yaml); intake ${p.intakeConcurrency} at a time`,
     '',
     '| source | case | enriched | storyline steps | p50 s | p95 s | max s | wall s | Athena queries | MB scanned | query run beyond the modelled time, median s | AWS requests | throttled | failed / dead-lettered |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
