@@ -2,8 +2,9 @@
  * `npm run bench:scale`: what each public scenario's finding costs through the Athena source at
  * the issue's scale, on the emulator (Athena on DuckDB over folders laid out like S3).
  *
- *   node scripts/run-ts.js bench/scale-org.ts [--dir /tmp/trailstory-scale/org] [--parquet]
- *     [--regions us-east-1,eu-west-1,ap-southeast-2] [--parquet-dir DIR] [--out FILE.json]
+ *   node scripts/run-ts.js bench/scale-org.ts [--dir /tmp/trailstory-scale/org] [--parquet
+ *     [--reuse-layout]] [--regions us-east-1,eu-west-1,ap-southeast-2] [--after-days N]
+ *     [--parquet-dir DIR] [--out FILE.json]
  *
  * DIR is a `gen-trail --org-id o-trailstory01 --scenario …` output: the organisation trail under
  * DIR/cloudtrail/AWSLogs/o-trailstory01, each scenario's finding in DIR/scenarios/<name>/.
@@ -56,11 +57,15 @@ interface Args {
   regions: string[];
   parquetDir: string;
   out: string;
+  /** Read this many days after the finding's last activity (the source's `after`; "now" that much later). Default: the source's 2 hours, "now" a day later. */
+  afterDays?: number;
+  /** Reuse the layout of an earlier `--parquet` run (its figures kept in PARQUET_DIR/_layout.json). */
+  reuseLayout: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const usage = 'usage: node scripts/run-ts.js bench/scale-org.ts [--dir DIR] [--parquet] [--regions r1,r2,…] [--parquet-dir DIR] [--out FILE]';
-  const a: Partial<Args> & { parquet: boolean } = { parquet: false };
+  const usage = 'usage: node scripts/run-ts.js bench/scale-org.ts [--dir DIR] [--parquet [--reuse-layout]] [--regions r1,r2,…] [--after-days N] [--parquet-dir DIR] [--out FILE]';
+  const a: Partial<Args> & { parquet: boolean; reuseLayout: boolean } = { parquet: false, reuseLayout: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => {
@@ -70,6 +75,8 @@ function parseArgs(argv: string[]): Args {
     };
     if (k === '--dir') a.dir = path.resolve(v());
     else if (k === '--parquet') a.parquet = true;
+    else if (k === '--reuse-layout') a.reuseLayout = true;
+    else if (k === '--after-days') a.afterDays = Number(v());
     else if (k === '--regions') a.regions = v().split(',').filter(Boolean);
     else if (k === '--parquet-dir') a.parquetDir = path.resolve(v());
     else if (k === '--out') a.out = path.resolve(v());
@@ -79,6 +86,8 @@ function parseArgs(argv: string[]): Args {
   return {
     dir,
     parquet: a.parquet,
+    reuseLayout: a.reuseLayout,
+    ...(a.afterDays !== undefined ? { afterDays: a.afterDays } : {}),
     regions: a.regions ?? ['us-east-1', 'eu-west-1', 'ap-southeast-2'],
     parquetDir: a.parquetDir ?? path.join(path.dirname(dir), 'parquet'),
     out: a.out ?? path.join(path.dirname(dir), `scale-org-${a.parquet ? 'parquet' : 'raw'}.json`),
@@ -156,13 +165,40 @@ function story(s: Storyline): string {
   return JSON.stringify({ origin: s.origin, steps: s.steps, lineage: s.lineage, lineageEdges: s.lineageEdges, attackerSources: s.attackerSources });
 }
 
-/** Why a step of the CLI's storyline is not in the source's: outside the window or regions read, else unexplained. */
-function whyMissing(st: Step, window: { from: number; to: number } | undefined, regions: string[]): string {
+/**
+ * The delivery day (`yyyy/MM/dd`) of the file holding a record of `account`/`region` at `t`:
+ * the first file of that account and region stamped at or after `t` (gen-trail writes each
+ * account-region stream in order, a file's stamp its delivery time), or null.
+ */
+function deliveryDay(location: string, account: string, region: string, t: number): string | null {
+  const dir = path.join(location, account, 'CloudTrail', region);
+  let best: { at: number; day: string } | null = null;
+  for (const f of filesUnder(dir)) {
+    const m = /_(\d{8}T\d{4})Z_[^/]*\.json\.gz$/.exec(f.file);
+    if (!m?.[1]) continue;
+    const s = m[1];
+    const at = Date.parse(`${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:59Z`);
+    if (at >= t && (!best || at < best.at)) best = { at, day: path.relative(dir, path.dirname(f.file)).split(path.sep).join('/') };
+  }
+  return best?.day ?? null;
+}
+
+/**
+ * Why a step of the CLI's storyline is not in the source's: before the lookback, after the
+ * window, in a region not read, or in a file delivered on a day after the last day the source's
+ * queries name (their window's last day plus one), else unexplained.
+ */
+function whyMissing(st: Step, window: { from: number; to: number } | undefined, regions: string[], location: string): string {
   const t = Date.parse(st.eventTime);
   if (window && t < window.from) return `older than the lookback (${((window.from - t) / DAY).toFixed(1)} days before its start)`;
   if (window && t > window.to) return 'after the window';
   if (!regions.includes(st.region)) return `region ${st.region} not read`;
-  return 'unexplained';
+  const delivered = deliveryDay(location, st.accountId, st.region, t);
+  if (window && delivered) {
+    const lastRead = new Date(window.to + DAY).toISOString().slice(0, 10).replace(/-/g, '/');
+    if (delivered > lastRead) return `its file delivered on ${delivered}, after the last day read (${lastRead})`;
+  }
+  return `unexplained (file delivered ${delivered ?? '?'})`;
 }
 
 /** The CLI's storyline over DIR/cloudtrail, kept in `cache` (it depends on the folder only). */
@@ -194,10 +230,10 @@ async function runFindings(emu: AwsEmulator, table: AthenaTable, a: Args, label:
     const wall0 = Date.now();
     // "Now" is a day after the finding's last activity, moving with the wall clock so that the
     // source's own seconds are the emulator's.
-    const timer = { now: () => last + DAY + (Date.now() - wall0), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
+    const timer = { now: () => last + Math.max(1, a.afterDays ?? 1) * DAY + (Date.now() - wall0), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
     const account = /^\d{12}$/.test(finding.accountId) ? finding.accountId : '111111111111';
     const client = new AthenaClient(emu.clientConfig(account, 'us-east-1', 1));
-    const src = new AthenaSource(client, table, { workGroup: 'primary', regions: a.regions, poll: { first: 5, max: 50 } }, timer);
+    const src = new AthenaSource(client, table, { workGroup: 'primary', regions: a.regions, poll: { first: 5, max: 50 }, ...(a.afterDays !== undefined ? { after: a.afterDays * DAY } : {}) }, timer);
     const t0 = performance.now();
     const got = await src.collect(finding);
     const wallSeconds = (performance.now() - t0) / 1000;
@@ -216,7 +252,7 @@ async function runFindings(emu: AwsEmulator, table: AthenaTable, a: Args, label:
       cliSteps: cli.story.steps.length,
       sameSteps: JSON.stringify(st.steps) === JSON.stringify(cli.story.steps),
       sameStory: story(st) === story(cli.story),
-      missing: cli.story.steps.filter((s) => !mine.has(s.eventId)).map((s) => ({ eventId: s.eventId, eventName: s.eventName, eventTime: s.eventTime, region: s.region, why: whyMissing(s, got.window, a.regions) })),
+      missing: cli.story.steps.filter((s) => !mine.has(s.eventId)).map((s) => ({ eventId: s.eventId, eventName: s.eventName, eventTime: s.eventTime, region: s.region, why: whyMissing(s, got.window, a.regions, path.join(a.dir, 'cloudtrail', 'AWSLogs', ORG)) })),
       extra: st.steps.filter((s) => !theirs.has(s.eventId)).map((s) => ({ eventId: s.eventId, eventName: s.eventName, eventTime: s.eventTime, region: s.region })),
       gaps: got.gaps,
     };
@@ -310,7 +346,7 @@ async function main(): Promise<void> {
     locationTemplate: '${account}/CloudTrail/${region}/${day}',
   });
   const result: Record<string, unknown> = {
-    command: `node scripts/run-ts.js bench/scale-org.ts --dir ${a.dir}${a.parquet ? ' --parquet' : ''} --regions ${a.regions.join(',')}`,
+    command: `node scripts/run-ts.js bench/scale-org.ts --dir ${a.dir}${a.parquet ? ` --parquet${a.reuseLayout ? ' --reuse-layout' : ''}` : ''} --regions ${a.regions.join(',')}${a.afterDays !== undefined ? ` --after-days ${a.afterDays}` : ''}`,
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGB: Math.round(os.totalmem() / 1e9), node: process.version },
     data: { records: gen.records, accounts: raw.accounts.length, regions: raw.regions, days, firstDay: raw.days[0], lastDay: raw.days[days - 1], partitions: raw.partitions, gzipBytes, uncompressedBytes: gen.uncompressedBytes, files: gen.files },
     regionsRead: a.regions,
@@ -335,22 +371,33 @@ async function main(): Promise<void> {
         ],
         locationTemplate: 'account=${account}/region=${region}/day=${day}',
       });
-      const lay = await layOut(emu, a, raw.accounts, raw.regions, raw.days);
-      const parquetBytes = filesUnder(a.parquetDir).reduce((n, f) => n + f.size, 0);
-      const scanned = lay.statements.reduce((n, s) => n + s.bytesScanned, 0);
-      const sorted = [...lay.perDaySeconds].sort((x, y) => x - y);
-      result.layout = {
-        statements: lay.statements.length,
-        bytesScanned: scanned,
-        parquetBytes,
-        parquetFiles: filesUnder(a.parquetDir).length,
-        ratio: parquetBytes / gzipBytes,
-        seconds: lay.seconds,
-        daySecondsMedian: sorted[Math.floor(sorted.length / 2)],
-        daySecondsMax: sorted[sorted.length - 1],
-        partitionsNamed: lay.statements.reduce((n, s) => n + s.partitions, 0),
-      };
-      md.push(`### The layout\n\n${lay.statements.length} INSERT statements over ${days} days (${raw.accounts.length} accounts × ${raw.regions.length} regions, ≤ 100 partitions each): ${gb(scanned)} GB scanned (the gzip JSON: ${gb(gzipBytes)} GB); Parquet written ${gb(parquetBytes)} GB, ratio ${(parquetBytes / gzipBytes).toFixed(2)}; ${lay.seconds.toFixed(0)} s (a day: median ${(sorted[Math.floor(sorted.length / 2)] ?? 0).toFixed(1)} s, max ${(sorted[sorted.length - 1] ?? 0).toFixed(1)} s).`);
+      const saved = path.join(a.parquetDir, '_layout.json');
+      if (!a.reuseLayout || !fs.existsSync(saved)) {
+        const lay = await layOut(emu, a, raw.accounts, raw.regions, raw.days);
+        const parquetFiles = filesUnder(a.parquetDir);
+        const sorted = [...lay.perDaySeconds].sort((x, y) => x - y);
+        const statementSeconds = lay.statements.map((s) => s.engineMs / 1000).sort((x, y) => x - y);
+        const layout = {
+          command: result.command,
+          statements: lay.statements.length,
+          bytesScanned: lay.statements.reduce((n, s) => n + s.bytesScanned, 0),
+          parquetBytes: parquetFiles.reduce((n, f) => n + f.size, 0),
+          parquetFiles: parquetFiles.length,
+          gzipBytes,
+          seconds: lay.seconds,
+          daySecondsMedian: sorted[Math.floor(sorted.length / 2)] ?? 0,
+          daySecondsMax: sorted[sorted.length - 1] ?? 0,
+          statementEngineSecondsMedian: statementSeconds[Math.floor(statementSeconds.length / 2)] ?? 0,
+          statementEngineSecondsMax: statementSeconds[statementSeconds.length - 1] ?? 0,
+          partitionsNamed: lay.statements.reduce((n, s) => n + s.partitions, 0),
+        };
+        fs.writeFileSync(saved, JSON.stringify(layout, null, 2));
+      }
+      const layout = JSON.parse(fs.readFileSync(saved, 'utf8')) as { command: string; statements: number; bytesScanned: number; parquetBytes: number; parquetFiles: number; seconds: number; daySecondsMedian: number; daySecondsMax: number; statementEngineSecondsMedian: number; statementEngineSecondsMax: number };
+      result.layout = { ...layout, ratio: layout.parquetBytes / gzipBytes };
+      const scanned = layout.bytesScanned;
+      const parquetBytes = layout.parquetBytes;
+      md.push(`### The layout\n\n${layout.statements} INSERT statements over ${days} days (${raw.accounts.length} accounts × ${raw.regions.length} regions, ≤ 100 partitions each): ${gb(scanned)} GB scanned (the gzip JSON: ${gb(gzipBytes)} GB); Parquet written ${gb(parquetBytes)} GB in ${layout.parquetFiles} files, ratio ${(parquetBytes / gzipBytes).toFixed(2)}; ${layout.seconds.toFixed(0)} s (a day: median ${layout.daySecondsMedian.toFixed(1)} s, max ${layout.daySecondsMax.toFixed(1)} s; a statement's engine time: median ${layout.statementEngineSecondsMedian.toFixed(1)} s, max ${layout.statementEngineSecondsMax.toFixed(1)} s)${a.reuseLayout ? ` (laid out by \`${layout.command}\`)` : ''}.`);
       const runs = await runFindings(emu, cloudTrailTable(DB, PARQUET_TABLE, 'yyyy-MM-dd'), a, 'parquet');
       result.parquet = runs;
       md.push(findingTable(runs, 'Parquet layout (`cloudtrail_parquet`)'));
