@@ -26,7 +26,9 @@
  *    `cloudTrailTable(…, 'cloudtrail_parquet', 'yyyy-MM-dd')`.
  *
  * The CLI's storylines are kept in DIR/../bench-cli/<scenario>.json (a second run reuses them:
- * they depend on DIR only). Prints Markdown tables; writes every figure to `--out` (default
+ * they depend on DIR only). "Account-days": a finding's bytes scanned over its account's average
+ * gzip JSON a day (all regions, over the days the data spans), the figure that scales to an
+ * organisation whose accounts log more a day. Prints Markdown tables; writes every figure to `--out` (default
  * DIR/../scale-org-<raw|parquet>.json).
  */
 import * as fs from 'node:fs';
@@ -147,6 +149,10 @@ interface FindingRun {
   account: string;
   region: string;
   usage: AthenaUsage;
+  /** The finding's account's gzip JSON a day, on average over the data's days (all regions). */
+  accountDayBytes: number;
+  /** Bytes scanned in account-days of that account: what scales to a larger organisation. */
+  accountDays: number;
   wallSeconds: number;
   events: number;
   steps: number;
@@ -218,7 +224,8 @@ async function cliStoryline(dir: string, scenario: string, findingFile: string, 
 }
 
 /** Runs every scenario's finding through `table`, compares with the CLI's storyline. */
-async function runFindings(emu: AwsEmulator, table: AthenaTable, a: Args, label: string): Promise<FindingRun[]> {
+async function runFindings(emu: AwsEmulator, table: AthenaTable, a: Args, label: string, days: number): Promise<FindingRun[]> {
+  const location = path.join(a.dir, 'cloudtrail', 'AWSLogs', ORG);
   const eventMap = loadEventMap();
   const scenDir = path.join(a.dir, 'scenarios');
   const out: FindingRun[] = [];
@@ -241,18 +248,21 @@ async function runFindings(emu: AwsEmulator, table: AthenaTable, a: Args, label:
     const cli = await cliStoryline(a.dir, scenario, findingFile, finding, path.join(path.dirname(a.dir), 'bench-cli'));
     const mine = new Set(st.steps.map((s) => s.eventId));
     const theirs = new Set(cli.story.steps.map((s) => s.eventId));
+    const accountDayBytes = filesUnder(path.join(location, finding.accountId)).reduce((n, f) => n + f.size, 0) / days;
     const r: FindingRun = {
       scenario,
       account: finding.accountId,
       region: finding.region,
       usage: got.usage,
+      accountDayBytes,
+      accountDays: accountDayBytes > 0 ? got.usage.bytesScanned / accountDayBytes : 0,
       wallSeconds,
       events: got.events.length,
       steps: st.steps.length,
       cliSteps: cli.story.steps.length,
       sameSteps: JSON.stringify(st.steps) === JSON.stringify(cli.story.steps),
       sameStory: story(st) === story(cli.story),
-      missing: cli.story.steps.filter((s) => !mine.has(s.eventId)).map((s) => ({ eventId: s.eventId, eventName: s.eventName, eventTime: s.eventTime, region: s.region, why: whyMissing(s, got.window, a.regions, path.join(a.dir, 'cloudtrail', 'AWSLogs', ORG)) })),
+      missing: cli.story.steps.filter((s) => !mine.has(s.eventId)).map((s) => ({ eventId: s.eventId, eventName: s.eventName, eventTime: s.eventTime, region: s.region, why: whyMissing(s, got.window, a.regions, location) })),
       extra: st.steps.filter((s) => !theirs.has(s.eventId)).map((s) => ({ eventId: s.eventId, eventName: s.eventName, eventTime: s.eventTime, region: s.region })),
       gaps: got.gaps,
     };
@@ -309,15 +319,15 @@ function findingTable(runs: FindingRun[], title: string): string {
   const lines = [
     `### ${title}`,
     '',
-    '| finding | account, region | rounds | queries | bytes scanned | seconds | steps | CLI steps | storyline |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---|',
+    '| finding | account, region | rounds | queries | bytes scanned | account-days | seconds | steps | CLI steps | storyline |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of runs) {
     const diff = r.sameStory ? 'same' : r.sameSteps ? 'same steps, lineage differs' : [...r.missing.map((m) => `−${m.eventName} (${m.why})`), ...r.extra.map((x) => `+${x.eventName}`)].join('; ') || 'steps differ in detail';
-    lines.push(`| ${r.scenario} | ${r.account}, ${r.region} | ${r.usage.rounds} | ${r.usage.queries} | ${mb(r.usage.bytesScanned)} MB | ${r.wallSeconds.toFixed(1)} | ${r.steps} | ${r.cliSteps} | ${diff} |`);
+    lines.push(`| ${r.scenario} | ${r.account}, ${r.region} | ${r.usage.rounds} | ${r.usage.queries} | ${mb(r.usage.bytesScanned)} MB | ${r.accountDays.toFixed(1)} | ${r.wallSeconds.toFixed(1)} | ${r.steps} | ${r.cliSteps} | ${diff} |`);
   }
   const sum = (f: (r: FindingRun) => number) => runs.reduce((n, r) => n + f(r), 0);
-  lines.push(`| **total** (${runs.length}) | | ${sum((r) => r.usage.rounds)} | ${sum((r) => r.usage.queries)} | ${mb(sum((r) => r.usage.bytesScanned))} MB | ${sum((r) => r.wallSeconds).toFixed(1)} | ${sum((r) => r.steps)} | ${sum((r) => r.cliSteps)} | |`);
+  lines.push(`| **total** (${runs.length}) | | ${sum((r) => r.usage.rounds)} | ${sum((r) => r.usage.queries)} | ${mb(sum((r) => r.usage.bytesScanned))} MB | ${sum((r) => r.accountDays).toFixed(1)} | ${sum((r) => r.wallSeconds).toFixed(1)} | ${sum((r) => r.steps)} | ${sum((r) => r.cliSteps)} | |`);
   return lines.join('\n');
 }
 
@@ -329,6 +339,8 @@ async function main(): Promise<void> {
   const raw = rawPartitions(location);
   const gzipBytes = filesUnder(location).reduce((n, f) => n + f.size, 0);
   const days = raw.days.length;
+  // The days the records span (gen-trail's start to end), over which an account's bytes are a daily average.
+  const spanDays = (Date.parse(gen.end) - Date.parse(gen.start)) / DAY;
   process.stderr.write(`data: ${gen.records} records, ${raw.accounts.length} accounts, regions ${raw.regions.join(' ')}, ${days} delivery days (${raw.days[0]} .. ${raw.days[days - 1]}), ${raw.partitions} account-region-day partitions, ${gb(gzipBytes)} GB gzip\n`);
 
   const emu = await AwsEmulator.start({ modelsDir: modelsDirOf(root), seed: 17 });
@@ -348,13 +360,13 @@ async function main(): Promise<void> {
   const result: Record<string, unknown> = {
     command: `node scripts/run-ts.js bench/scale-org.ts --dir ${a.dir}${a.parquet ? ` --parquet${a.reuseLayout ? ' --reuse-layout' : ''}` : ''} --regions ${a.regions.join(',')}${a.afterDays !== undefined ? ` --after-days ${a.afterDays}` : ''}`,
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGB: Math.round(os.totalmem() / 1e9), node: process.version },
-    data: { records: gen.records, accounts: raw.accounts.length, regions: raw.regions, days, firstDay: raw.days[0], lastDay: raw.days[days - 1], partitions: raw.partitions, gzipBytes, uncompressedBytes: gen.uncompressedBytes, files: gen.files },
+    data: { spanDays, records: gen.records, accounts: raw.accounts.length, regions: raw.regions, days, firstDay: raw.days[0], lastDay: raw.days[days - 1], partitions: raw.partitions, gzipBytes, uncompressedBytes: gen.uncompressedBytes, files: gen.files },
     regionsRead: a.regions,
   };
   try {
     let md: string[] = [];
     if (!a.parquet) {
-      const runs = await runFindings(emu, cloudTrailTable(DB, 'cloudtrail', 'yyyy/MM/dd'), a, 'raw');
+      const runs = await runFindings(emu, cloudTrailTable(DB, 'cloudtrail', 'yyyy/MM/dd'), a, 'raw', spanDays);
       result.raw = runs;
       md.push(findingTable(runs, 'Raw gzip JSON (`cloudtrail`)'));
     } else {
@@ -398,7 +410,7 @@ async function main(): Promise<void> {
       const scanned = layout.bytesScanned;
       const parquetBytes = layout.parquetBytes;
       md.push(`### The layout\n\n${layout.statements} INSERT statements over ${days} days (${raw.accounts.length} accounts × ${raw.regions.length} regions, ≤ 100 partitions each): ${gb(scanned)} GB scanned (the gzip JSON: ${gb(gzipBytes)} GB); Parquet written ${gb(parquetBytes)} GB in ${layout.parquetFiles} files, ratio ${(parquetBytes / gzipBytes).toFixed(2)}; ${layout.seconds.toFixed(0)} s (a day: median ${layout.daySecondsMedian.toFixed(1)} s, max ${layout.daySecondsMax.toFixed(1)} s; a statement's engine time: median ${layout.statementEngineSecondsMedian.toFixed(1)} s, max ${layout.statementEngineSecondsMax.toFixed(1)} s)${a.reuseLayout ? ` (laid out by \`${layout.command}\`)` : ''}.`);
-      const runs = await runFindings(emu, cloudTrailTable(DB, PARQUET_TABLE, 'yyyy-MM-dd'), a, 'parquet');
+      const runs = await runFindings(emu, cloudTrailTable(DB, PARQUET_TABLE, 'yyyy-MM-dd'), a, 'parquet', spanDays);
       result.parquet = runs;
       md.push(findingTable(runs, 'Parquet layout (`cloudtrail_parquet`)'));
     }
