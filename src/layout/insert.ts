@@ -60,9 +60,11 @@ export function parquetDay(day: Date): string {
 }
 
 /**
- * Every account × region pair, batched so that each batch writes at most `max` partitions. The
- * pairs are ordered account by account, so a batch holds whole accounts where it can (fewer
- * distinct accounts in its IN list).
+ * Every account × region pair, batched so that each batch writes at most `max` partitions and
+ * its WHERE is one `account IN (…) AND region IN (…)`: whole accounts (every region) a batch, or,
+ * when one account has more regions than `max`, one account a batch and its regions split. The
+ * raw table's account partition is `injected`: Athena takes only equality conditions on it
+ * (`account = …`, `account IN (…)`), never an OR of account-region pairs.
  */
 export function batchPartitions(accounts: readonly string[], regions: readonly string[], max = MAX_PARTITIONS_PER_INSERT): AccountRegion[][] {
   if (!Number.isInteger(max) || max < 1 || max > MAX_PARTITIONS_PER_INSERT) throw new RangeError(`max partitions per INSERT must be 1-${MAX_PARTITIONS_PER_INSERT}, not ${max}`);
@@ -70,9 +72,13 @@ export function batchPartitions(accounts: readonly string[], regions: readonly s
   const regs = [...new Set(regions)].sort();
   for (const a of accs) if (!ACCOUNT.test(a)) throw new RangeError(`not an account ID: ${JSON.stringify(a)}`);
   for (const r of regs) if (!REGION.test(r)) throw new RangeError(`not a region name: ${JSON.stringify(r)}`);
-  const pairs = accs.flatMap((account) => regs.map((region) => ({ account, region })));
   const out: AccountRegion[][] = [];
-  for (let i = 0; i < pairs.length; i += max) out.push(pairs.slice(i, i + max));
+  if (regs.length <= max) {
+    const perBatch = Math.floor(max / regs.length);
+    for (let i = 0; i < accs.length; i += perBatch) out.push(accs.slice(i, i + perBatch).flatMap((account) => regs.map((region) => ({ account, region }))));
+  } else {
+    for (const account of accs) for (let i = 0; i < regs.length; i += max) out.push(regs.slice(i, i + max).map((region) => ({ account, region })));
+  }
   return out;
 }
 

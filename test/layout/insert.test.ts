@@ -26,7 +26,9 @@ describe('insertStatements', () => {
       const pairs = batches.flat().map((p) => `${p.account}/${p.region}`);
       expect(pairs.length).toBe(n * r);
       expect(new Set(pairs).size).toBe(n * r);
-      expect(batches.length).toBe(Math.ceil((n * r) / 100));
+      // Whole accounts a batch (floor(100 / regions) of them), or one account's regions split.
+      expect(batches.length).toBe(r <= 100 ? Math.ceil(n / Math.floor(100 / r)) : n * Math.ceil(r / 100));
+      for (const b of batches) expect(new Set(b.map((p) => p.account)).size === 1 || b.length === new Set(b.map((p) => p.account)).size * r).toBe(true);
     }
     expect(() => batchPartitions(accounts(1), REGIONS, 101)).toThrow(RangeError);
     expect(() => batchPartitions(['12345'], REGIONS)).toThrow(/account/);
@@ -50,12 +52,20 @@ describe('insertStatements', () => {
     }
   });
 
-  test('a batch that splits an account: its regions grouped so that the WHERE selects exactly its pairs', () => {
+  test('a batch holds whole accounts, so its WHERE is equality on the injected account partition (never an OR of pairs)', () => {
     const [first, second] = insertStatements(DAY, accounts(15), REGIONS, { database: 'db' });
-    // 100 = 14 accounts x 7 regions + 2 regions of the 15th.
-    expect(second!.partitions).toHaveLength(5);
-    expect(first!.sql).toMatch(/\(account IN \([^)]*\) AND region IN \([^)]*\)\) OR \(account IN \('100000000014'\) AND region IN \('ap-northeast-1', 'ap-southeast-2'\)\)/);
-    for (const st of [first!, second!]) expect(trinoErrors(st.sql)).toEqual([]);
+    // 7 regions: 14 whole accounts (98 partitions) a batch, the 15th alone.
+    expect(first!.partitions).toHaveLength(98);
+    expect(second!.partitions).toHaveLength(7);
+    expect(second!.sql).toContain("WHERE account IN ('100000000014') AND region IN (");
+    for (const st of [first!, second!]) {
+      expect(st.sql).not.toMatch(/ OR /);
+      expect(trinoErrors(st.sql)).toEqual([]);
+    }
+    // More regions than a statement may write: one account a statement, its regions split.
+    const many = Array.from({ length: 130 }, (_, i) => `us-t${String.fromCharCode(97 + Math.floor(i / 26), 97 + (i % 26))}-1`);
+    const split = insertStatements(DAY, accounts(2), many, { database: 'db' });
+    expect(split.map((x) => [new Set(x.partitions.map((p) => p.account)).size, x.partitions.length])).toEqual([[1, 100], [1, 30], [1, 100], [1, 30]]);
   });
 
   test('the parser is not vacuous', () => {
