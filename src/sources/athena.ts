@@ -221,6 +221,66 @@ export async function runQuery(client: AthenaClient, sql: string, o: { workGroup
   return { id, rows, bytesScanned: bytes };
 }
 
+/** What {@link runByDays} gathered over a partition group. */
+export interface GroupOutcome {
+  id: string;
+  rows: Record<string, string | undefined>[];
+  queries: number;
+  bytesScanned: number;
+  /** Why queries failed, one line each. */
+  failures: string[];
+}
+
+/** Whether a query was cancelled at the workgroup's per-query bytes cutoff. */
+function overCutoff(e: Error): boolean {
+  return /^CANCELLED: .*bytes scanned limit/i.test(e.message);
+}
+
+/**
+ * Runs a round's query over a partition group. A query the workgroup cancels at its per-query
+ * bytes cutoff ("Configure per-query and per-workgroup data usage controls",
+ * https://docs.aws.amazon.com/athena/latest/ug/workgroups-setting-control-limits-cloudwatch.html;
+ * the bytes it read are billed) is run again as its two halves of days, down to a single day
+ * (three partitions, the day padded each side): the cutoff bounds each query, not what a finding
+ * can read (its budget does that).
+ * @param onQuery called before each query starts (progress, budget); false stops the run
+ */
+export async function runByDays(
+  client: AthenaClient,
+  table: AthenaTable,
+  g: PartitionGroup,
+  tokens: Tokens,
+  anchors: { from: number; to: number } | readonly { from: number; to: number }[] | null,
+  o: Parameters<typeof runQuery>[2],
+  onQuery: (g: PartitionGroup, bytesSoFar: number) => boolean = () => true,
+): Promise<GroupOutcome> {
+  const out: GroupOutcome = { id: '', rows: [], queries: 0, bytesScanned: 0, failures: [] };
+  const run = async (grp: PartitionGroup): Promise<void> => {
+    const sql = roundQuery(table.columns, grp, tokens, anchors);
+    if (!sql || !onQuery(grp, out.bytesScanned)) return;
+    out.queries++;
+    try {
+      const r = await runQuery(client, sql, o);
+      out.bytesScanned += r.bytesScanned;
+      out.id = r.id;
+      for (const row of r.rows) out.rows.push(row);
+    } catch (e) {
+      const err = e as Error & { bytesScanned?: number };
+      out.bytesScanned += err.bytesScanned ?? 0;
+      const days = Math.floor(grp.to / DAY) - Math.floor(grp.from / DAY);
+      if (overCutoff(err) && days >= 1) {
+        const mid = (Math.floor(grp.from / DAY) + Math.ceil(days / 2)) * DAY;
+        await run({ ...grp, to: mid - 1 });
+        await run({ ...grp, from: mid });
+        return;
+      }
+      out.failures.push(`${err.name === 'Error' ? '' : err.name + ': '}${err.message}`);
+    }
+  };
+  await run(g);
+  return out;
+}
+
 /**
  * The Athena source of one deployment: a table, a workgroup, the regions; {@link collect} reads
  * one finding's records in rounds.
@@ -288,25 +348,21 @@ export class AthenaSource implements TrailSource {
           continue;
         }
         for (const part of splitTokens(t, perToken)) {
-          const sql = roundQuery(table.columns, g, part, anchors);
-          if (!sql) continue;
-          if (usage.bytesScanned >= budget) {
-            exhausted = true;
-            break;
-          }
-          usage.queries++;
-          requests['athena:StartQueryExecution'] = (requests['athena:StartQueryExecution'] ?? 0) + 1;
-          this.opts.progress?.(`round ${usage.rounds}: query ${usage.queries} over ${g.accounts.length} account(s), ${g.regions.length} region(s), ${tokenCount(part)} token(s)…`);
-          try {
-            const r = await runQuery(this.client, sql, { workGroup: this.opts.workGroup, deadline: this.opts.deadline, poll: this.opts.poll, timer: this.timer });
-            usage.bytesScanned += r.bytesScanned;
-            this.opts.progress?.(`round ${usage.rounds}: query ${usage.queries} read ${(r.bytesScanned / 1e6).toFixed(1)} MB, ${r.rows.length} record(s)`);
-            for (const row of r.rows) out.push(...this.toEvent(table, row, r.id, stats, seen));
-          } catch (e) {
-            const err = e as Error & { bytesScanned?: number };
-            usage.bytesScanned += err.bytesScanned ?? 0;
-            gaps.push(`an Athena query of round ${usage.rounds} failed (${err.name === 'Error' ? '' : err.name + ': '}${err.message}): the records of ${tokenCount(part)} token(s) in ${g.accounts.join(', ')} were not read`);
-          }
+          const r = await runByDays(this.client, table, g, part, anchors, { workGroup: this.opts.workGroup, deadline: this.opts.deadline, poll: this.opts.poll, timer: this.timer }, (grp, soFar) => {
+            if (usage.bytesScanned + soFar >= budget) {
+              exhausted = true;
+              return false;
+            }
+            usage.queries++;
+            requests['athena:StartQueryExecution'] = (requests['athena:StartQueryExecution'] ?? 0) + 1;
+            this.opts.progress?.(`round ${usage.rounds}: query ${usage.queries} over ${grp.accounts.length} account(s), ${grp.regions.length} region(s), ${tokenCount(part)} token(s)…`);
+            return true;
+          });
+          usage.bytesScanned += r.bytesScanned;
+          if (r.queries > 0) this.opts.progress?.(`round ${usage.rounds}: query ${usage.queries} done, ${(usage.bytesScanned / 1e6).toFixed(1)} MB read so far, ${r.rows.length} record(s)`);
+          for (const f of r.failures) gaps.push(`an Athena query of round ${usage.rounds} failed (${f}): the records of ${tokenCount(part)} token(s) in ${g.accounts.join(', ')} were not read`);
+          for (const row of r.rows) out.push(...this.toEvent(table, row, r.id, stats, seen));
+          if (exhausted) break;
         }
       }
       return out;
@@ -463,19 +519,12 @@ export class SharedQueries {
     const parts = splitTokens(p.tokens, perToken);
     try {
       for (let i = 0; i < Math.max(1, parts.length); i++) {
-        const sql = roundQuery(p.table.columns, p.group, parts[i] ?? emptyTokens(), i === 0 && p.anchors.length > 0 ? p.anchors : null);
-        if (!sql) continue;
-        queries++;
-        try {
-          const r = await runQuery(p.client, sql, p.run);
-          bytes += r.bytesScanned;
-          id = r.id;
-          rows.push(...r.rows);
-        } catch (e) {
-          const err = e as Error & { bytesScanned?: number };
-          bytes += err.bytesScanned ?? 0;
-          failures.push(`${err.name === 'Error' ? '' : err.name + ': '}${err.message}`);
-        }
+        const r = await runByDays(p.client, p.table, p.group, parts[i] ?? emptyTokens(), i === 0 && p.anchors.length > 0 ? p.anchors : null, p.run);
+        queries += r.queries;
+        bytes += r.bytesScanned;
+        if (r.id) id = r.id;
+        for (const row of r.rows) rows.push(row);
+        failures.push(...r.failures);
       }
     } catch (e) {
       for (const w of p.waiters) w.reject(e as Error);

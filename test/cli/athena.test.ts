@@ -57,7 +57,7 @@ const ACCOUNT = '444444444444';
     expect(files.code).toBe(0);
     const q = await run(['investigate', '--finding', finding(), flag, '--lookback-days', '400', '--regions', 'us-east-1,us-west-2,eu-west-1']);
     expect(q.err).toMatch(/^trailstory: round 1: query 1 over 1 account\(s\), 3 region\(s\), \d+ token\(s\)…$/m);
-    expect(q.err).toMatch(/^trailstory: round \d+: query \d+ read \d+\.\d MB, \d+ record\(s\)$/m);
+    expect(q.err).toMatch(/^trailstory: round \d+: query \d+ done, \d+\.\d MB read so far, \d+ record\(s\)$/m);
     expect(q.code).toBe(0);
     const a = JSON.parse(q.out) as Storyline;
     const b = JSON.parse(files.out) as Storyline;

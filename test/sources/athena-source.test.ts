@@ -117,4 +117,33 @@ const DAY = 24 * 3600 * 1000;
     expect(b?.events.map((e) => e.eventId).sort()).toEqual(alone.events.map((e) => e.eventId).sort());
     expect((a?.usage.bytesScanned ?? 0) + (b?.usage.bytesScanned ?? 0)).toBeCloseTo(alone.usage.bytesScanned, 0);
   });
+
+  it('runs a query the workgroup cancels at its bytes cutoff again as halves of its days, down to one day', async () => {
+    // The scenario's trail, and 20 days of another user's calls a month before it: each filler day
+    // about a third of the scenario's bytes, so the whole span is over the cutoff (the scenario's
+    // bytes) and any three days of filler under it.
+    const records = recordsUnder(path.join(dir, 'cloudtrail')).flatMap((f) => f.records);
+    const base = Date.parse('2026-06-01T12:00:00Z');
+    const scenarioBytes = fs.readdirSync(org.location, { recursive: true }).filter((f) => String(f).endsWith('.json.gz')).reduce((n, f) => n + fs.statSync(path.join(org.location, String(f))).size, 0);
+    const filler: Record<string, unknown>[] = [];
+    for (let d = 0; d < 20; d++) {
+      for (let i = 0; i < 12; i++) {
+        filler.push({ eventVersion: '1.08', eventID: `filler-${d}-${i}-${'x'.repeat(8)}`, eventTime: new Date(base + d * DAY + i * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'), eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', awsRegion: 'us-east-1', sourceIPAddress: `198.51.100.${i}`, userAgent: `filler-agent-${Math.random().toString(36).repeat(4)}`, recipientAccountId: '444444444444', userIdentity: { type: 'IAMUser', accountId: '444444444444', arn: 'arn:aws:iam::444444444444:user/filler', userName: 'filler', accessKeyId: 'AKIAFILLERFILLERFILL', principalId: 'AIDAFILLER' }, requestParameters: { pad: Math.random().toString(36).repeat(40) } });
+      }
+    }
+    const padded = writeOrgTrail([...records, ...filler], path.join(tmp, 'padded'));
+    registerOrgTrailTable(emu, padded.location, padded.regions, 'trail', 'padded');
+    const fillerDay = (fs.readdirSync(padded.location, { recursive: true }) as string[]).filter((f) => f.includes('2026/06/05') && f.endsWith('.json.gz')).reduce((n, f) => n + fs.statSync(path.join(padded.location, f)).size, 0);
+    const cutoff = scenarioBytes + 1;
+    expect(3 * fillerDay).toBeLessThan(cutoff);
+    const alone = await new AthenaSource(client(), cloudTrailTable('trail', 'padded', 'yyyy/MM/dd'), opts(), timer()).collect(finding());
+    expect(alone.usage.bytesScanned).toBeGreaterThan(cutoff);
+    emu.athena.createWorkGroup('444444444444', 'us-east-1', 'capped', { bytesScannedCutoffPerQuery: cutoff, outputLocation: 's3://results/capped/' });
+    const r = await new AthenaSource(client(), cloudTrailTable('trail', 'padded', 'yyyy/MM/dd'), opts({ workGroup: 'capped' }), timer()).collect(finding());
+    expect(r.gaps).toEqual([]);
+    expect(r.events.map((e) => e.eventId)).toEqual(alone.events.map((e) => e.eventId));
+    expect(r.events.length).toBe(32);
+    expect(r.usage.queries).toBeGreaterThan(alone.usage.queries);
+    expect(r.usage.bytesScanned).toBeGreaterThan(alone.usage.bytesScanned); // the cancelled queries' bytes are billed too
+  });
 });
