@@ -6,13 +6,27 @@
 // to the peak it read from /proc/<pid>/status while the child ran.
 const fs = require('fs');
 
+/**
+ * The process's own peak RSS in bytes: /proc's VmHWM on Linux. getrusage's maxrss is not: it
+ * starts at the spawning parent's RSS (carried across fork and exec), so a child of a large
+ * jest worker would report the worker's size.
+ */
+function peakRssBytes() {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux: getrusage below
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 let written = false;
 function report() {
   if (written) return;
   written = true;
   try {
-    const kib = process.resourceUsage().maxRSS;
-    fs.writeSync(3, `maxrss=${kib * 1024}\n`);
+    fs.writeSync(3, `maxrss=${peakRssBytes()}\n`);
   } catch {
     // fd 3 not open (run outside the harness): nothing to report to.
   }

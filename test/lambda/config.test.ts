@@ -24,6 +24,16 @@ describe('readConfig', () => {
       securityHubTarget: 'cspm',
       v2SetSeverity: false,
       v2SetStatus: false,
+      trailSource: 'lookup-events',
+      athena: null,
+      trailRegions: [],
+      trailAccounts: [],
+      lookbackDays: 30,
+      findingBytesBudget: 10737418240,
+      securityLake: null,
+      layoutWorkgroup: null,
+      parquetLocation: null,
+      layoutConcurrency: 8,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
