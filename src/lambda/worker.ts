@@ -168,7 +168,8 @@ export function makeWorker(config: Readonly<Config>, clients: ClientSet<keyof ty
     idempotency.registerLambdaContext(context);
     const remaining = context.getRemainingTimeInMillis();
     deadline = timer.now() + Math.max(0, remaining - Math.min(60_000, remaining / 4));
-    shared = new SharedQueries();
+    // The batch's findings share their rounds: a round's queries wait (500 ms at most) for them all.
+    shared = new SharedQueries(500, event.Records.length);
     // A batch whose every record failed is answered like any other (each record reported), not
     // thrown: the same redelivery, without a function error that slows the event source mapping.
     return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });

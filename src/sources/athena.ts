@@ -296,6 +296,16 @@ export class AthenaSource implements TrailSource {
   ) {}
 
   async collect(finding: NormalizedFinding, _collectOpts: CollectOptions = {}): Promise<SourceResult & { usage: AthenaUsage }> {
+    // Findings read together share their rounds: this one counts until it is done.
+    this.opts.shared?.begin();
+    try {
+      return await this.collectOnce(finding);
+    } finally {
+      this.opts.shared?.end();
+    }
+  }
+
+  private async collectOnce(finding: NormalizedFinding): Promise<SourceResult & { usage: AthenaUsage }> {
     const stats: ReadStats = emptyStats();
     const gaps: string[] = [];
     const requests: Record<string, number> = {};
@@ -319,6 +329,7 @@ export class AthenaSource implements TrailSource {
     const seen = new Set<string>();
     const started = this.timer.now();
     let exhausted = false;
+
     // The days each table serves: the layout up to `recent.since`, the raw table from there on.
     const segments = (g: PartitionGroup): { table: AthenaTable; g: PartitionGroup }[] => {
       const r = this.opts.recent;
@@ -478,15 +489,44 @@ interface Pending {
 
 /**
  * Findings read at the same time (the records of one SQS batch, processed in parallel) share
- * their rounds: the requests for the same table, accounts and regions that arrive within
- * `windowMs` of the first are sent as one query (their tokens united, their days spanned, their
- * anchor windows each named), and every finding gets all its rows: each one's rounds driver
- * keeps only what its own tokens select, so sharing changes no storyline.
+ * their rounds: the requests for the same table, accounts and regions are sent as one query
+ * (their tokens united, their days spanned, their anchor windows each named), and every finding
+ * gets all its rows: each one's rounds driver keeps only what its own tokens select, so sharing
+ * changes no storyline. The requests go out as soon as every finding being read ({@link begin})
+ * is waiting on one, and at least the `expected` findings of the batch have begun; else
+ * `windowMs` after the first request, whichever comes first.
  */
 export class SharedQueries {
   private readonly pending = new Map<string, Pending>();
+  private active = 0;
+  private begun = 0;
 
-  constructor(private readonly windowMs = 50) {}
+  /**
+   * @param windowMs the longest a request waits for others (ms, on the source's timer)
+   * @param expected the findings of the batch: requests wait for them to begin (or for the window)
+   */
+  constructor(
+    private readonly windowMs = 500,
+    private readonly expected = 0,
+  ) {}
+
+  /** A finding starts reading through this instance; `end` when it is done. */
+  begin(): void {
+    this.active++;
+    this.begun++;
+  }
+
+  end(): void {
+    this.active = Math.max(0, this.active - 1);
+    this.flushIfAllWait();
+  }
+
+  /** Every finding being read is waiting on a pending query: send them all now. */
+  private flushIfAllWait(): void {
+    let waiting = 0;
+    for (const p of this.pending.values()) waiting += p.waiters.length;
+    if (waiting > 0 && waiting >= this.active && this.begun >= this.expected) for (const key of [...this.pending.keys()]) void this.flush(key);
+  }
 
   run(client: AthenaClient, table: AthenaTable, group: PartitionGroup, tokens: Tokens, anchors: RoundRequest['anchors'], o: Parameters<typeof runQuery>[2]): Promise<SharedOutcome> {
     const key = `${table.columns.from.join(',')}|${group.accounts.join(',')}|${group.regions.join(',')}`;
@@ -503,6 +543,7 @@ export class SharedQueries {
       for (const k of ['keys', 'principals', 'sessionNames', 'eventIds', 'eventNames'] as const) for (const v of tokens[k]) p.tokens[k].add(v);
       if (anchors) p.anchors.push(anchors);
       p.waiters.push({ resolve, reject });
+      this.flushIfAllWait();
     });
   }
 

@@ -109,7 +109,7 @@ const DAY = 24 * 3600 * 1000;
     const other = { ...f, id: `${f.id}-copy`, arn: `${f.arn}-copy` };
     const alone = await new AthenaSource(client(), cloudTrailTable('trail', 'cloudtrail', 'yyyy/MM/dd'), opts(), timer()).collect(f);
     const before = emu.requests.filter((q) => q.operation === 'StartQueryExecution').length;
-    const shared = new SharedQueries(20);
+    const shared = new SharedQueries(20, 2);
     const [a, b] = await Promise.all([f, other].map((x) => new AthenaSource(client(), cloudTrailTable('trail', 'cloudtrail', 'yyyy/MM/dd'), opts({ shared }), timer()).collect(x)));
     const started = emu.requests.filter((q) => q.operation === 'StartQueryExecution').length - before;
     expect(started).toBe(alone.usage.queries);
