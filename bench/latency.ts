@@ -369,7 +369,8 @@ async function runFindings(emu: AwsEmulator, dynamo: Parameters<typeof makeWorke
     requests: requests.length,
     // The emulator's 400 / 429 answers here are the throttles (LookupEvents, StartQueryExecution, Security Hub).
     throttled: requests.filter((r) => r.status === 429 || r.status === 400).length,
-    queries: outcomes.reduce((a, o) => a + (o.usage?.queries ?? 0), 0),
+    // Queries Athena started (the findings of a batch share theirs: each finding's usage counts the shared ones).
+    queries: requests.filter((r) => r.service === 'athena' && r.operation === 'StartQueryExecution' && r.status === 200).length,
     bytes: outcomes.reduce((a, o) => a + (o.usage?.bytesScanned ?? 0), 0),
   };
 }
