@@ -28,6 +28,17 @@ const DAY = 24 * 3600 * 1000;
   const timer = () => ({ now: () => org.to + 2 * DAY, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))) });
   const opts = (o: Partial<AthenaOptions> = {}): AthenaOptions => ({ workGroup: 'primary', regions: org.regions, lookbackDays: 400, after: 400 * DAY, poll: { first: 1, max: 5 }, ...o });
   const client = () => new AthenaClient(emu.clientConfig('444444444444', 'us-east-1', 1));
+  /** A client that keeps the text of every query it starts. */
+  const recordingClient = () => {
+    const sent: string[] = [];
+    const c = client();
+    c.middlewareStack.add((next) => async (args) => {
+      const input = (args as { input: { QueryString?: string } }).input;
+      if (input.QueryString) sent.push(input.QueryString);
+      return next(args);
+    }, { step: 'initialize' });
+    return { c, sent };
+  };
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailstory-athena-src-'));
@@ -45,13 +56,7 @@ const DAY = 24 * 3600 * 1000;
   });
 
   it('reads the lineage in rounds, each query valid Trino naming its partitions', async () => {
-    const sent: string[] = [];
-    const c = client();
-    c.middlewareStack.add((next) => async (args) => {
-      const input = (args as { input: { QueryString?: string } }).input;
-      if (input.QueryString) sent.push(input.QueryString);
-      return next(args);
-    }, { step: 'initialize' });
+    const { c, sent } = recordingClient();
     const r = await new AthenaSource(c, cloudTrailTable('trail', 'cloudtrail', 'yyyy/MM/dd'), opts(), timer()).collect(finding());
     expect(r.usage.rounds).toBeGreaterThanOrEqual(2);
     expect(r.usage.queries).toBe(sent.length);
@@ -90,13 +95,7 @@ const DAY = 24 * 3600 * 1000;
     // The "layout" here is a second raw table over the same files: the split is what is tested.
     registerOrgTrailTable(emu, org.location, org.regions, 'trail', 'layout');
     const since = Math.floor((org.from + org.to) / 2 / DAY) * DAY;
-    const sent: string[] = [];
-    const c = client();
-    c.middlewareStack.add((next) => async (args) => {
-      const input = (args as { input: { QueryString?: string } }).input;
-      if (input.QueryString) sent.push(input.QueryString);
-      return next(args);
-    }, { step: 'initialize' });
+    const { c, sent } = recordingClient();
     const raw = cloudTrailTable('trail', 'cloudtrail', 'yyyy/MM/dd');
     const r = await new AthenaSource(c, cloudTrailTable('trail', 'layout', 'yyyy/MM/dd'), opts({ recent: { table: raw, since } }), timer()).collect(finding());
     expect(r.events.length).toBe(32);
