@@ -157,6 +157,9 @@ export function selectedLeaves(columns: readonly Column[] = CLOUDTRAIL_COLUMNS):
   return out;
 }
 
+/** The leaves of {@link CLOUDTRAIL_COLUMNS}, walked once (every result row is rebuilt from them). */
+const CLOUDTRAIL_LEAVES = selectedLeaves();
+
 /**
  * A CloudTrail record (camel-case fields, as in a delivery file) from a result row of the
  * {@link selectedLeaves}: nulls and empty strings are left out, arrays and maps parsed from
@@ -165,7 +168,7 @@ export function selectedLeaves(columns: readonly Column[] = CLOUDTRAIL_COLUMNS):
  * @param row alias → value (Athena's `VarCharValue`; undefined for SQL NULL)
  */
 export function recordFromRow(row: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
-  return nestRow(row, selectedLeaves(), (leaf, value) => (Array.isArray(value) ? value.map((x) => (x && typeof x === 'object' ? camelKeys(x as Record<string, unknown>) : x)) : value), fieldName);
+  return nestRow(row, CLOUDTRAIL_LEAVES, (leaf, value) => (Array.isArray(value) ? value.map((x) => (x && typeof x === 'object' ? camelKeys(x as Record<string, unknown>) : x)) : value), fieldName);
 }
 
 /**

@@ -6,8 +6,8 @@
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { Config } from '../config';
 import type { NormalizedFinding } from '../model/finding';
-import { AthenaSource, cloudTrailTable, securityLakeTable, type SharedQueries } from './athena';
-import type { Timer } from './rate';
+import { AthenaSource, cloudTrailTable, securityLakeTable, type AthenaOptions, type SharedQueries } from './athena';
+import { realTimer, type Timer } from './rate';
 import type { TrailSource } from './types';
 
 const DAY = 24 * 3600 * 1000;
@@ -45,14 +45,22 @@ export function trailSourceOf(config: Readonly<Config>, finding: NormalizedFindi
   };
   if (config.trailSource === 'athena' && config.athena) {
     const a = config.athena;
-    const raw = cloudTrailTable(a.database, a.table, 'yyyy/MM/dd');
-    if (!a.parquetTable) return new AthenaSource(f.athena(region), raw, { ...common, workGroup: a.workgroup }, f.timer);
-    const today = Math.floor(f.timer.now() / DAY) * DAY;
-    return new AthenaSource(f.athena(region), cloudTrailTable(a.database, a.parquetTable, 'yyyy-MM-dd'), { ...common, workGroup: a.workgroup, recent: { table: raw, since: today - (RAW_DAYS - 1) * DAY } }, f.timer);
+    return organisationTrailSource(f.athena(region), a, { ...common, workGroup: a.workgroup }, f.timer);
   }
   if (config.trailSource === 'security-lake' && config.securityLake) {
     const l = config.securityLake;
     return new AthenaSource(f.athena(l.region), securityLakeTable(l.database, l.tables), { ...common, workGroup: l.workgroup }, f.timer);
   }
   return f.lookup();
+}
+
+/**
+ * The organisation trail's source: the raw table alone, or the Parquet layout with the raw table
+ * for the last {@link RAW_DAYS} days (the layout job has not copied them yet).
+ */
+export function organisationTrailSource(client: AthenaClient, t: { database: string; table: string; parquetTable: string | null }, opts: AthenaOptions, timer: Timer = realTimer): AthenaSource {
+  const raw = cloudTrailTable(t.database, t.table, 'yyyy/MM/dd');
+  if (!t.parquetTable) return new AthenaSource(client, raw, opts, timer);
+  const today = Math.floor(timer.now() / DAY) * DAY;
+  return new AthenaSource(client, cloudTrailTable(t.database, t.parquetTable, 'yyyy-MM-dd'), { ...opts, recent: { table: raw, since: today - (RAW_DAYS - 1) * DAY } }, timer);
 }

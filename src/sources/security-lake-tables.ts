@@ -154,10 +154,13 @@ export function securityLakeLeaves(columns: readonly OcsfColumn[] = SECURITY_LAK
   return out;
 }
 
-/** The SELECT item of a leaf in Athena (Trino) SQL. */
-export function leafSql(leaf: OcsfLeaf): string {
+/** The SELECT item of a leaf in Athena (Trino) SQL (of the Security Lake and the CloudTrail tables alike). */
+export function leafSql(leaf: Pick<OcsfLeaf, 'path' | 'alias' | 'json'>): string {
   return leaf.json ? `json_format(CAST(${leaf.path} AS JSON)) AS ${leaf.alias}` : `${leaf.path} AS ${leaf.alias}`;
 }
+
+/** The leaves of {@link SECURITY_LAKE_COLUMNS}, walked once (every result row is rebuilt from them). */
+const SECURITY_LAKE_LEAVES = securityLakeLeaves();
 
 /**
  * The nested OCSF event from a result row of the {@link securityLakeLeaves}: nulls and empty
@@ -167,7 +170,7 @@ export function leafSql(leaf: OcsfLeaf): string {
  * @param row alias → value (Athena's `VarCharValue`; undefined for SQL NULL)
  */
 export function ocsfFromRow(row: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
-  return nestRow(row, securityLakeLeaves(), (leaf, value, text) => {
+  return nestRow(row, SECURITY_LAKE_LEAVES, (leaf, value, text) => {
     if (leaf.json) return value;
     if (leaf.type === 'bigint' || leaf.type === 'int') {
       const n = Number(text);
