@@ -226,7 +226,7 @@ Examples:
       for (const id of e.ids.slice(0, LISTED_IDS)) io.err(`${oneLine(id)}\n`);
       if (e.ids.length > LISTED_IDS) io.err(`… and ${e.ids.length - LISTED_IDS} more\n`);
       code = EXIT.usage;
-    } else if (e instanceof FindingInputError || e instanceof TrailInputError || e instanceof EventMapError || e instanceof AwsSetupError) {
+    } else if (e instanceof FindingInputError || e instanceof TrailInputError || e instanceof EventMapError || e instanceof AwsSetupError || (e instanceof Error && e.name === 'QueryFailedError')) {
       io.err(`trailstory: ${oneLine(e.message)}\n`);
       code = EXIT.badInput;
     } else {

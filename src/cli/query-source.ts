@@ -8,8 +8,8 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { accountList, ConfigError, parseRegionList, REGION_NAME } from '../config';
 import type { NormalizedFinding } from '../model/finding';
 import type { Storyline } from '../model/storyline';
-import { AthenaSource, cloudTrailTable, securityLakeTable } from '../sources/athena';
-import { RAW_DAYS } from '../sources/choose';
+import { AthenaSource, securityLakeTable } from '../sources/athena';
+import { organisationTrailSource } from '../sources/choose';
 import { securityLakeDatabase, securityLakeTable as securityLakeTableName } from '../sources/security-lake-tables';
 import { reconstruct } from '../storyline/reconstruct';
 import { loadEventMap } from '../storyline/tactics';
@@ -31,8 +31,12 @@ export interface QueryOptions {
 }
 
 
-const DAY = 24 * 3600 * 1000;
 const NAME = /^[A-Za-z0-9_]{1,255}$/;
+
+/** Every query of the run failed: exit 1 with the first reason. */
+export class QueryFailedError extends Error {
+  override name = 'QueryFailedError';
+}
 
 function glue(what: string, v: string): string {
   if (!NAME.test(v)) throw new ConfigError(`${what} ${JSON.stringify(v)} is not a Glue name (letters, digits, _)`);
@@ -41,7 +45,8 @@ function glue(what: string, v: string): string {
 
 /**
  * The storyline of `finding` from Athena or Security Lake.
- * @throws ConfigError (exit 2) for a bad option, before any request; failed queries are in the gaps
+ * @throws ConfigError (exit 2) for a bad option, before any request; QueryFailedError (exit 1) when
+ *   every query failed; some failed queries are only named in the gaps
  */
 export async function investigateByQuery(finding: NormalizedFinding, o: QueryOptions, progress: (line: string) => void, eventMapFile?: string): Promise<Storyline> {
   const region = o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
@@ -65,13 +70,12 @@ export async function investigateByQuery(finding: NormalizedFinding, o: QueryOpt
     }
   } else {
     const database = glue('--database', o.database ?? 'trailstory');
-    const raw = cloudTrailTable(database, glue('--table', o.table ?? 'cloudtrail'), 'yyyy/MM/dd');
-    const today = Math.floor(Date.now() / DAY) * DAY;
-    source = o.parquetTable
-      ? new AthenaSource(client, cloudTrailTable(database, glue('--parquet-table', o.parquetTable), 'yyyy-MM-dd'), { ...common, recent: { table: raw, since: today - (RAW_DAYS - 1) * DAY } })
-      : new AthenaSource(client, raw, common);
+    const table = glue('--table', o.table ?? 'cloudtrail');
+    source = organisationTrailSource(client, { database, table, parquetTable: o.parquetTable ? glue('--parquet-table', o.parquetTable) : null }, common);
   }
   const collected = await source.collect(finding);
+  // Not one query answered (no credentials, no access, no such table): an error, not an empty storyline.
+  if (collected.failures.length > 0 && collected.failures.length >= collected.usage.queries) throw new QueryFailedError(`every Athena query failed (${collected.failures.length}); the first: ${collected.failures[0] ?? ''}`);
   const st = reconstruct(finding, collected.events, collected.stats, { eventMap: loadEventMap(eventMapFile) });
   return withSourceCoverage(st, collected);
 }

@@ -64,7 +64,7 @@ export function cloudTrailTable(database: string, table: string, dayFormat: 'yyy
       // eventTime is ISO 8601 text to the second (`2026-11-01T08:00:00Z`): compared as text.
       timeBetween: (a, b) => `eventtime BETWEEN ${sqlString(isoSecond(a - 1000))} AND ${sqlString(isoSecond(b + 1000))}`,
       partitions: { account: 'account', region: 'region', day: 'day', dayFormat },
-      select: leaves.map((l) => (l.json ? `json_format(CAST(${l.path} AS JSON)) AS ${l.alias}` : `${l.path} AS ${l.alias}`)).join(', '),
+      select: leaves.map(leafSql).join(', '),
     },
     record: (row) => recordFromRow(row),
   };
@@ -295,7 +295,7 @@ export class AthenaSource implements TrailSource {
     private readonly timer: Timer = realTimer,
   ) {}
 
-  async collect(finding: NormalizedFinding, _collectOpts: CollectOptions = {}): Promise<SourceResult & { usage: AthenaUsage }> {
+  async collect(finding: NormalizedFinding, _collectOpts: CollectOptions = {}): Promise<SourceResult & { usage: AthenaUsage; failures: string[] }> {
     // Findings read together share their rounds: this one counts until it is done.
     this.opts.shared?.begin();
     try {
@@ -305,16 +305,18 @@ export class AthenaSource implements TrailSource {
     }
   }
 
-  private async collectOnce(finding: NormalizedFinding): Promise<SourceResult & { usage: AthenaUsage }> {
+  private async collectOnce(finding: NormalizedFinding): Promise<SourceResult & { usage: AthenaUsage; failures: string[] }> {
     const stats: ReadStats = emptyStats();
     const gaps: string[] = [];
     const requests: Record<string, number> = {};
     const usage: AthenaUsage = { source: this.table.source, queries: 0, rounds: 0, bytesScanned: 0, seconds: 0 };
+    /** Why queries failed, one line each (also in the gaps). */
+    const failures: string[] = [];
     const first = Date.parse(finding.eventFirstSeen ?? finding.createdAt ?? '');
     const last = Date.parse(finding.eventLastSeen ?? finding.updatedAt ?? finding.eventFirstSeen ?? '');
     if (Number.isNaN(first) || Number.isNaN(last)) {
       gaps.push('the finding has no first-seen or last-seen time: CloudTrail was not read');
-      return { events: [], stats, gaps, incomplete: false, requests, usage };
+      return { events: [], stats, gaps, incomplete: false, requests, usage, failures };
     }
     const now = this.timer.now();
     const from = first - (this.opts.lookbackDays ?? 30) * DAY;
@@ -354,6 +356,7 @@ export class AthenaSource implements TrailSource {
           usage.queries += r.queries;
           usage.bytesScanned += r.bytesShare;
           requests['athena:StartQueryExecution'] = (requests['athena:StartQueryExecution'] ?? 0) + r.queries;
+          failures.push(...r.failures);
           for (const f of r.failures) gaps.push(`an Athena query of round ${usage.rounds} failed (${f}): some records of ${tokenCount(t)} token(s) in ${g.accounts.join(', ')} were not read`);
           for (const row of r.rows) out.push(...this.toEvent(table, row, r.id, stats, seen));
           continue;
@@ -371,6 +374,7 @@ export class AthenaSource implements TrailSource {
           });
           usage.bytesScanned += r.bytesScanned;
           if (r.queries > 0) this.opts.progress?.(`round ${usage.rounds}: query ${usage.queries} done, ${(usage.bytesScanned / 1e6).toFixed(1)} MB read so far, ${r.rows.length} record(s)`);
+          failures.push(...r.failures);
           for (const f of r.failures) gaps.push(`an Athena query of round ${usage.rounds} failed (${f}): the records of ${tokenCount(part)} token(s) in ${g.accounts.join(', ')} were not read`);
           for (const row of r.rows) out.push(...this.toEvent(table, row, r.id, stats, seen));
           if (exhausted) break;
@@ -424,7 +428,7 @@ export class AthenaSource implements TrailSource {
     if (!noTokens(result.unasked)) gaps.push(`${exhausted ? `the budget of ${budget} bytes scanned was spent` : `the closure stopped after ${result.rounds} rounds`}: ${tokenCount(result.unasked)} token(s) of the lineage were not read (${[...result.unasked.keys, ...result.unasked.principals].slice(0, 5).join(', ')}${tokenCount(result.unasked) > 5 ? ', …' : ''})`);
     const events = [...result.events].sort((a, b) => a.epochMs - b.epochMs || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
     requests['athena:bytesScanned'] = usage.bytesScanned;
-    return { events, stats, gaps, incomplete, requests, window: { from, to }, usage };
+    return { events, stats, gaps, incomplete, requests, window: { from, to }, usage, failures };
   }
 
   private toEvent(table: AthenaTable, row: Record<string, string | undefined>, queryId: string, stats: ReadStats, seen: Set<string>): TrailEvent[] {

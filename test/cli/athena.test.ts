@@ -89,6 +89,13 @@ const ACCOUNT = '444444444444';
     expect(emu.requests.length).toBe(before);
   });
 
+  it('fails with exit 1 and the reason when not one query is answered (no such table), never an empty storyline', async () => {
+    const r = await run(['investigate', '--finding', finding(), '--athena', '--table', 'missing_table', '--lookback-days', '400']);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^trailstory: every Athena query failed \(1\); the first: FAILED: TABLE_NOT_FOUND/m);
+  });
+
   it('documents every option of the query sources in --athena --help', async () => {
     const r = await run(['investigate', '--athena', '--help']);
     expect(r.code).toBe(0);
